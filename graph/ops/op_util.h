@@ -1,0 +1,35 @@
+// Helpers shared by op definitions: broadcasting index maps and attribute checks.
+#ifndef KILN_GRAPH_OPS_OP_UTIL_H_
+#define KILN_GRAPH_OPS_OP_UTIL_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "graph/op_registry.h"
+#include "graph/shape.h"
+
+namespace kiln {
+
+// Maps flat indices of a broadcast output to flat indices of one input (NumPy rules).
+// Construct once per kernel call; Map() is O(rank).
+class BroadcastIndexer {
+ public:
+  BroadcastIndexer(const Shape& input, const Shape& output);
+  int64_t Map(int64_t out_index) const;
+
+ private:
+  std::vector<int64_t> out_dims_;
+  std::vector<int64_t> in_strides_;  // 0 on broadcast dimensions
+};
+
+// The common error for an input whose dtype must equal input 0's.
+absl::Status CheckSameDtype(const InferContext& ctx, int input);
+
+// Registers `def` into `registry`; a failure is a programming error in the op table.
+void MustRegister(OpRegistry& registry, OpDef def);
+
+}  // namespace kiln
+
+#endif  // KILN_GRAPH_OPS_OP_UTIL_H_

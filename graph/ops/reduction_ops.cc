@@ -1,0 +1,8 @@
+#include "graph/ops/op_util.h"
+#include "graph/ops/register_ops.h"
+
+namespace kiln {
+
+void RegisterReductionOps(OpRegistry& registry) {}
+
+}  // namespace kiln
