@@ -1,0 +1,37 @@
+# Kiln's front door. `make demo` and `make test` install missing Debian packages first.
+BAZEL ?= bazel
+DEMO_DIR ?= out/demo
+
+.PHONY: all deps build demo test test-asan fuzz docs clean
+
+all: build
+
+deps:
+	@tools/install_deps.sh
+
+build: deps
+	$(BAZEL) build //...
+
+# Builds the MLP example with the C++ API, inspects it and runs it on random input.
+demo: deps
+	$(BAZEL) build //tools:kiln //examples:write_models
+	bazel-bin/examples/write_models $(DEMO_DIR) --models mlp
+	bazel-bin/tools/kiln inspect $(DEMO_DIR)/mlp.pb
+	bazel-bin/tools/kiln run $(DEMO_DIR)/mlp.pb --input x=random --seed 1 --batch 4 --output $(DEMO_DIR)/outputs
+
+test: deps
+	@tools/run_tests.sh
+
+test-asan: deps
+	$(BAZEL) test --config=asan //...
+
+# Runs each fuzzer for FUZZ_SECONDS (default 60) on its corpus.
+fuzz: deps
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-60} KILN_ASAN=0 tools/run_fuzzers.sh
+
+docs: deps
+	$(BAZEL) run //tools:gen_op_docs -- $(CURDIR)/docs/ops.md
+
+clean:
+	$(BAZEL) clean
+	rm -rf out

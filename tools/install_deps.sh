@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Kiln builds with, only those missing. Run as root, or it
+# prints the exact command to run. Used by `make demo` and `make test`.
+set -euo pipefail
+
+packages=(
+  bazel-bootstrap bazel-platforms
+  g++ clang-14 libclang-rt-14-dev
+  llvm-16-dev libmlir-16-dev mlir-16-tools
+  libprotobuf-dev protobuf-compiler
+  libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
+  python3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  exit 0
+fi
+
+cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}"
+if [[ $(id -u) -ne 0 ]]; then
+  echo "kiln: missing Debian packages: ${missing[*]}" >&2
+  echo "kiln: run as root:  $cmd" >&2
+  exit 1
+fi
+echo "kiln: installing ${missing[*]}"
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
