@@ -131,6 +131,8 @@ const BadGraph kBadGraphs[] = {
      "external data needs the graph's directory"},
 };
 
+void PrintTo(const BadGraph& c, std::ostream* os) { *os << c.name; }
+
 class VerifierBadGraphTest : public ::testing::TestWithParam<BadGraph> {};
 
 TEST_P(VerifierBadGraphTest, RejectsWithNamedReason) {
