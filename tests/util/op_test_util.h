@@ -38,7 +38,7 @@ Tensor RandomTensor(DataType dtype, const Shape& shape, uint64_t seed, double lo
 // EXPECT that `tensor` has `shape` and elements within `tol` of `expected`.
 #define EXPECT_TENSOR_NEAR(tensor, shape_, expected, tol)                          \
   do {                                                                             \
-    const ::kiln::Tensor& kiln_t_ = (tensor);                                      \
+    const ::kiln::Tensor kiln_t_ = (tensor); /* a copy: shares storage, outlives temporaries */ \
     EXPECT_EQ(kiln_t_.shape(), (shape_));                                          \
     std::vector<double> kiln_want_ = (expected);                                   \
     std::vector<double> kiln_got_ = ::kiln::testing::Values(kiln_t_);              \
