@@ -1,6 +1,7 @@
 // Elementwise ops: binary arithmetic and comparisons with NumPy broadcasting, Where, unary
 // math and Cast. FLOPs: one per output element for every arithmetic op and comparison,
-// transcendental or not (Exp, Gelu and Add all count 1); Where and Cast count 0.
+// transcendental or not (Exp, Gelu and Add all count 1); Where and Cast count 0. Integer
+// arithmetic wraps modulo 2^bits.
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -12,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "graph/ops/int_arith_internal.h"
 #include "graph/ops/op_util.h"
 #include "graph/ops/register_ops.h"
 #include "graph/status_macros.h"
@@ -23,23 +25,8 @@ constexpr uint32_t kBinaryTraits = kElementwise | kBroadcasting | kLayoutAgnosti
 constexpr uint32_t kUnaryTraits = kElementwise | kLayoutAgnostic;
 
 // ---------------------------------------------------------------------------------------
-// Integer arithmetic. Integer dtypes wrap modulo 2^bits (two's complement): results are
-// computed modulo 2^64 through uint64 and narrowed by Tensor::SetFromInt64, so no signed
-// overflow (undefined behaviour) can happen on any input.
+// Integer arithmetic (wrapping; see int_arith_internal.h).
 
-// The int64 whose two's complement bits are `u`; spelled out because the plain cast is
-// implementation-defined before C++20.
-int64_t FromBits(uint64_t u) {
-  if (u <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-    return static_cast<int64_t>(u);
-  }
-  return -static_cast<int64_t>(~u) - 1;
-}
-uint64_t Bits(int64_t v) { return static_cast<uint64_t>(v); }
-
-int64_t WrapAdd(int64_t a, int64_t b) { return FromBits(Bits(a) + Bits(b)); }
-int64_t WrapSub(int64_t a, int64_t b) { return FromBits(Bits(a) - Bits(b)); }
-int64_t WrapMul(int64_t a, int64_t b) { return FromBits(Bits(a) * Bits(b)); }
 int64_t IntMax(int64_t a, int64_t b) { return a > b ? a : b; }
 int64_t IntMin(int64_t a, int64_t b) { return a < b ? a : b; }
 
