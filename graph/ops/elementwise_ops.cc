@@ -73,8 +73,14 @@ int64_t OutputElements(const Node&, absl::Span<const TensorType>,
   return shape.IsFullyKnown() ? shape.NumElements() : 0;
 }
 
-const std::string& InputName(const InferContext& ctx, int i) {
-  return ctx.node.def->input_names[i];
+// The schema's name of input i ("x"). InferNode sets node.def before calling a shape
+// function; the index stands in should another caller not.
+std::string InputName(const InferContext& ctx, int i) {
+  const OpDef* def = ctx.node.def;
+  if (def != nullptr && i < static_cast<int>(def->input_names.size())) {
+    return def->input_names[i];
+  }
+  return absl::StrCat(i);
 }
 
 absl::Status CheckDtypeLike(const InferContext& ctx, int input, int like) {

@@ -15,8 +15,14 @@
 namespace kiln {
 namespace {
 
-const std::string& InputName(const InferContext& ctx, int i) {
-  return ctx.node.def->input_names[i];
+// The schema's name of input i ("x"). InferNode sets node.def before calling a shape
+// function; the index stands in should another caller not.
+std::string InputName(const InferContext& ctx, int i) {
+  const OpDef* def = ctx.node.def;
+  if (def != nullptr && i < static_cast<int>(def->input_names.size())) {
+    return def->input_names[i];
+  }
+  return absl::StrCat(i);
 }
 
 // Every input must have input 0's dtype (input 0's is checked against FloatTypes()).
