@@ -70,7 +70,7 @@ TEST(Conv2DTest, PaddedStridedBoxFilterByHand) {
   Tensor x = MakeTensor(DataType::kF32, Shape{1, 1, 3, 3}, Iota(9));
   Tensor w = MakeTensor(DataType::kF32, Shape{1, 1, 3, 3}, std::vector<double>(9, 1.0));
   Tensor y = RunConv({x, w}, {{"strides", std::vector<int64_t>{2, 2}},
-                          {"pads", std::vector<int64_t>{1, 1, 1, 1}}});
+                              {"pads", std::vector<int64_t>{1, 1, 1, 1}}});
   EXPECT_TENSOR_NEAR(y, (Shape{1, 1, 2, 2}), (std::vector<double>{12, 16, 24, 28}), 0.0);
 }
 
@@ -103,8 +103,8 @@ TEST(Conv2DTest, GroupsByHand) {
   EXPECT_TENSOR_NEAR(y, (Shape{1, 2, 1, 2}), (std::vector<double>{6, 8, 50, 60}), 0.0);
   // groups 1 with a [2,2,1,1] filter mixes channels: out0 = 1*x0 + 1*x1, out1 = x0 - x1.
   Tensor w2 = MakeTensor(DataType::kF32, Shape{2, 2, 1, 1}, {1, 1, 1, -1});
-  EXPECT_TENSOR_NEAR(RunConv({x, w2}), (Shape{1, 2, 1, 2}),
-                     (std::vector<double>{8, 10, -2, -2}), 0.0);
+  EXPECT_TENSOR_NEAR(RunConv({x, w2}), (Shape{1, 2, 1, 2}), (std::vector<double>{8, 10, -2, -2}),
+                     0.0);
 }
 
 // NHWC with an HWIO filter, by hand: x [1,2,2,2] (H,W,C), filter 1x1 mapping 2 -> 1
@@ -112,8 +112,8 @@ TEST(Conv2DTest, GroupsByHand) {
 TEST(Conv2DTest, NhwcHwioByHand) {
   Tensor x = MakeTensor(DataType::kF32, Shape{1, 2, 2, 2}, {1, 2, 3, 4, 5, 6, 7, 8});
   Tensor w = MakeTensor(DataType::kF32, Shape{1, 1, 2, 1}, {1, 10});
-  Tensor y = RunConv({x, w}, {{"data_format", std::string("NHWC")},
-                          {"filter_format", std::string("HWIO")}});
+  Tensor y = RunConv(
+      {x, w}, {{"data_format", std::string("NHWC")}, {"filter_format", std::string("HWIO")}});
   EXPECT_TENSOR_NEAR(y, (Shape{1, 2, 2, 1}), (std::vector<double>{21, 43, 65, 87}), 0.0);
 }
 
@@ -139,7 +139,8 @@ std::vector<double> NaiveConv(const ConvCase& k, const std::vector<double>& x,
     for (int c = 0; c < k.c; ++c)
       for (int i = 0; i < k.h; ++i)
         for (int j = 0; j < k.w; ++j)
-          padded[((n * k.c + c) * ph + i + pt) * pw + j + pl] = x[((n * k.c + c) * k.h + i) * k.w + j];
+          padded[((n * k.c + c) * ph + i + pt) * pw + j + pl] =
+              x[((n * k.c + c) * k.h + i) * k.w + j];
   const int sh = k.strides[0], sw = k.strides[1], dh = k.dilations[0], dw = k.dilations[1];
   const int oh = (ph - dh * (k.kh - 1) - 1) / sh + 1;
   const int ow = (pw - dw * (k.kw - 1) - 1) / sw + 1;
@@ -222,11 +223,11 @@ TEST(Conv2DTest, MatchesNaiveOracleInEveryLayout) {
                                         hwio ? Permute4(w, kOihwToHwio) : w};
           if (k.bias) inputs.push_back(b);
           Tensor y = RunConv(inputs, {{"strides", k.strides},
-                                  {"pads", k.pads},
-                                  {"dilations", k.dilations},
-                                  {"groups", k.groups},
-                                  {"data_format", std::string(data_format)},
-                                  {"filter_format", std::string(filter_format)}});
+                                      {"pads", k.pads},
+                                      {"dilations", k.dilations},
+                                      {"groups", k.groups},
+                                      {"data_format", std::string(data_format)},
+                                      {"filter_format", std::string(filter_format)}});
           if (!y.valid()) continue;
           EXPECT_TENSOR_NEAR(nhwc ? Permute4(y, kNhwcToNchw) : y, nchw, want, tol);
         }
@@ -247,13 +248,12 @@ TEST(Conv2DTest, HalfTypesRoundOnceFromTheOracle) {
     int oh = 0, ow = 0;
     std::vector<double> want = NaiveConv(k, Values(x), Values(w), Values(b), &oh, &ow);
     Tensor y = RunConv({x, w, b}, {{"strides", k.strides},
-                               {"pads", k.pads},
-                               {"dilations", k.dilations},
-                               {"groups", k.groups}});
+                                   {"pads", k.pads},
+                                   {"dilations", k.dilations},
+                                   {"groups", k.groups}});
     // |y| stays below 8 here, where an f16 ulp is <= 2^-8 and a bf16 ulp <= 2^-5; one
     // rounding errs by at most half of that.
-    EXPECT_TENSOR_NEAR(y, (Shape{k.n, k.o, oh, ow}), want,
-                       dt == DataType::kF16 ? 4e-3 : 1.6e-2);
+    EXPECT_TENSOR_NEAR(y, (Shape{k.n, k.o, oh, ow}), want, dt == DataType::kF16 ? 4e-3 : 1.6e-2);
   }
 }
 
@@ -328,16 +328,15 @@ TEST(Conv2DTest, UnknownDimsPropagate) {
                        {{"pads", std::vector<int64_t>{1, 1, 1, 1}}}),
             (Shape{-1, 8, -1, -1}));
   // Unknown channels cannot be checked against the filter yet.
-  EXPECT_EQ(InferShape({{f, Shape{2, -1, 10, 10}}, {f, Shape{8, 3, 3, 3}}}),
-            (Shape{2, 8, 8, 8}));
+  EXPECT_EQ(InferShape({{f, Shape{2, -1, 10, 10}}, {f, Shape{8, 3, 3, 3}}}), (Shape{2, 8, 8, 8}));
   // Unknown filter dimensions leave the dimensions they determine unknown.
-  EXPECT_EQ(InferShape({{f, Shape{2, 6, 10, 10}}, {f, Shape{-1, 3, -1, 3}}},
-                       {{"groups", int64_t{2}}}),
-            (Shape{2, -1, -1, 8}));
-  EXPECT_EQ(InferShape({{f, Shape{-1, 10, 10, -1}}, {f, Shape{3, 3, 4, 16}}, {f, Shape{-1}}},
-                       {{"data_format", std::string("NHWC")},
-                        {"filter_format", std::string("HWIO")}}),
-            (Shape{-1, 8, 8, 16}));
+  EXPECT_EQ(
+      InferShape({{f, Shape{2, 6, 10, 10}}, {f, Shape{-1, 3, -1, 3}}}, {{"groups", int64_t{2}}}),
+      (Shape{2, -1, -1, 8}));
+  EXPECT_EQ(
+      InferShape({{f, Shape{-1, 10, 10, -1}}, {f, Shape{3, 3, 4, 16}}, {f, Shape{-1}}},
+                 {{"data_format", std::string("NHWC")}, {"filter_format", std::string("HWIO")}}),
+      (Shape{-1, 8, 8, 16}));
   EXPECT_EQ(InferShape({{f, Shape{1, 4, 5, 5}}, {f, Shape{6, -1, 1, 1}}, {f, Shape{6}}},
                        {{"groups", int64_t{2}}}),
             (Shape{1, 6, 5, 5}));
@@ -366,9 +365,10 @@ TEST(Conv2DTest, RejectsBadInputs) {
   ExpectInvalid(InferConv({x, w}, {}, DataType::kI32), "input 0 has dtype i32");
   ExpectInvalid(InferSingleOp("Conv2D", {{DataType::kF32, x}, {DataType::kF64, w}}),
                 "input 1 has dtype f64");
-  ExpectInvalid(InferSingleOp("Conv2D", {{DataType::kF32, x}, {DataType::kF32, w},
-                                         {DataType::kF16, Shape{2}}}),
-                "input 2 has dtype f16");
+  ExpectInvalid(
+      InferSingleOp("Conv2D",
+                    {{DataType::kF32, x}, {DataType::kF32, w}, {DataType::kF16, Shape{2}}}),
+      "input 2 has dtype f16");
   ExpectInvalid(InferConv({x}), "expected 2 to 3 inputs, got 1");
   ExpectInvalid(InferConv({x, w, Shape{2}, Shape{2}}), "expected 2 to 3 inputs, got 4");
 }
@@ -384,8 +384,7 @@ TEST(Conv2DTest, RejectsBadAttributes) {
   ExpectInvalid(InferConv({x, w}, {{"pads", V{0, 0, -1, 0}}}),
                 "attribute 'pads' entry 2 is -1, expected >= 0");
   ExpectInvalid(InferConv({x, w}, {{"pads", V{0, 0}}}), "attribute 'pads' has 2 entries");
-  ExpectInvalid(InferConv({x, w}, {{"dilations", V{0, 1}}}),
-                "attribute 'dilations' entry 0 is 0");
+  ExpectInvalid(InferConv({x, w}, {{"dilations", V{0, 1}}}), "attribute 'dilations' entry 0 is 0");
   ExpectInvalid(InferConv({x, w}, {{"groups", int64_t{0}}}), "attribute 'groups' is 0");
   ExpectInvalid(InferConv({x, w}, {{"groups", int64_t{-2}}}), "attribute 'groups' is -2");
   ExpectInvalid(InferConv({x, Shape{2, 1, 3, 3}}, {{"groups", int64_t{3}}}),
@@ -422,9 +421,9 @@ TEST(Conv2DTest, RejectsHugeAttributes) {
                 "attribute 'pads' entry 0 is 9223372036854775807, which exceeds 2^40");
   ExpectInvalid(InferConv({x, w}, {{"strides", V{1, big}}}), "attribute 'strides' entry 1");
   // The largest allowed dilation times kernel 6 exceeds any input, even an unknown one.
-  ExpectInvalid(InferConv({Shape{1, 1, -1, 8}, Shape{1, 1, 6, 3}},
-                          {{"dilations", V{int64_t{1} << 40, 1}}}),
-                "kernel height 6 with dilation 1099511627776 spans more than 2^42");
+  ExpectInvalid(
+      InferConv({Shape{1, 1, -1, 8}, Shape{1, 1, 6, 3}}, {{"dilations", V{int64_t{1} << 40, 1}}}),
+      "kernel height 6 with dilation 1099511627776 spans more than 2^42");
   ExpectInvalid(InferConv({x, w}, {{"dilations", V{big, 1}}}), "attribute 'dilations' entry 0");
   ExpectInvalid(InferConv({x, w}, {{"groups", big}}), "attribute 'groups' is");
   // Maximal legal pads and strides are fine: one output row and column.
@@ -456,8 +455,7 @@ TEST(Conv2DTest, Flops) {
                   {{"groups", int64_t{2}}, {"strides", std::vector<int64_t>{2, 2}}}),
             2 * 2 * 4 * 4 * 6 * 2 * 3 * 3);
   EXPECT_EQ(Flops({{f, Shape{1, 5, 5, 3}}, {f, Shape{1, 1, 3, 7}}},
-                  {{"data_format", std::string("NHWC")},
-                   {"filter_format", std::string("HWIO")}}),
+                  {{"data_format", std::string("NHWC")}, {"filter_format", std::string("HWIO")}}),
             2 * 1 * 5 * 5 * 7 * 3);
   // Unknown dimensions: unknown count, reported as 0.
   EXPECT_EQ(Flops({{f, Shape{-1, 4, 9, 9}}, {f, Shape{6, 4, 3, 3}}}, {}), 0);
