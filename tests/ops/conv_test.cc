@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "gmock/gmock.h"
+#include "graph/builder_ops.h"
 #include "graph/op_registry.h"
 #include "gtest/gtest.h"
 #include "tests/util/op_test_util.h"
@@ -459,6 +460,26 @@ TEST(Conv2DTest, Flops) {
             2 * 1 * 5 * 5 * 7 * 3);
   // Unknown dimensions: unknown count, reported as 0.
   EXPECT_EQ(Flops({{f, Shape{-1, 4, 9, 9}}, {f, Shape{6, 4, 3, 3}}}, {}), 0);
+}
+
+// The typed builder API passes attributes the schema accepts, with the same meanings.
+TEST(Conv2DTest, BuilderApi) {
+  GraphBuilder b;
+  Value x = b.Input("x", DataType::kF32, Shape{-1, 8, 8, 4});
+  Value w = b.Input("w", DataType::kF32, Shape{3, 3, 2, 6});
+  Value bias = b.Input("bias", DataType::kF32, Shape{6});
+  ops::Conv2DOptions options;
+  options.strides = {2, 2};
+  options.pads = {1, 1, 1, 1};
+  options.groups = 2;
+  options.data_format = "NHWC";
+  options.filter_format = "HWIO";
+  Value y = ops::Conv2D(b, x, w, bias, options);
+  Value z = ops::Conv2D(b, y, b.Input("w2", DataType::kF32, Shape{1, 1, 6, 5}),
+                        ops::Conv2DOptions{.data_format = "NHWC", .filter_format = "HWIO"});
+  ASSERT_TRUE(b.status().ok()) << b.status();
+  EXPECT_EQ(y.shape(), (Shape{-1, 4, 4, 6}));
+  EXPECT_EQ(z.shape(), (Shape{-1, 4, 4, 5}));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "gmock/gmock.h"
+#include "graph/builder_ops.h"
 #include "graph/op_registry.h"
 #include "gtest/gtest.h"
 #include "tests/util/op_test_util.h"
@@ -372,6 +373,26 @@ TEST(PoolTest, Flops) {
   EXPECT_EQ(Flops("MaxPool", Shape{-1, 3, 8, 8}, attrs), 0);
   EXPECT_EQ(Flops("GlobalAvgPool", Shape{2, 3, 5, 7}, {}), 2 * 3 * 5 * 7);
   EXPECT_EQ(Flops("GlobalAvgPool", Shape{2, 3, -1, 7}, {}), 0);
+}
+
+// The typed builder API passes attributes the schemas accept, with the same meanings.
+TEST(PoolTest, BuilderApi) {
+  GraphBuilder b;
+  Value x = b.Input("x", DataType::kF16, Shape{-1, 3, 9, 9});
+  ops::PoolOptions options;
+  options.kernel = {3, 3};
+  options.strides = {2, 2};
+  options.pads = {1, 1, 1, 1};
+  Value m = ops::MaxPool(b, x, options);
+  options.count_include_pad = true;
+  Value a = ops::AvgPool(b, x, options);
+  Value g = ops::GlobalAvgPool(b, x);
+  Value gn = ops::GlobalAvgPool(b, x, "NHWC");
+  ASSERT_TRUE(b.status().ok()) << b.status();
+  EXPECT_EQ(m.shape(), (Shape{-1, 3, 5, 5}));
+  EXPECT_EQ(a.shape(), (Shape{-1, 3, 5, 5}));
+  EXPECT_EQ(g.shape(), (Shape{-1, 3, 1, 1}));
+  EXPECT_EQ(gn.shape(), (Shape{-1, 1, 1, 9}));
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "gmock/gmock.h"
+#include "graph/builder_ops.h"
 #include "graph/op_registry.h"
 #include "gtest/gtest.h"
 #include "tests/util/op_test_util.h"
@@ -595,6 +596,27 @@ TEST(FlattenTest, Rejects) {
   // Dimensions after a 0 are bounded only individually; their product must still fit.
   ExpectInvalid(Infer("Flatten", {Shape{0, int64_t{1} << 40, int64_t{1} << 40}}, {}),
                 "input 'x' dimensions from 1: more than 2^40 elements");
+}
+
+// The typed builder API passes attributes the schemas accept, with the same meanings.
+TEST(ShapeOpsTest, BuilderApi) {
+  GraphBuilder b;
+  Value x = b.Input("x", DataType::kI64, Shape{-1, 4, 6});
+  Value r = ops::Reshape(b, x, {-1, 12});
+  Value t = ops::Transpose(b, x, {2, 0, 1});
+  Value c = ops::Concat(b, {x, x}, -1);
+  Value s = ops::Slice(b, x, {1, -1}, {3, 0}, {1, 2}, {1, -2});
+  Value g = ops::Gather(b, x, b.Input("i", DataType::kI32, Shape{5}), 1);
+  Value p = ops::Pad(b, x, {0, 1, 1, 0, 1, 1}, 0.0, "reflect");
+  Value f = ops::Flatten(b, x);
+  ASSERT_TRUE(b.status().ok()) << b.status();
+  EXPECT_EQ(r.shape(), (Shape{-1, 12}));
+  EXPECT_EQ(t.shape(), (Shape{6, -1, 4}));
+  EXPECT_EQ(c.shape(), (Shape{-1, 4, 12}));
+  EXPECT_EQ(s.shape(), (Shape{-1, 2, 3}));
+  EXPECT_EQ(g.shape(), (Shape{-1, 5, 6}));
+  EXPECT_EQ(p.shape(), (Shape{-1, 6, 8}));
+  EXPECT_EQ(f.shape(), (Shape{-1, 24}));
 }
 
 }  // namespace
