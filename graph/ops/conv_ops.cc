@@ -1,8 +1,228 @@
+// Conv2D: grouped, strided, padded, dilated 2-D convolution over NCHW or NHWC activations
+// with OIHW or HWIO filters and an optional per-output-channel bias.
+#include <string>
+#include <vector>
+
 #include "graph/ops/op_util.h"
 #include "graph/ops/register_ops.h"
+#include "graph/ops/window_internal.h"
+#include "graph/status_macros.h"
 
 namespace kiln {
+namespace {
 
-void RegisterConvOps(OpRegistry& registry) {}
+// Positions of the output-channel, input-channel, height and width dimensions of a filter.
+struct FilterLayout {
+  int o;
+  int i;
+  int h;
+  int w;
+};
+
+absl::StatusOr<FilterLayout> ParseFilterFormat(const Node& node) {
+  const std::string& format = node.string_attr("filter_format");
+  if (format == "OIHW") return FilterLayout{0, 1, 2, 3};
+  if (format == "HWIO") return FilterLayout{3, 2, 0, 1};
+  return absl::InvalidArgumentError(absl::StrCat("attribute 'filter_format' is \"", format,
+                                                 "\", expected \"OIHW\" or \"HWIO\""));
+}
+
+// Every attribute of a Conv2D node, validated.
+struct ConvParams {
+  ImageLayout layout;
+  FilterLayout filter_layout;
+  std::vector<int64_t> strides;    // h, w
+  std::vector<int64_t> pads;       // top, left, bottom, right
+  std::vector<int64_t> dilations;  // h, w
+  int64_t groups = 1;
+};
+
+absl::StatusOr<ConvParams> GetConvParams(const Node& node) {
+  ConvParams p;
+  ASSIGN_OR_RETURN(p.layout, ParseDataFormat(node));
+  ASSIGN_OR_RETURN(p.filter_layout, ParseFilterFormat(node));
+  ASSIGN_OR_RETURN(p.strides, WindowAttr(node, "strides", 2, 1));
+  ASSIGN_OR_RETURN(p.pads, WindowAttr(node, "pads", 4, 0));
+  ASSIGN_OR_RETURN(p.dilations, WindowAttr(node, "dilations", 2, 1));
+  p.groups = node.int_attr("groups");
+  if (p.groups < 1 || p.groups > kMaxElements) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("attribute 'groups' is ", p.groups, ", expected in [1, 2^40]"));
+  }
+  return p;
+}
+
+absl::Status InferConv2D(InferContext& ctx) {
+  const Shape& x = ctx.inputs[0].shape;
+  const Shape& filter = ctx.inputs[1].shape;
+  if (x.rank() != 4) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("input 'x' has shape ", x.ToString(), ", expected rank 4"));
+  }
+  if (filter.rank() != 4) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("input 'filter' has shape ", filter.ToString(), ", expected rank 4"));
+  }
+  RETURN_IF_ERROR(CheckSameDtype(ctx, 1));
+  ASSIGN_OR_RETURN(ConvParams p, GetConvParams(ctx.node));
+  const ImageLayout& l = p.layout;
+  const FilterLayout& fl = p.filter_layout;
+
+  int64_t channels = x.dim(l.c);
+  int64_t out_channels = filter.dim(fl.o);
+  int64_t group_channels = filter.dim(fl.i);
+  int64_t kh = filter.dim(fl.h);
+  int64_t kw = filter.dim(fl.w);
+  if (kh == 0 || kw == 0) {
+    return absl::InvalidArgumentError(absl::StrCat("input 'filter' has shape ",
+                                                   filter.ToString(),
+                                                   ": kernel height and width must be >= 1"));
+  }
+  if (channels != kUnknownDim && channels % p.groups != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("attribute 'groups' (", p.groups,
+                                                   ") does not divide the ", channels,
+                                                   " input channels of input 'x'"));
+  }
+  if (out_channels != kUnknownDim && out_channels % p.groups != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("attribute 'groups' (", p.groups,
+                                                   ") does not divide the ", out_channels,
+                                                   " output channels of input 'filter'"));
+  }
+  if (channels != kUnknownDim && group_channels != kUnknownDim &&
+      group_channels != channels / p.groups) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "input 'filter' has ", group_channels, " input channels per group, expected ",
+        channels / p.groups, " (", channels, " channels of input 'x' / groups ", p.groups, ")"));
+  }
+  if (ctx.inputs.size() == 3) {
+    RETURN_IF_ERROR(CheckSameDtype(ctx, 2));
+    const Shape& bias = ctx.inputs[2].shape;
+    if (bias.rank() != 1 || (bias.dim(0) != kUnknownDim && out_channels != kUnknownDim &&
+                             bias.dim(0) != out_channels)) {
+      return absl::InvalidArgumentError(absl::StrCat("input 'bias' has shape ", bias.ToString(),
+                                                     ", expected [", out_channels, "]"));
+    }
+  }
+
+  int64_t out_h = kUnknownDim;
+  int64_t out_w = kUnknownDim;
+  if (kh != kUnknownDim) {
+    ASSIGN_OR_RETURN(out_h, WindowOutputSize(x.dim(l.h), kh, p.strides[0], p.dilations[0],
+                                             p.pads[0], p.pads[2], "height"));
+  }
+  if (kw != kUnknownDim) {
+    ASSIGN_OR_RETURN(out_w, WindowOutputSize(x.dim(l.w), kw, p.strides[1], p.dilations[1],
+                                             p.pads[1], p.pads[3], "width"));
+  }
+  Shape out(std::vector<int64_t>(4));
+  out.dim(l.n) = x.dim(l.n);
+  out.dim(l.c) = out_channels;
+  out.dim(l.h) = out_h;
+  out.dim(l.w) = out_w;
+  ctx.outputs.push_back({ctx.inputs[0].dtype, out});
+  return absl::OkStatus();
+}
+
+// y[n, o, oh, ow] = bias[o] + sum over the channels c of o's group and the taps (i, j) of
+// x[n, c, oh * sh - top + i * dh, ow * sw - left + j * dw] * filter[o, c - group start, i, j],
+// reading zero outside x. Layouts are handled through per-dimension strides.
+absl::Status RunConv2D(KernelContext& ctx) {
+  ASSIGN_OR_RETURN(ConvParams p, GetConvParams(ctx.node));
+  const Tensor& x = ctx.inputs[0];
+  const Tensor& filter = ctx.inputs[1];
+  const Tensor* bias = ctx.inputs.size() == 3 ? &ctx.inputs[2] : nullptr;
+  Tensor& y = ctx.outputs[0];
+  const ImageLayout& l = p.layout;
+  const FilterLayout& fl = p.filter_layout;
+
+  if (y.NumElements() == 0) return absl::OkStatus();
+  // An empty x or filter may have dimensions whose products overflow int64 (a valid shape
+  // bounds only the dimensions before its first 0); the loops below never read them.
+  const std::vector<int64_t> xs =
+      x.NumElements() > 0 ? RowMajorStrides(x.shape()) : std::vector<int64_t>(4, 0);
+  const std::vector<int64_t> fs =
+      filter.NumElements() > 0 ? RowMajorStrides(filter.shape()) : std::vector<int64_t>(4, 0);
+  const std::vector<int64_t> ys = RowMajorStrides(y.shape());
+  const int64_t batch = x.shape().dim(l.n);
+  const int64_t in_h = x.shape().dim(l.h);
+  const int64_t in_w = x.shape().dim(l.w);
+  const int64_t out_channels = y.shape().dim(l.c);
+  const int64_t out_h = y.shape().dim(l.h);
+  const int64_t out_w = y.shape().dim(l.w);
+  const int64_t group_channels = filter.shape().dim(fl.i);
+  const int64_t kh = filter.shape().dim(fl.h);
+  const int64_t kw = filter.shape().dim(fl.w);
+  const int64_t outs_per_group = out_channels / p.groups;
+
+  for (int64_t n = 0; n < batch; ++n) {
+    for (int64_t o = 0; o < out_channels; ++o) {
+      const int64_t first_channel = (o / outs_per_group) * group_channels;
+      for (int64_t oh = 0; oh < out_h; ++oh) {
+        for (int64_t ow = 0; ow < out_w; ++ow) {
+          double acc = bias != nullptr ? bias->GetAsDouble(o) : 0.0;
+          for (int64_t ic = 0; ic < group_channels; ++ic) {
+            const int64_t c = first_channel + ic;
+            for (int64_t i = 0; i < kh; ++i) {
+              const int64_t ih = oh * p.strides[0] - p.pads[0] + i * p.dilations[0];
+              if (ih < 0 || ih >= in_h) continue;
+              for (int64_t j = 0; j < kw; ++j) {
+                const int64_t iw = ow * p.strides[1] - p.pads[1] + j * p.dilations[1];
+                if (iw < 0 || iw >= in_w) continue;
+                const int64_t xi = n * xs[l.n] + c * xs[l.c] + ih * xs[l.h] + iw * xs[l.w];
+                const int64_t fi = o * fs[fl.o] + ic * fs[fl.i] + i * fs[fl.h] + j * fs[fl.w];
+                acc += x.GetAsDouble(xi) * filter.GetAsDouble(fi);
+              }
+            }
+          }
+          y.SetFromDouble(n * ys[l.n] + o * ys[l.c] + oh * ys[l.h] + ow * ys[l.w], acc);
+        }
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+// 2 * N * OH * OW * O * (C_in / groups) * KH * KW: one multiply and one add per tap.
+int64_t Conv2DFlops(const Node& node, absl::Span<const TensorType> inputs,
+                    absl::Span<const TensorType> outputs) {
+  absl::StatusOr<ConvParams> p = GetConvParams(node);
+  if (!p.ok() || inputs.size() < 2 || outputs.empty()) return 0;
+  const Shape& f = inputs[1].shape;
+  const Shape& y = outputs[0].shape;
+  if (f.rank() != 4 || y.rank() != 4) return 0;
+  const ImageLayout& l = p->layout;
+  const FilterLayout& fl = p->filter_layout;
+  return SaturatingProduct({2, y.dim(l.n), y.dim(l.h), y.dim(l.w), y.dim(l.c), f.dim(fl.i),
+                            f.dim(fl.h), f.dim(fl.w)});
+}
+
+}  // namespace
+
+void RegisterConvOps(OpRegistry& registry) {
+  MustRegister(registry, OpDef{
+      .name = "Conv2D",
+      .summary =
+          "2-D cross-correlation: y[n,o,oh,ow] = bias[o] + sum over c in o's group and taps "
+          "(i,j) of x[n,c,oh*strides[0]-pads[0]+i*dilations[0],ow*strides[1]-pads[1]+"
+          "j*dilations[1]] * filter[o,c mod (C/groups),i,j], with zeros outside x; "
+          "data_format (NCHW or NHWC) lays out x and y, filter_format is OIHW "
+          "([O,C/groups,KH,KW]) or HWIO ([KH,KW,C/groups,O]), pads are [top,left,bottom,"
+          "right], groups splits C and O into independent convolutions, bias is [O].",
+      .input_names = {"x", "filter", "bias"},
+      .min_inputs = 2,
+      .max_inputs = 3,
+      .attrs = {{"strides", AttrType::kInts, std::vector<int64_t>{1, 1}},
+                {"pads", AttrType::kInts, std::vector<int64_t>{0, 0, 0, 0}},
+                {"dilations", AttrType::kInts, std::vector<int64_t>{1, 1}},
+                {"groups", AttrType::kInt, int64_t{1}},
+                {"data_format", AttrType::kString, std::string("NCHW")},
+                {"filter_format", AttrType::kString, std::string("OIHW")}},
+      .dtypes = FloatTypes(),
+      .traits = kTraitNone,
+      .infer = InferConv2D,
+      .reference = RunConv2D,
+      .flops = Conv2DFlops,
+  });
+}
 
 }  // namespace kiln
