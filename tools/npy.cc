@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <algorithm>
 #include <optional>
 #include <vector>
 
@@ -28,6 +29,8 @@ constexpr size_t kMagicSize = 6;
 constexpr size_t kAlignment = 64;
 // NumPy's limit on dimensions (NPY_MAXDIMS in NumPy 2).
 constexpr int kMaxRank = 64;
+// Real headers are under 2 KiB even at 64 dimensions; NumPy's own limit is 10000.
+constexpr size_t kMaxHeaderSize = 1 << 20;
 
 absl::Status Malformed(absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat("malformed .npy header: ", what));
@@ -273,6 +276,95 @@ std::string MakeHeader(absl::string_view descr, const Shape& shape) {
   return "";  // unreachable: a version 2.0 header holds 4 GiB
 }
 
+// What the magic, version and header dict say about the data that follows.
+struct Layout {
+  std::string descr;
+  DataType dtype = DataType::kInvalid;
+  Shape shape;
+  size_t data_start = 0;    // offset of the first data byte
+  uint64_t data_bytes = 0;  // data length the shape and dtype need
+
+  // "shape (2, 3) of '<f4' needs 24 bytes"
+  std::string Describe() const {
+    return absl::StrCat("shape ", ShapeTuple(shape), " of '", descr, "' needs ", data_bytes,
+                        " bytes");
+  }
+};
+
+// The offset where the header dict ends (the data starts), read from the first bytes of
+// a file; bytes.size() when they are too few or not an .npy prefix (ParseLayout then
+// reports why). Lets ReadNpy read a file's header without reading the whole file.
+size_t HeaderEnd(absl::string_view bytes) {
+  if (bytes.size() < kMagicSize + 2 || bytes.substr(0, kMagicSize) != absl::string_view(kMagic, kMagicSize)) {
+    return bytes.size();
+  }
+  int width = bytes[6] == 1 ? 2 : 4;
+  if (bytes.size() < kMagicSize + 2 + width) return bytes.size();
+  size_t header_len = ReadLittleEndian(bytes, kMagicSize + 2, width);
+  if (header_len > kMaxHeaderSize) return bytes.size();
+  return kMagicSize + 2 + width + header_len;
+}
+
+// Parses everything before the data; `bytes` may end anywhere after the header.
+absl::StatusOr<Layout> ParseLayout(absl::string_view bytes) {
+  if (bytes.size() < kMagicSize || bytes.substr(0, kMagicSize) != absl::string_view(kMagic, kMagicSize)) {
+    return absl::InvalidArgumentError("not an .npy file (it does not start with \"\\x93NUMPY\")");
+  }
+  if (bytes.size() < kMagicSize + 2) return absl::InvalidArgumentError("truncated .npy file: no version");
+  int major = static_cast<unsigned char>(bytes[6]);
+  int minor = static_cast<unsigned char>(bytes[7]);
+  if (minor != 0 || major < 1 || major > 3) {
+    return absl::InvalidArgumentError(absl::StrCat("unsupported .npy format version ", major, ".",
+                                                   minor, " (supported: 1.0, 2.0, 3.0)"));
+  }
+  // Version 1.0 stores the header length in 2 bytes, 2.0 and 3.0 (UTF-8 header) in 4.
+  int length_width = major == 1 ? 2 : 4;
+  size_t header_start = kMagicSize + 2 + length_width;
+  if (bytes.size() < header_start) {
+    return absl::InvalidArgumentError("truncated .npy file: no header length");
+  }
+  size_t header_len = ReadLittleEndian(bytes, kMagicSize + 2, length_width);
+  if (header_len > kMaxHeaderSize) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the .npy header declares ", header_len, " bytes, more than the limit of ", kMaxHeaderSize));
+  }
+  if (bytes.size() - header_start < header_len) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("truncated .npy file: the header declares ", header_len, " bytes, only ",
+                     bytes.size() - header_start, " follow"));
+  }
+  ASSIGN_OR_RETURN(Header header, HeaderParser(bytes.substr(header_start, header_len)).Parse());
+
+  Layout layout;
+  layout.descr = *header.descr;
+  ASSIGN_OR_RETURN(layout.dtype, DataTypeFromDescr(layout.descr));
+  if (*header.fortran_order) {
+    return absl::InvalidArgumentError(
+        "Fortran-order (column-major) arrays are not supported; save "
+        "np.ascontiguousarray(arr) instead");
+  }
+  layout.shape = Shape(*header.shape);
+  RETURN_IF_ERROR(ValidateShape(layout.shape));
+  layout.data_start = header_start + header_len;
+  // ValidateShape bounds the element count by 2^40, so the byte count cannot overflow.
+  layout.data_bytes =
+      static_cast<uint64_t>(layout.shape.NumElements()) * DataTypeSize(layout.dtype);
+  return layout;
+}
+
+// Appends bytes from `file` to `bytes` until it holds `size` bytes or the file ends.
+// Returns false on a read error (errno set).
+bool ReadUpTo(std::FILE* file, uint64_t size, std::string& bytes) {
+  char buffer[1 << 16];
+  while (bytes.size() < size) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(sizeof(buffer), size - bytes.size()));
+    size_t n = std::fread(buffer, 1, want, file);
+    bytes.append(buffer, n);
+    if (n < want) return std::ferror(file) == 0;
+  }
+  return true;
+}
+
 // The tensor whose bytes go into the file: bf16 widened to f32, others unchanged.
 absl::StatusOr<Tensor> StorableTensor(const Tensor& tensor) {
   if (!tensor.valid()) return absl::InvalidArgumentError("cannot write an invalid tensor as .npy");
@@ -299,55 +391,22 @@ absl::Status WithPath(const std::string& path, const absl::Status& status) {
 }  // namespace
 
 absl::StatusOr<Tensor> ParseNpy(absl::string_view bytes) {
-  if (bytes.size() < kMagicSize || bytes.substr(0, kMagicSize) != absl::string_view(kMagic, kMagicSize)) {
-    return absl::InvalidArgumentError("not an .npy file (it does not start with \"\\x93NUMPY\")");
+  ASSIGN_OR_RETURN(Layout layout, ParseLayout(bytes));
+  uint64_t actual = bytes.size() - layout.data_start;
+  if (actual < layout.data_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat("truncated .npy data: ", layout.Describe(),
+                                                   ", the file has ", actual));
   }
-  if (bytes.size() < kMagicSize + 2) return absl::InvalidArgumentError("truncated .npy file: no version");
-  int major = static_cast<unsigned char>(bytes[6]);
-  int minor = static_cast<unsigned char>(bytes[7]);
-  if (minor != 0 || major < 1 || major > 3) {
-    return absl::InvalidArgumentError(absl::StrCat("unsupported .npy format version ", major, ".",
-                                                   minor, " (supported: 1.0, 2.0, 3.0)"));
-  }
-  // Version 1.0 stores the header length in 2 bytes, 2.0 and 3.0 (UTF-8 header) in 4.
-  int length_width = major == 1 ? 2 : 4;
-  size_t header_start = kMagicSize + 2 + length_width;
-  if (bytes.size() < header_start) {
-    return absl::InvalidArgumentError("truncated .npy file: no header length");
-  }
-  size_t header_len = ReadLittleEndian(bytes, kMagicSize + 2, length_width);
-  if (bytes.size() - header_start < header_len) {
+  if (actual > layout.data_bytes) {
     return absl::InvalidArgumentError(
-        absl::StrCat("truncated .npy file: the header declares ", header_len, " bytes, only ",
-                     bytes.size() - header_start, " follow"));
+        absl::StrCat("trailing bytes after the .npy data: ", layout.Describe()));
   }
-  ASSIGN_OR_RETURN(Header header, HeaderParser(bytes.substr(header_start, header_len)).Parse());
-
-  ASSIGN_OR_RETURN(DataType dtype, DataTypeFromDescr(*header.descr));
-  if (*header.fortran_order) {
-    return absl::InvalidArgumentError(
-        "Fortran-order (column-major) arrays are not supported; save "
-        "np.ascontiguousarray(arr) instead");
-  }
-  Shape shape(*header.shape);
-  RETURN_IF_ERROR(ValidateShape(shape));
-
-  size_t data_start = header_start + header_len;
-  // ValidateShape bounds the element count by 2^40, so the byte count cannot overflow.
-  uint64_t expected = static_cast<uint64_t>(shape.NumElements()) * DataTypeSize(dtype);
-  uint64_t actual = bytes.size() - data_start;
-  if (actual != expected) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        actual < expected ? "truncated .npy data: " : "trailing bytes after the .npy data: ",
-        "shape ", ShapeTuple(shape), " of '", *header.descr, "' needs ", expected,
-        " bytes, the file has ", actual));
-  }
-  absl::string_view data = bytes.substr(data_start);
+  absl::string_view data = bytes.substr(layout.data_start);
   ASSIGN_OR_RETURN(Tensor tensor,
-                   Tensor::FromBytes(dtype, shape,
+                   Tensor::FromBytes(layout.dtype, layout.shape,
                                      absl::Span<const uint8_t>(
                                          reinterpret_cast<const uint8_t*>(data.data()), data.size())));
-  if (dtype == DataType::kBool) {
+  if (layout.dtype == DataType::kBool) {
     uint8_t* values = tensor.data<uint8_t>();
     for (int64_t i = 0; i < tensor.NumElements(); ++i) values[i] = values[i] != 0 ? 1 : 0;
   }
@@ -367,14 +426,16 @@ absl::StatusOr<Tensor> ReadNpy(const std::string& path) {
   if (file == nullptr) {
     return absl::NotFoundError(absl::StrCat("cannot open '", path, "': ", std::strerror(errno)));
   }
+  // Read the header first, then only as much data as it announces (plus one byte to
+  // detect trailing data), so a wrong multi-gigabyte file fails fast. The buffer grows
+  // with what the file really holds, never with what a header claims.
   std::string bytes;
-  char buffer[1 << 16];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof(buffer), file)) > 0) bytes.append(buffer, n);
-  bool failed = std::ferror(file) != 0;
+  bool ok = ReadUpTo(file, kMagicSize + 6, bytes) && ReadUpTo(file, HeaderEnd(bytes), bytes);
+  absl::StatusOr<Layout> layout = ParseLayout(bytes);
+  if (ok && layout.ok()) ok = ReadUpTo(file, layout->data_start + layout->data_bytes + 1, bytes);
   int error = errno;
   std::fclose(file);
-  if (failed) {
+  if (!ok) {
     return absl::DataLossError(absl::StrCat("cannot read '", path, "': ", std::strerror(error)));
   }
   absl::StatusOr<Tensor> tensor = ParseNpy(bytes);

@@ -316,7 +316,8 @@ TEST(NpyMalformedTest, TruncatedHeader) {
   std::string full = Npy(F32Dict("(1,)"), Bytes({1}));
   ExpectRejected(full.substr(0, 30), "the header declares");
   // A version 2.0 length of 4 GiB - 1.
-  ExpectRejected(std::string("\x93NUMPY\x02\x00\xff\xff\xff\xff{}", 14), "the header declares 4294967295");
+  ExpectRejected(std::string("\x93NUMPY\x02\x00\xff\xff\xff\xff{}", 14),
+                 "header declares 4294967295 bytes, more than the limit of 1048576");
 }
 
 TEST(NpyMalformedTest, HeaderSyntax) {
@@ -416,6 +417,30 @@ TEST(NpyMalformedTest, TruncationsAndCorruptionsNeverCrash) {
       (void)ParseNpy(corrupt);
     }
   }
+}
+
+// ReadNpy reads only what the header announces, and still reports short and long data.
+TEST(NpyReadTest, FileDataLengthChecks) {
+  std::string valid = Npy(F32Dict("(2,)"), Bytes({1, 2}));
+  std::string longer = TempPath("longer.npy");
+  std::ofstream(longer, std::ios::binary) << valid << std::string(1000, 'x');
+  absl::StatusOr<Tensor> t = ReadNpy(longer);
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(std::string(t.status().message()),
+            absl::StrCat(longer, ": trailing bytes after the .npy data: shape (2,) of '<f4' "
+                                 "needs 8 bytes"));
+
+  std::string shorter = TempPath("shorter.npy");
+  std::ofstream(shorter, std::ios::binary) << valid.substr(0, valid.size() - 3);
+  t = ReadNpy(shorter);
+  ASSERT_FALSE(t.ok());
+  EXPECT_THAT(std::string(t.status().message()), HasSubstr("needs 8 bytes, the file has 5"));
+
+  std::string exact = TempPath("exact.npy");
+  std::ofstream(exact, std::ios::binary) << valid;
+  t = ReadNpy(exact);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(Values(*t), (std::vector<double>{1, 2}));
 }
 
 TEST(NpyReadTest, FileErrorsNameThePath) {
