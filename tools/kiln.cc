@@ -30,8 +30,8 @@ std::string Usage() {
       "\n"
       "Commands:\n";
   for (const Command* command : Commands()) {
-    absl::StrAppend(&text, "  ", command->name, std::string(10 - command->name.size(), ' '),
-                    command->summary, "\n");
+    size_t pad = command->name.size() < 10 ? 10 - command->name.size() : 1;
+    absl::StrAppend(&text, "  ", command->name, std::string(pad, ' '), command->summary, "\n");
   }
   absl::StrAppend(&text,
                   "  help      print this text, or a command's with 'kiln help COMMAND'\n"

@@ -21,11 +21,12 @@ namespace kiln {
 //
 // Reading accepts format versions 1.0, 2.0 and 3.0 and C-order arrays only. It rejects,
 // with an InvalidArgument error saying why: a missing magic string, other versions,
-// truncated headers, header dicts that are not exactly {'descr', 'fortran_order',
-// 'shape'} with a string, a bool and a tuple of non-negative integers, Fortran order,
-// big-endian, structured or unsupported dtypes, shapes of more than 64 dimensions or
-// 2^40 elements, and data shorter or longer than the shape needs. Bool bytes other than
-// 0 and 1 read as true (stored as 1). Never crashes on arbitrary bytes.
+// truncated headers or headers over 1 MiB, header dicts that are not exactly {'descr',
+// 'fortran_order', 'shape'} with a string, a bool and a tuple of non-negative integers,
+// Fortran order, big-endian, structured or unsupported dtypes, shapes of more than 64
+// dimensions or 2^40 elements, and data shorter or longer than the shape needs. Bool
+// bytes other than 0 and 1 read as true (stored as 1). Never crashes on arbitrary bytes.
+// All functions are thread-safe.
 
 // Parses the bytes of an .npy file into an owned tensor.
 absl::StatusOr<Tensor> ParseNpy(absl::string_view bytes);
@@ -35,7 +36,8 @@ absl::StatusOr<Tensor> ParseNpy(absl::string_view bytes);
 // Error for an invalid tensor.
 absl::StatusOr<std::string> SerializeNpy(const Tensor& tensor);
 
-// ParseNpy on the contents of `path`; every error message starts with the path.
+// ParseNpy on the contents of `path`; every error message starts with the path. Reads
+// the header first and then only the data it announces, so a wrong large file fails fast.
 absl::StatusOr<Tensor> ReadNpy(const std::string& path);
 
 // Writes SerializeNpy(tensor) to `path` (created or truncated); errors name the path.
