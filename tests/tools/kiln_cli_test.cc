@@ -1,0 +1,343 @@
+// End-to-end tests of the `kiln` binary: runs it as a subprocess on graphs from
+// testdata/ and graphs built here, and checks exit codes, printed text and .npy outputs.
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "gmock/gmock.h"
+#include "graph/builder.h"
+#include "graph/builder_ops.h"
+#include "graph/graph_io.h"
+#include "gtest/gtest.h"
+#include "tools/npy.h"
+
+namespace kiln {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+const char kIdentityGraph[] = "tests/tools/testdata/identity.pbtxt";
+const char kTestdata[] = "tests/tools/testdata/";
+
+std::string TempDir() {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  return dir != nullptr ? dir : "/tmp";
+}
+
+std::string TempPath(absl::string_view name) { return absl::StrCat(TempDir(), "/", name); }
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+std::string ShellQuote(absl::string_view s) {
+  return absl::StrCat("'", absl::StrReplaceAll(s, {{"'", "'\\''"}}), "'");
+}
+
+struct Result {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs the kiln binary from the test's runfiles (the working directory of a Bazel test).
+Result Kiln(const std::vector<std::string>& args) {
+  std::string out_path = TempPath("kiln_stdout.txt");
+  std::string err_path = TempPath("kiln_stderr.txt");
+  std::string command = ShellQuote("tools/kiln");
+  for (const std::string& arg : args) absl::StrAppend(&command, " ", ShellQuote(arg));
+  absl::StrAppend(&command, " >", ShellQuote(out_path), " 2>", ShellQuote(err_path));
+  int status = std::system(command.c_str());
+  Result result;
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  result.out = ReadFile(out_path);
+  result.err = ReadFile(err_path);
+  return result;
+}
+
+// Saves a built graph as text into the test's temporary directory and returns its path.
+std::string SaveBuilt(GraphBuilder& b, absl::string_view name) {
+  std::string path = TempPath(absl::StrCat(name, ".pbtxt"));
+  absl::StatusOr<Graph> graph = b.BuildGraph();
+  EXPECT_TRUE(graph.ok()) << graph.status();
+  EXPECT_TRUE(SaveGraph(*graph, path).ok());
+  return path;
+}
+
+// A fresh, not yet existing directory path.
+std::string OutDir(absl::string_view name) {
+  std::string dir = TempPath(absl::StrCat("out_", name));
+  std::filesystem::remove_all(dir);
+  return dir;
+}
+
+void ExpectUsageError(const std::vector<std::string>& args, const std::string& message) {
+  Result r = Kiln(args);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(r.err, absl::StrCat("kiln: error: ", message, "\n"));
+  EXPECT_EQ(r.out, "");
+}
+
+// Expects exit code 1 and one error line containing `substring`.
+void ExpectFailure(const std::vector<std::string>& args, const std::string& substring) {
+  Result r = Kiln(args);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_THAT(r.err, StartsWith("kiln: error: "));
+  EXPECT_THAT(r.err, HasSubstr(substring));
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+// ---------------------------------------------------------------------------------------
+// Help and usage errors.
+
+TEST(KilnCliTest, Help) {
+  for (std::vector<std::string> args : {std::vector<std::string>{"--help"}, {"-h"}, {"help"}}) {
+    Result r = Kiln(args);
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_THAT(r.out, StartsWith("Usage: kiln COMMAND [ARGS...]\n"));
+    EXPECT_THAT(r.out, HasSubstr("\n  inspect   "));
+    EXPECT_THAT(r.out, HasSubstr("\n  run       "));
+    EXPECT_THAT(r.out, HasSubstr("Exit status"));
+    EXPECT_EQ(r.err, "");
+  }
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"run", "--help"}, {"help", "run"}, {"run", "g", "--bogus", "-h"}}) {
+    Result r = Kiln(args);
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_THAT(r.out, StartsWith("Usage: kiln run GRAPH --input NAME=FILE.npy|NAME=random"));
+    EXPECT_THAT(r.out, HasSubstr("--seed N"));
+  }
+  Result inspect = Kiln({"inspect", "--help"});
+  EXPECT_EQ(inspect.exit_code, 0);
+  EXPECT_THAT(inspect.out, StartsWith("Usage: kiln inspect GRAPH [--batch N]"));
+  EXPECT_THAT(inspect.out, HasSubstr("flops: F [at batch N]"));
+}
+
+TEST(KilnCliTest, CommandUsageErrors) {
+  ExpectUsageError({}, "no command given; run 'kiln --help'");
+  ExpectUsageError({"frobnicate"}, "unknown command 'frobnicate'; run 'kiln --help'");
+  ExpectUsageError({"--version"}, "unknown command '--version'; run 'kiln --help'");
+  ExpectUsageError({"help", "frobnicate"}, "'kiln help' takes one of the commands, got 'frobnicate'");
+}
+
+TEST(KilnCliTest, InspectUsageErrors) {
+  ExpectUsageError({"inspect", kIdentityGraph, "--bogus"}, "unknown flag '--bogus' for 'kiln inspect'");
+  ExpectUsageError({"inspect", kIdentityGraph, "--batch"}, "flag --batch needs a value");
+  ExpectUsageError({"inspect", kIdentityGraph, "--batch", "two"}, "flag --batch: 'two' is not an integer");
+  ExpectUsageError({"inspect", kIdentityGraph, "--batch=-1"},
+                   "flag --batch: -1 is out of range [0, 1099511627776]");
+  ExpectUsageError({"inspect"}, "'kiln inspect' takes one graph file, got 0 arguments");
+  ExpectUsageError({"inspect", "a", "b"}, "'kiln inspect' takes one graph file, got 2 arguments");
+}
+
+// ---------------------------------------------------------------------------------------
+// inspect
+
+TEST(KilnCliTest, InspectPrintsSummary) {
+  Result r = Kiln({"inspect", kIdentityGraph, "--batch", "16"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(r.out,
+            "graph: tests/tools/testdata/identity.pbtxt\n"
+            "inputs: 1\n"
+            "  x  f32[-1,3]\n"
+            "outputs: 2\n"
+            "  y  f32[-1,3]\n"
+            "  w  f32[2,3]\n"
+            "ops: 3 types\n"
+            "  Identity  2\n"
+            "  Constant  1\n"
+            "  Input     1\n"
+            "nodes: 4\n"
+            "parameters: 6 elements, 24 bytes\n"
+            "flops: 0 at batch 16\n");
+}
+
+TEST(KilnCliTest, InspectBinaryGraph) {
+  GraphBuilder b;
+  Value x = b.Input("tokens", DataType::kI64, {-1, 8});
+  b.Output("out", ops::Identity(b, x));
+  absl::StatusOr<Graph> graph = b.BuildGraph();
+  ASSERT_TRUE(graph.ok());
+  std::string path = TempPath("tokens.pb");
+  ASSERT_TRUE(SaveGraph(*graph, path).ok());
+  Result r = Kiln({"inspect", path});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("inputs: 1\n  tokens  i64[-1,8]\n"));
+  EXPECT_THAT(r.out, HasSubstr("parameters: 0 elements, 0 bytes\nflops: 0 at batch 1\n"));
+}
+
+TEST(KilnCliTest, InspectFailures) {
+  std::string missing = TempPath("missing.pbtxt");
+  ExpectFailure({"inspect", missing}, absl::StrCat("cannot open graph file '", missing, "'"));
+  std::string garbage = TempPath("garbage.pbtxt");
+  std::ofstream(garbage) << "node { name: \"x\" op: ";
+  ExpectFailure({"inspect", garbage}, "malformed text GraphDef");
+  std::string unknown_op = TempPath("unknown_op.pbtxt");
+  std::ofstream(unknown_op) << "node { name: \"n\" op: \"NoSuchOp\" }";
+  ExpectFailure({"inspect", unknown_op}, "NoSuchOp");
+}
+
+// ---------------------------------------------------------------------------------------
+// run
+
+TEST(KilnCliTest, RunFromNpyWritesOutputsEqualToInputs) {
+  std::string dir = OutDir("npy") + "/nested";
+  std::string input = absl::StrCat(kTestdata, "f32_2x3.npy");
+  Result r = Kiln({"run", kIdentityGraph, "--input", absl::StrCat("x=", input), "--output", dir});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(r.out,
+            "y f32[2,3] min=-1 max=1.5 mean=0.25 values=[-1, -0.5, 0, 0.5, 1, 1.5]\n"
+            "w f32[2,3] min=1 max=6 mean=3.5 values=[1, 2, 3, 4, 5, 6]\n");
+  // Identity of a NumPy file: the written file is byte-identical to numpy.save's.
+  EXPECT_EQ(ReadFile(dir + "/y.npy"), ReadFile(input));
+  absl::StatusOr<Tensor> w = ReadNpy(dir + "/w.npy");
+  ASSERT_TRUE(w.ok()) << w.status();
+  EXPECT_EQ(w->shape(), (Shape{2, 3}));
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(w->data<float>()[i], i + 1.0f);
+}
+
+TEST(KilnCliTest, RunRandomIsSeededAndBatched) {
+  std::string a = OutDir("random_a"), b = OutDir("random_b"), c = OutDir("random_c");
+  Result ra = Kiln({"run", kIdentityGraph, "--input=x=random", "--batch", "4", "--seed", "7",
+                    "--output", a});
+  ASSERT_EQ(ra.exit_code, 0) << ra.err;
+  EXPECT_THAT(ra.out, StartsWith("y f32[4,3] min="));
+  absl::StatusOr<Tensor> y = ReadNpy(a + "/y.npy");
+  ASSERT_TRUE(y.ok()) << y.status();
+  EXPECT_EQ(y->shape(), (Shape{4, 3}));
+  double sum_abs = 0;
+  for (int i = 0; i < 12; ++i) sum_abs += std::abs(y->data<float>()[i]);
+  EXPECT_GT(sum_abs, 0.0);
+
+  Result rb = Kiln({"run", kIdentityGraph, "--seed", "7", "--batch", "4", "--input", "x=random",
+                    "--output", b});
+  ASSERT_EQ(rb.exit_code, 0) << rb.err;
+  EXPECT_EQ(rb.out, ra.out);
+  EXPECT_EQ(ReadFile(b + "/y.npy"), ReadFile(a + "/y.npy"));
+
+  Result rc = Kiln({"run", kIdentityGraph, "--input", "x=random", "--batch", "4", "--output", c});
+  ASSERT_EQ(rc.exit_code, 0) << rc.err;
+  EXPECT_NE(ReadFile(c + "/y.npy"), ReadFile(a + "/y.npy"));  // default seed 0
+}
+
+TEST(KilnCliTest, RunRandomIntegerBoolAndBFloat16Inputs) {
+  GraphBuilder b;
+  b.Output("ids", ops::Identity(b, b.Input("ids", DataType::kI32, {-1, 50})));
+  b.Output("mask", ops::Identity(b, b.Input("mask", DataType::kBool, {40})));
+  b.Output("h", ops::Identity(b, b.Input("h", DataType::kBF16, {3})));
+  std::string path = SaveBuilt(b, "mixed");
+  std::string dir = OutDir("mixed");
+  Result r = Kiln({"run", path, "--input", "ids=random", "--input", "mask=random", "--input",
+                   "h=random", "--batch", "2", "--output", dir});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("ids i32[2,50] min=0 max=9 "));
+  EXPECT_THAT(r.out, HasSubstr("mask bool[40] min=0 max=1 "));
+  EXPECT_THAT(r.out, HasSubstr("\nh bf16[3] min="));
+
+  absl::StatusOr<Tensor> ids = ReadNpy(dir + "/ids.npy");
+  ASSERT_TRUE(ids.ok()) << ids.status();
+  EXPECT_EQ(ids->dtype(), DataType::kI32);
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_GE(ids->GetAsInt64(i), 0);
+    EXPECT_LE(ids->GetAsInt64(i), 9);
+  }
+  absl::StatusOr<Tensor> mask = ReadNpy(dir + "/mask.npy");
+  ASSERT_TRUE(mask.ok()) << mask.status();
+  EXPECT_EQ(mask->dtype(), DataType::kBool);
+  // bf16 outputs are widened to f32 in the file.
+  absl::StatusOr<Tensor> h = ReadNpy(dir + "/h.npy");
+  ASSERT_TRUE(h.ok()) << h.status();
+  EXPECT_EQ(h->dtype(), DataType::kF32);
+  EXPECT_EQ(h->shape(), Shape{3});
+}
+
+TEST(KilnCliTest, RunGraphWithoutInputs) {
+  GraphBuilder b;
+  b.Output("c", ops::Identity(b, b.Constant(Tensor::I64({2}, {-5, 1} ), "c0")));
+  std::string path = SaveBuilt(b, "constant");
+  std::string dir = OutDir("constant");
+  Result r = Kiln({"run", path, "--output", dir});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "c i64[2] min=-5 max=1 mean=-2 values=[-5, 1]\n");
+  absl::StatusOr<Tensor> c = ReadNpy(dir + "/c.npy");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->GetAsInt64(0), -5);
+}
+
+TEST(KilnCliTest, RunUsageErrors) {
+  std::string dir = OutDir("usage");
+  ExpectUsageError({"run", kIdentityGraph, "--input", "x", "--output", dir},
+                   "--input 'x' is not NAME=FILE.npy or NAME=random");
+  ExpectUsageError({"run", kIdentityGraph, "--input", "x=", "--output", dir},
+                   "--input 'x=' is not NAME=FILE.npy or NAME=random");
+  ExpectUsageError({"run", kIdentityGraph, "--input", "x=random", "--input", "x=a.npy",
+                    "--output", dir},
+                   "input 'x' is given twice");
+  ExpectUsageError({"run", kIdentityGraph, "--input", "x=random"}, "'kiln run' needs --output DIR");
+  ExpectUsageError({"run", kIdentityGraph, "--seed", "abc", "--output", dir},
+                   "flag --seed: 'abc' is not an integer");
+  ExpectUsageError({"run", kIdentityGraph, "--output"}, "flag --output needs a value");
+  ExpectUsageError({"run", "--output", dir}, "'kiln run' takes one graph file, got 0 arguments");
+  ExpectUsageError({"run", kIdentityGraph, "--inptu", "x=random"}, "unknown flag '--inptu' for 'kiln run'");
+  EXPECT_FALSE(std::filesystem::exists(dir));
+}
+
+TEST(KilnCliTest, RunFailures) {
+  std::string dir = OutDir("failures");
+  Result missing_input = Kiln({"run", kIdentityGraph, "--output", dir});
+  EXPECT_EQ(missing_input.exit_code, 1);
+  EXPECT_EQ(missing_input.err,
+            "kiln: error: input 'x' is not given; pass --input x=FILE.npy or --input x=random\n");
+
+  ExpectFailure({"run", kIdentityGraph, "--input", "x=random", "--input", "z=random", "--output", dir},
+                "--input 'z': the graph has no input of that name (its inputs: x)");
+  // The Session's own checks of dtype and shape.
+  ExpectFailure({"run", kIdentityGraph, "--input", absl::StrCat("x=", kTestdata, "f64_2x3.npy"),
+                 "--output", dir},
+                "feed 'x': dtype f64, expected f32");
+  std::string vector = TempPath("vector.npy");
+  ASSERT_TRUE(WriteNpy(Tensor::F32({3}, {1, 2, 3}), vector).ok());
+  ExpectFailure({"run", kIdentityGraph, "--input", "x=" + vector, "--output", dir},
+                "input 'x': shape [3] does not match declared [-1,3]");
+  // Files that cannot be read are named.
+  std::string absent = TempPath("absent.npy");
+  ExpectFailure({"run", kIdentityGraph, "--input", "x=" + absent, "--output", dir},
+                absl::StrCat("cannot open '", absent, "'"));
+  std::string bad = TempPath("bad.npy");
+  std::ofstream(bad) << "\x93NUMPY\x01";
+  ExpectFailure({"run", kIdentityGraph, "--input", "x=" + bad, "--output", dir},
+                absl::StrCat(bad, ": truncated .npy file"));
+  ExpectFailure({"run", absl::StrCat(kTestdata, "f32_2x3.npy"), "--output", dir},
+                "malformed binary GraphDef");
+}
+
+TEST(KilnCliTest, RunOutputDirectoryProblems) {
+  std::string file = TempPath("plain_file");
+  std::ofstream(file) << "x";
+  ExpectFailure({"run", kIdentityGraph, "--input", "x=random", "--output", file},
+                absl::StrCat("cannot create output directory '", file, "'"));
+
+  GraphBuilder b;
+  Value x = b.Input("x", DataType::kF32, {1});
+  b.Output("a/b", ops::Identity(b, x));
+  b.Output("a_b", ops::Identity(b, x));
+  std::string path = SaveBuilt(b, "collide");
+  ExpectFailure({"run", path, "--input", "x=random", "--output", OutDir("collide")},
+                "outputs 'a/b' and 'a_b' would both be written to a_b.npy");
+}
+
+}  // namespace
+}  // namespace kiln

@@ -1,0 +1,44 @@
+// What every `kiln` subcommand provides (name, help, entry point), the exit codes they
+// share, and the one-line error reporting of the command line.
+#ifndef KILN_TOOLS_CLI_COMMAND_H_
+#define KILN_TOOLS_CLI_COMMAND_H_
+
+#include <ostream>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+
+namespace kiln::cli {
+
+// Exit codes of the `kiln` binary.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;  // the command ran and failed (files, graph, session)
+inline constexpr int kExitUsage = 2;    // the command line itself is wrong
+
+// Runs a subcommand on its arguments (after the subcommand name); writes results to
+// `out`, errors to `err`, and returns an exit code.
+using CommandMain = int (*)(absl::Span<const std::string> args, std::ostream& out,
+                            std::ostream& err);
+
+struct Command {
+  absl::string_view name;
+  absl::string_view summary;  // one line for `kiln --help`
+  absl::string_view help;     // the full text for `kiln NAME --help`
+  CommandMain main;
+};
+
+// Prints "kiln: error: MESSAGE" as one line (newlines in `message` become spaces) to
+// `err` and returns kExitUsage.
+int UsageError(std::ostream& err, absl::string_view message);
+// Same for a failure of the command; returns kExitFailure.
+int Failure(std::ostream& err, const absl::Status& status);
+
+// The subcommands (tools/cli/inspect.cc, tools/cli/run.cc).
+const Command& InspectCommand();
+const Command& RunCommand();
+
+}  // namespace kiln::cli
+
+#endif  // KILN_TOOLS_CLI_COMMAND_H_

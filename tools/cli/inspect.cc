@@ -1,0 +1,216 @@
+// `kiln inspect GRAPH [--batch N]`: summary of a graph file for humans (and golden tests).
+#include "tools/cli/inspect.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "graph/bind_shapes.h"
+#include "graph/graph_io.h"
+#include "graph/op_registry.h"
+#include "graph/shape_inference.h"
+#include "graph/tensor.h"
+#include "tools/cli/command.h"
+#include "tools/cli/flags.h"
+
+namespace kiln::cli {
+namespace {
+
+constexpr absl::string_view kHelp = R"help(Usage: kiln inspect GRAPH [--batch N]
+
+Prints a summary of the graph file GRAPH (.pbtxt or .txt: text GraphDef; any
+other name: binary GraphDef).
+
+Flags:
+  --batch N   size bound to every unknown (-1) input dimension when counting
+              FLOPs (default 1)
+
+Output, one item per line; list entries are indented by two spaces and their
+columns separated by two or more spaces:
+  graph: GRAPH
+  inputs: COUNT
+    NAME  DTYPE[SHAPE]          declared shape; -1 is bound at run time
+  outputs: COUNT
+    NAME  DTYPE[SHAPE]          inferred shape
+  ops: COUNT types
+    OP  NODES                   most frequent first, ties by name
+  nodes: COUNT
+  parameters: E elements, B bytes
+                                total size of the Constant tensors
+  flops: F [at batch N]         sum of every node's FLOP count; "at batch N"
+                                when some input has unknown dimensions
+  flops: unknown at batch N (REASON)
+                                when the shapes cannot be bound at N
+Numbers of 1000 or more are followed by a rounded form in parentheses:
+"(25.6M)" elements, "(97.5 MiB)", "(4.09 GFLOP)".
+)help";
+
+// " (25.6M)", " (4.09 GFLOP)": three significant digits with an SI prefix; empty below
+// 1000. Values are scaled below 999.5 so %.3g never switches to exponent notation.
+std::string Rounded(int64_t n, absl::string_view unit) {
+  static constexpr const char* kPrefixes[] = {"K", "M", "G", "T", "P", "E"};
+  if (n < 1000) return "";
+  double value = static_cast<double>(n);
+  int i = -1;
+  while (value >= 999.5 && i < 5) {
+    value /= 1000;
+    ++i;
+  }
+  return absl::StrFormat(" (%.3g%s%s%s)", value, unit.empty() ? "" : " ", kPrefixes[i], unit);
+}
+
+// " (97.5 MiB)": the same with binary prefixes; empty below 1024.
+std::string RoundedBytes(int64_t n) {
+  static constexpr const char* kPrefixes[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  if (n < 1024) return "";
+  double value = static_cast<double>(n);
+  int i = -1;
+  while (value >= 999.5 && i < 5) {
+    value /= 1024;
+    ++i;
+  }
+  return absl::StrFormat(" (%.3g %s)", value, kPrefixes[i]);
+}
+
+// Rows of two columns, the first padded so the second lines up.
+std::string Table(const std::vector<std::pair<std::string, std::string>>& rows) {
+  size_t width = 0;
+  for (const auto& row : rows) width = std::max(width, row.first.size());
+  std::string out;
+  for (const auto& [left, right] : rows) {
+    absl::StrAppend(&out, "  ", left, std::string(width - left.size() + 2, ' '), right, "\n");
+  }
+  return out;
+}
+
+int InspectMain(absl::Span<const std::string> args, std::ostream& out, std::ostream& err) {
+  int64_t batch = 1;
+  FlagSet flags("kiln inspect");
+  flags.AddInt64("batch", &batch, 0, kMaxElements);
+  absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
+  if (!positional.ok()) return UsageError(err, positional.status().message());
+  if (flags.help_requested()) {
+    out << kHelp;
+    return kExitOk;
+  }
+  if (positional->size() != 1) {
+    return UsageError(err, absl::StrCat("'kiln inspect' takes one graph file, got ",
+                                        positional->size(), " arguments"));
+  }
+  const std::string& path = (*positional)[0];
+  absl::StatusOr<Graph> graph = LoadGraph(path);
+  if (!graph.ok()) return Failure(err, graph.status());
+  out << FormatGraphSummary(SummarizeGraph(*graph, batch), path);
+  return kExitOk;
+}
+
+}  // namespace
+
+absl::StatusOr<int64_t> CountFlops(const Graph& graph) {
+  int64_t total = 0;
+  for (int i = 0; i < graph.num_nodes(); ++i) {
+    const Node& node = graph.node(i);
+    if (node.def == nullptr || !node.def->flops) continue;
+    std::vector<TensorType> inputs;
+    inputs.reserve(node.inputs.size());
+    for (const TensorRef& ref : node.inputs) inputs.push_back(graph.type(ref));
+    int64_t flops = node.def->flops(node, inputs, node.outputs);
+    if (flops < 0) {
+      return absl::InternalError(
+          absl::StrCat(NodeErrorPrefix(node), "the op reports a negative FLOP count ", flops));
+    }
+    if (total > std::numeric_limits<int64_t>::max() - flops) {
+      return absl::OutOfRangeError("the FLOP count exceeds 2^63");
+    }
+    total += flops;
+  }
+  return total;
+}
+
+GraphSummary SummarizeGraph(const Graph& graph, int64_t batch) {
+  GraphSummary summary;
+  summary.batch = batch;
+  summary.num_nodes = graph.num_nodes();
+
+  absl::flat_hash_map<std::string, Shape> bound_shapes;
+  for (int id : graph.inputs()) {
+    const Node& node = graph.node(id);
+    TensorType type = node.outputs[0];
+    Shape bound = type.shape;
+    for (int64_t& d : bound.dims()) {
+      if (d == kUnknownDim) {
+        d = batch;
+        summary.has_unknown_dims = true;
+      }
+    }
+    bound_shapes[node.name] = bound;
+    summary.inputs.push_back({node.name, type});
+  }
+  for (const GraphOutput& output : graph.outputs()) {
+    summary.outputs.push_back({output.name, graph.type(output.tensor)});
+  }
+
+  absl::flat_hash_map<std::string, int64_t> counts;
+  for (const Node& node : graph.nodes()) {
+    ++counts[node.op];
+    if (node.op == "Constant" && node.HasAttr("value")) {
+      const Tensor& value = node.attr<Tensor>("value");
+      summary.parameter_elements += value.NumElements();
+      summary.parameter_bytes += value.ByteSize();
+    }
+  }
+  summary.op_counts.assign(counts.begin(), counts.end());
+  std::sort(summary.op_counts.begin(), summary.op_counts.end(),
+            [](const auto& a, const auto& b) {
+              return a.second != b.second ? a.second > b.second : a.first < b.first;
+            });
+
+  absl::StatusOr<Graph> bound = BindInputShapes(graph, bound_shapes);
+  absl::StatusOr<int64_t> flops = bound.ok() ? CountFlops(*bound) : bound.status();
+  if (flops.ok()) {
+    summary.flops = *flops;
+  } else {
+    summary.flops_error = std::string(flops.status().message());
+  }
+  return summary;
+}
+
+std::string FormatGraphSummary(const GraphSummary& summary, absl::string_view label) {
+  std::string out = absl::StrCat("graph: ", label, "\n");
+  std::vector<std::pair<std::string, std::string>> rows;
+  absl::StrAppend(&out, "inputs: ", summary.inputs.size(), "\n");
+  for (const auto& port : summary.inputs) rows.push_back({port.name, port.type.ToString()});
+  absl::StrAppend(&out, Table(rows));
+  rows.clear();
+  absl::StrAppend(&out, "outputs: ", summary.outputs.size(), "\n");
+  for (const auto& port : summary.outputs) rows.push_back({port.name, port.type.ToString()});
+  absl::StrAppend(&out, Table(rows));
+  rows.clear();
+  absl::StrAppend(&out, "ops: ", summary.op_counts.size(), " types\n");
+  for (const auto& [op, count] : summary.op_counts) rows.push_back({op, absl::StrCat(count)});
+  absl::StrAppend(&out, Table(rows));
+  absl::StrAppend(&out, "nodes: ", summary.num_nodes, "\n");
+  absl::StrAppend(&out, "parameters: ", summary.parameter_elements, " elements",
+                  Rounded(summary.parameter_elements, ""), ", ", summary.parameter_bytes,
+                  " bytes", RoundedBytes(summary.parameter_bytes), "\n");
+  std::string at_batch =
+      summary.has_unknown_dims ? absl::StrCat(" at batch ", summary.batch) : "";
+  if (summary.flops) {
+    absl::StrAppend(&out, "flops: ", *summary.flops, Rounded(*summary.flops, "FLOP"), at_batch,
+                    "\n");
+  } else {
+    absl::StrAppend(&out, "flops: unknown", at_batch, " (", summary.flops_error, ")\n");
+  }
+  return out;
+}
+
+const Command& InspectCommand() {
+  static const Command command{
+      "inspect", "print a graph's inputs, outputs, op counts, parameters and FLOPs", kHelp,
+      InspectMain};
+  return command;
+}
+
+}  // namespace kiln::cli

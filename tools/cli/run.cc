@@ -1,0 +1,282 @@
+// `kiln run GRAPH --input NAME=FILE.npy|random ... --output DIR`: runs a graph file on the
+// reference interpreter (through Session) and writes every output as .npy.
+#include "tools/cli/run.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <random>
+#include <system_error>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "graph/graph_io.h"
+#include "graph/status_macros.h"
+#include "runtime/session.h"
+#include "tools/cli/command.h"
+#include "tools/cli/flags.h"
+#include "tools/npy.h"
+
+namespace kiln::cli {
+namespace {
+
+constexpr absl::string_view kHelp = R"help(Usage: kiln run GRAPH --input NAME=FILE.npy|NAME=random [--input ...]
+                [--seed N] [--batch N] --output DIR
+
+Runs the graph file GRAPH on the reference interpreter and writes every graph
+output to DIR as a .npy file.
+
+Flags:
+  --input NAME=FILE.npy  feed graph input NAME from a .npy file; its dtype must
+                         equal the declared one and its shape match the declared
+                         shape (-1 takes any size)
+  --input NAME=random    feed random values: floats from a standard normal
+                         distribution, integers uniform in [0, 9], bools 0 or 1;
+                         -1 dimensions are set to --batch (write ./random for a
+                         file named "random")
+                         Every graph input must be given exactly once.
+  --seed N               seed of the random feeds (default 0); an input's values
+                         depend only on the seed, its name, dtype and shape
+  --batch N              size of the -1 dimensions of random feeds (default 1)
+  --output DIR           directory receiving the outputs, created if missing
+
+Output NAME is written to DIR/NAME.npy, with characters other than A-Z a-z 0-9
+_ . - in NAME replaced by _; bf16 outputs are written as float32 ('<f4'), which
+is exact. Then one line per output is printed:
+  NAME DTYPE[SHAPE] min=MIN max=MAX mean=MEAN values=[V0, V1, ...]
+with the first 6 values (", ..." when there are more). min, max and mean are
+"nan" when any value is NaN, "-" when the output is empty.
+)help";
+
+constexpr int kShownValues = 6;
+
+uint64_t SplitMix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+// FNV-1a: a stable hash of the input name (std::hash differs between libraries).
+uint64_t Fnv1a(absl::string_view text) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : text) h = (h ^ c) * 0x100000001b3ull;
+  return h;
+}
+
+// Uniform in [0, 1) from the top 53 bits.
+double Uniform01(std::mt19937_64& gen) { return static_cast<double>(gen() >> 11) * 0x1.0p-53; }
+
+std::string FormatDouble(double v) { return absl::StrFormat("%.6g", v); }
+
+struct InputSpec {
+  std::string name;
+  std::string source;  // a .npy path, or "random"
+};
+
+int RunMain(absl::Span<const std::string> args, std::ostream& out, std::ostream& err) {
+  std::vector<std::string> input_flags;
+  int64_t seed = 0;
+  int64_t batch = 1;
+  std::string output_dir;
+  FlagSet flags("kiln run");
+  flags.AddStringList("input", &input_flags);
+  flags.AddInt64("seed", &seed, 0, std::numeric_limits<int64_t>::max());
+  flags.AddInt64("batch", &batch, 0, kMaxElements);
+  flags.AddString("output", &output_dir);
+  absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
+  if (!positional.ok()) return UsageError(err, positional.status().message());
+  if (flags.help_requested()) {
+    out << kHelp;
+    return kExitOk;
+  }
+  if (positional->size() != 1) {
+    return UsageError(err, absl::StrCat("'kiln run' takes one graph file, got ",
+                                        positional->size(), " arguments"));
+  }
+  if (!flags.WasSet("output") || output_dir.empty()) {
+    return UsageError(err, "'kiln run' needs --output DIR");
+  }
+  std::vector<InputSpec> specs;
+  for (const std::string& flag : input_flags) {
+    size_t eq = flag.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == flag.size()) {
+      return UsageError(err, absl::StrCat("--input '", flag,
+                                          "' is not NAME=FILE.npy or NAME=random"));
+    }
+    InputSpec spec{flag.substr(0, eq), flag.substr(eq + 1)};
+    for (const InputSpec& other : specs) {
+      if (other.name == spec.name) {
+        return UsageError(err, absl::StrCat("input '", spec.name, "' is given twice"));
+      }
+    }
+    specs.push_back(std::move(spec));
+  }
+
+  const std::string& path = (*positional)[0];
+  absl::StatusOr<Graph> graph = LoadGraph(path);
+  if (!graph.ok()) return Failure(err, graph.status());
+
+  // Match the specs against the signature before reading any file.
+  std::vector<std::string> input_names;
+  for (int id : graph->inputs()) input_names.push_back(graph->node(id).name);
+  for (const InputSpec& spec : specs) {
+    if (std::find(input_names.begin(), input_names.end(), spec.name) == input_names.end()) {
+      return Failure(err, absl::InvalidArgumentError(absl::StrCat(
+                              "--input '", spec.name, "': the graph has no input of that name (",
+                              input_names.empty() ? "it has no inputs"
+                                                  : absl::StrCat("its inputs: ",
+                                                                 absl::StrJoin(input_names, ", ")),
+                              ")")));
+    }
+  }
+  Feeds feeds;
+  for (int id : graph->inputs()) {
+    const Node& input = graph->node(id);
+    auto spec = std::find_if(specs.begin(), specs.end(),
+                             [&](const InputSpec& s) { return s.name == input.name; });
+    if (spec == specs.end()) {
+      return Failure(err, absl::InvalidArgumentError(absl::StrCat(
+                              "input '", input.name, "' is not given; pass --input ", input.name,
+                              "=FILE.npy or --input ", input.name, "=random")));
+    }
+    absl::StatusOr<Tensor> tensor;
+    if (spec->source == "random") {
+      Shape shape = input.outputs[0].shape;
+      for (int64_t& d : shape.dims()) {
+        if (d == kUnknownDim) d = batch;
+      }
+      tensor = RandomTensor(input.outputs[0].dtype, shape, static_cast<uint64_t>(seed),
+                            input.name);
+      if (!tensor.ok()) {
+        return Failure(err, absl::Status(tensor.status().code(),
+                                         absl::StrCat("random input '", input.name,
+                                                      "': ", tensor.status().message())));
+      }
+    } else {
+      tensor = ReadNpy(spec->source);
+      if (!tensor.ok()) return Failure(err, tensor.status());
+    }
+    feeds.emplace_back(input.name, *std::move(tensor));
+  }
+
+  // Two outputs must not overwrite one another's file.
+  absl::flat_hash_map<std::string, std::string> file_owner;
+  for (const GraphOutput& output : graph->outputs()) {
+    std::string file = OutputFileName(output.name);
+    auto [it, inserted] = file_owner.emplace(file, output.name);
+    if (!inserted) {
+      return Failure(err, absl::InvalidArgumentError(
+                              absl::StrCat("outputs '", it->second, "' and '", output.name,
+                                           "' would both be written to ", file)));
+    }
+  }
+  std::error_code error;
+  std::filesystem::create_directories(output_dir, error);
+  if (error || !std::filesystem::is_directory(output_dir)) {
+    return Failure(err, absl::PermissionDeniedError(absl::StrCat(
+                            "cannot create output directory '", output_dir,
+                            "': ", error ? error.message() : "a file of that name exists")));
+  }
+
+  std::vector<std::string> output_names;
+  for (const GraphOutput& output : graph->outputs()) output_names.push_back(output.name);
+  absl::StatusOr<std::unique_ptr<Session>> session = Session::Create(*std::move(graph));
+  if (!session.ok()) return Failure(err, session.status());
+  absl::StatusOr<std::vector<Tensor>> results = (*session)->Run(feeds);
+  if (!results.ok()) return Failure(err, results.status());
+
+  for (size_t i = 0; i < results->size(); ++i) {
+    std::string file = (std::filesystem::path(output_dir) / OutputFileName(output_names[i])).string();
+    absl::Status written = WriteNpy((*results)[i], file);
+    if (!written.ok()) return Failure(err, written);
+    out << SummarizeTensor(output_names[i], (*results)[i]) << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+absl::StatusOr<Tensor> RandomTensor(DataType dtype, const Shape& shape, uint64_t seed,
+                                    absl::string_view name) {
+  ASSIGN_OR_RETURN(Tensor tensor, Tensor::Allocate(dtype, shape));
+  std::mt19937_64 gen(SplitMix64(seed ^ SplitMix64(Fnv1a(name))));
+  int64_t n = tensor.NumElements();
+  if (IsFloating(dtype)) {
+    // Box-Muller: each pair of uniforms gives two independent normals.
+    for (int64_t i = 0; i < n; i += 2) {
+      double u1 = 1.0 - Uniform01(gen);  // (0, 1], so the log is finite
+      double u2 = Uniform01(gen);
+      double r = std::sqrt(-2.0 * std::log(u1));
+      tensor.SetFromDouble(i, r * std::cos(2.0 * M_PI * u2));
+      if (i + 1 < n) tensor.SetFromDouble(i + 1, r * std::sin(2.0 * M_PI * u2));
+    }
+  } else if (dtype == DataType::kBool) {
+    for (int64_t i = 0; i < n; ++i) tensor.SetFromInt64(i, static_cast<int64_t>(gen() >> 63));
+  } else {
+    for (int64_t i = 0; i < n; ++i) tensor.SetFromInt64(i, static_cast<int64_t>(gen() % 10));
+  }
+  return tensor;
+}
+
+std::string SummarizeTensor(absl::string_view name, const Tensor& tensor) {
+  std::string line = absl::StrCat(name, " ", tensor.TypeString());
+  int64_t n = tensor.NumElements();
+  bool exact = !IsFloating(tensor.dtype());
+  std::vector<std::string> shown;
+  for (int64_t i = 0; i < n && i < kShownValues; ++i) {
+    shown.push_back(exact ? absl::StrCat(tensor.GetAsInt64(i)) : FormatDouble(tensor.GetAsDouble(i)));
+  }
+  if (n > kShownValues) shown.push_back("...");
+  std::string values = absl::StrCat("values=[", absl::StrJoin(shown, ", "), "]");
+  if (n == 0) return absl::StrCat(line, " min=- max=- mean=- ", values);
+
+  double sum = 0;
+  bool has_nan = false;
+  if (exact) {
+    int64_t lo = tensor.GetAsInt64(0), hi = lo;
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t v = tensor.GetAsInt64(i);
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+      sum += static_cast<double>(v);
+    }
+    return absl::StrCat(line, " min=", lo, " max=", hi, " mean=", FormatDouble(sum / n), " ",
+                        values);
+  }
+  double lo = INFINITY, hi = -INFINITY;
+  for (int64_t i = 0; i < n; ++i) {
+    double v = tensor.GetAsDouble(i);
+    if (std::isnan(v)) has_nan = true;
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+    sum += v;
+  }
+  if (has_nan) return absl::StrCat(line, " min=nan max=nan mean=nan ", values);
+  return absl::StrCat(line, " min=", FormatDouble(lo), " max=", FormatDouble(hi),
+                      " mean=", FormatDouble(sum / n), " ", values);
+}
+
+std::string OutputFileName(absl::string_view name) {
+  std::string file(name);
+  for (char& c : file) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') {
+      c = '_';
+    }
+  }
+  return absl::StrCat(file, ".npy");
+}
+
+const Command& RunCommand() {
+  static const Command command{
+      "run", "run a graph on the reference interpreter and save its outputs as .npy", kHelp,
+      RunMain};
+  return command;
+}
+
+}  // namespace kiln::cli
