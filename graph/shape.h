@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,11 @@ class Shape {
  private:
   std::vector<int64_t> dims_;
 };
+
+// Printing for GoogleTest and logs ("[2,3]").
+inline std::ostream& operator<<(std::ostream& os, const Shape& shape) {
+  return os << shape.ToString();
+}
 
 // Checks that every dimension is >= 0 or -1 and that the known product stays within
 // kMaxElements; the error text names the offending dimension.

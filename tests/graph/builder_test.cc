@@ -58,7 +58,7 @@ TEST(BuilderTest, DtypeErrorNamesTheInput) {
   Value i = b.Input("i", DataType::kI32, Shape{2});
   ops::Mul(b, x, i);
   ASSERT_FALSE(b.status().ok());
-  EXPECT_NE(std::string(b.status().message()).find("input 1 has dtype i32"), std::string::npos)
+  EXPECT_NE(std::string(b.status().message()).find("node 'mul' (Mul): input 'y' has dtype i32"), std::string::npos)
       << b.status();
 }
 

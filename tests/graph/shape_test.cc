@@ -18,7 +18,10 @@ TEST(ShapeTest, ValidateRejectsNegativeAndOverflow) {
   EXPECT_TRUE(ValidateShape(Shape{-1, 4}).ok());
   EXPECT_FALSE(ValidateShape(Shape{-2, 4}).ok());
   EXPECT_FALSE(ValidateShape(Shape{1 << 30, 1 << 30, 4}).ok());
-  EXPECT_TRUE(ValidateShape(Shape{0, 1 << 30, 1 << 30}).ok());
+  EXPECT_TRUE(ValidateShape(Shape{0, 1 << 20, 1 << 20}).ok());
+  // Zeros do not excuse the other dimensions: strides must stay representable.
+  EXPECT_FALSE(ValidateShape(Shape{0, 1 << 30, 1 << 30}).ok());
+  EXPECT_FALSE(ValidateShape(Shape{1 << 30, 1 << 30, 0}).ok());
   EXPECT_FALSE(ValidateShape(Shape{0, int64_t{1} << 41}).ok());
 }
 

@@ -65,7 +65,7 @@ const BadGraph kBadGraphs[] = {
      "attr { key: 'shape' value { ints { values: [2, 3] } } } } "
      "node { name: 'sum' op: 'Add' input: 'x' input: 'i' } "
      "signature { inputs: 'x' inputs: 'i' outputs { name: 'y' tensor: 'sum' } }",
-     "node 'sum' (Add): input 1 has dtype i32"},
+     "node 'sum' (Add): input 'y' has dtype i32, expected f32"},
     {"shape_mismatch",
      INPUT_X "node { name: 'v' op: 'Input' attr { key: 'dtype' value { dtype: DT_F32 } } "
      "attr { key: 'shape' value { ints { values: [4] } } } } "
