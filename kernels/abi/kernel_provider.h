@@ -1,0 +1,56 @@
+// How a backend hands kernels to the runtime: for each node, a prepared kernel (function
+// pointer, parameter block, workgroup count, scratch size). The runtime's planner calls
+// a KernelProvider once per node at plan time and never at run time.
+#ifndef KILN_KERNELS_ABI_KERNEL_PROVIDER_H_
+#define KILN_KERNELS_ABI_KERNEL_PROVIDER_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "graph/graph.h"
+#include "kernels/abi/kernel_abi.h"
+
+namespace kiln {
+
+// A kernel ready to run for one node with fixed shapes.
+struct PreparedKernel {
+  kiln_kernel_fn fn = nullptr;
+  // Parameter block passed as kiln_kernel_call::params. The plan stores it 64-byte
+  // aligned, so a kernel may reinterpret it as its own trivially copyable struct.
+  std::vector<uint8_t> params;
+  // Independent workgroups the work splits into (>= 1; 1 for tiny work).
+  int64_t workgroup_count = 1;
+  // Bytes of scratch the kernel needs per call, planned in the arena (0: none).
+  int64_t scratch_bytes = 0;
+  // When >= 0, the output may share the buffer of this input if the input dies here
+  // (elementwise kernels that read element i before writing element i).
+  int inplace_input = -1;
+  // Stable name of the kernel for profiles and error messages ("cpu.add_f32").
+  std::string name;
+};
+
+// Backend interface: one level of virtuals, implemented by each kernel library.
+// Implementations are immutable after construction and thread-safe.
+class KernelProvider {
+ public:
+  virtual ~KernelProvider() = default;
+  // Short backend name ("cpu-portable").
+  virtual absl::string_view name() const = 0;
+  // Prepares node `node` of `graph` (all shapes known). Errors name the node: an op
+  // without a kernel here is kUnimplemented.
+  virtual absl::StatusOr<PreparedKernel> Prepare(const Graph& graph, const Node& node) const = 0;
+};
+
+// Copies a trivially copyable parameter struct into a PreparedKernel's block.
+template <typename Params>
+std::vector<uint8_t> PackParams(const Params& params) {
+  const auto* bytes = reinterpret_cast<const uint8_t*>(&params);
+  return std::vector<uint8_t>(bytes, bytes + sizeof(Params));
+}
+
+}  // namespace kiln
+
+#endif  // KILN_KERNELS_ABI_KERNEL_PROVIDER_H_
