@@ -15,19 +15,14 @@
 namespace kiln {
 namespace {
 
+using ::kiln::testing::ExpectInvalid;
+using ::kiln::testing::Permute;
 using ::kiln::testing::InferSingleOp;
 using ::kiln::testing::MakeTensor;
 using ::kiln::testing::RandomTensor;
 using ::kiln::testing::RunSingleOp;
 using ::kiln::testing::Values;
 using ::testing::HasSubstr;
-
-template <typename T>
-void ExpectInvalid(const absl::StatusOr<T>& result, absl::string_view substring) {
-  ASSERT_FALSE(result.ok()) << "expected an error containing: " << substring;
-  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(result.status().message()), HasSubstr(std::string(substring)));
-}
 
 Tensor RunConv(const std::vector<Tensor>& inputs, AttrMap attrs = {}) {
   absl::StatusOr<std::vector<Tensor>> out = RunSingleOp("Conv2D", inputs, std::move(attrs));
@@ -166,25 +161,6 @@ std::vector<double> NaiveConv(const ConvCase& k, const std::vector<double>& x,
   return y;
 }
 
-// Permutes a rank-4 tensor: result dimension i is input dimension perm[i].
-Tensor Permute4(const Tensor& t, const std::vector<int>& perm) {
-  const Shape& s = t.shape();
-  Shape out{s.dim(perm[0]), s.dim(perm[1]), s.dim(perm[2]), s.dim(perm[3])};
-  Tensor r = Tensor::Allocate(t.dtype(), out).value();
-  int64_t src[4];
-  int64_t idx[4];
-  for (idx[0] = 0; idx[0] < out.dim(0); ++idx[0])
-    for (idx[1] = 0; idx[1] < out.dim(1); ++idx[1])
-      for (idx[2] = 0; idx[2] < out.dim(2); ++idx[2])
-        for (idx[3] = 0; idx[3] < out.dim(3); ++idx[3]) {
-          for (int i = 0; i < 4; ++i) src[perm[i]] = idx[i];
-          int64_t from = ((src[0] * s.dim(1) + src[1]) * s.dim(2) + src[2]) * s.dim(3) + src[3];
-          int64_t to = ((idx[0] * out.dim(1) + idx[1]) * out.dim(2) + idx[2]) * out.dim(3) + idx[3];
-          r.SetFromDouble(to, t.GetAsDouble(from));
-        }
-  return r;
-}
-
 const std::vector<int> kNchwToNhwc = {0, 2, 3, 1};
 const std::vector<int> kNhwcToNchw = {0, 3, 1, 2};
 const std::vector<int> kOihwToHwio = {2, 3, 1, 0};
@@ -220,8 +196,8 @@ TEST(Conv2DTest, MatchesNaiveOracleInEveryLayout) {
           SCOPED_TRACE(std::string(data_format) + "/" + filter_format);
           const bool nhwc = std::string(data_format) == "NHWC";
           const bool hwio = std::string(filter_format) == "HWIO";
-          std::vector<Tensor> inputs = {nhwc ? Permute4(x, kNchwToNhwc) : x,
-                                        hwio ? Permute4(w, kOihwToHwio) : w};
+          std::vector<Tensor> inputs = {nhwc ? Permute(x, kNchwToNhwc) : x,
+                                        hwio ? Permute(w, kOihwToHwio) : w};
           if (k.bias) inputs.push_back(b);
           Tensor y = RunConv(inputs, {{"strides", k.strides},
                                       {"pads", k.pads},
@@ -230,7 +206,7 @@ TEST(Conv2DTest, MatchesNaiveOracleInEveryLayout) {
                                       {"data_format", std::string(data_format)},
                                       {"filter_format", std::string(filter_format)}});
           if (!y.valid()) continue;
-          EXPECT_TENSOR_NEAR(nhwc ? Permute4(y, kNhwcToNchw) : y, nchw, want, tol);
+          EXPECT_TENSOR_NEAR(nhwc ? Permute(y, kNhwcToNchw) : y, nchw, want, tol);
         }
       }
     }

@@ -16,6 +16,8 @@
 namespace kiln {
 namespace {
 
+using ::kiln::testing::ExpectInvalid;
+using ::kiln::testing::ExpectValues;
 using ::kiln::testing::InferSingleOp;
 using ::kiln::testing::MakeTensor;
 using ::kiln::testing::RunSingleOp;
@@ -62,28 +64,6 @@ Tensor IntTensor(DataType dtype, const Shape& shape, const std::vector<int64_t>&
   Tensor t = Tensor::Allocate(dtype, shape).value();
   for (size_t i = 0; i < values.size(); ++i) t.SetFromInt64(i, values[i]);
   return t;
-}
-
-// EXPECT_TENSOR_NEAR that also accepts NaN where NaN is expected and exact infinities.
-void ExpectValues(const Tensor& t, const Shape& shape, const std::vector<double>& want,
-                  double tol) {
-  EXPECT_EQ(t.shape(), shape);
-  std::vector<double> got = testing::Values(t);
-  ASSERT_EQ(got.size(), want.size());
-  for (size_t i = 0; i < got.size(); ++i) {
-    if (std::isnan(want[i])) {
-      EXPECT_TRUE(std::isnan(got[i])) << "element " << i << " is " << got[i];
-    } else if (std::isinf(want[i])) {
-      EXPECT_EQ(got[i], want[i]) << "element " << i;
-    } else {
-      EXPECT_NEAR(got[i], want[i], tol) << "element " << i;
-    }
-  }
-}
-
-void ExpectInvalid(const absl::Status& status, absl::string_view substring) {
-  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
-  EXPECT_THAT(std::string(status.message()), HasSubstr(std::string(substring)));
 }
 
 int64_t Flops(absl::string_view op, const std::vector<TensorType>& inputs,

@@ -13,6 +13,7 @@
 namespace kiln {
 namespace {
 
+using ::kiln::testing::ExpectInvalid;
 using ::kiln::testing::InferSingleOp;
 using ::kiln::testing::MakeTensor;
 using ::kiln::testing::RandomTensor;
@@ -40,11 +41,6 @@ std::vector<int64_t> Ints(const Tensor& t) {
   std::vector<int64_t> out(t.NumElements());
   for (int64_t i = 0; i < t.NumElements(); ++i) out[i] = t.GetAsInt64(i);
   return out;
-}
-
-void ExpectInvalid(const absl::Status& status, absl::string_view substring) {
-  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
-  EXPECT_THAT(std::string(status.message()), HasSubstr(std::string(substring)));
 }
 
 // Row-major coordinates of flat index `i` in `dims`.

@@ -15,6 +15,8 @@
 namespace kiln {
 namespace {
 
+using ::kiln::testing::ExpectInvalid;
+using ::kiln::testing::ExpectValues;
 using ::kiln::testing::InferSingleOp;
 using ::kiln::testing::MakeTensor;
 using ::kiln::testing::RandomTensor;
@@ -34,27 +36,6 @@ absl::StatusOr<TensorType> Infer(absl::string_view op, const std::vector<TensorT
                                  AttrMap attrs = {}) {
   ASSIGN_OR_RETURN(std::vector<TensorType> outputs, InferSingleOp(op, inputs, std::move(attrs)));
   return outputs.at(0);
-}
-
-// Checks dtype-preserving output shape and values; NaN matches NaN.
-void ExpectValues(const absl::StatusOr<Tensor>& t, const Shape& shape,
-                  const std::vector<double>& want, double tol) {
-  ASSERT_TRUE(t.ok()) << t.status();
-  EXPECT_EQ(t->shape(), shape) << t->shape().ToString();
-  std::vector<double> got = testing::Values(*t);
-  ASSERT_EQ(got.size(), want.size());
-  for (size_t i = 0; i < got.size(); ++i) {
-    if (std::isnan(want[i])) {
-      EXPECT_TRUE(std::isnan(got[i])) << "element " << i << " is " << got[i];
-    } else {
-      EXPECT_NEAR(got[i], want[i], tol) << "element " << i;
-    }
-  }
-}
-
-void ExpectInvalid(const absl::Status& status, absl::string_view substring) {
-  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
-  EXPECT_THAT(std::string(status.message()), HasSubstr(std::string(substring)));
 }
 
 int64_t Flops(absl::string_view op, const Shape& out) {

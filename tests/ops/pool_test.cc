@@ -15,6 +15,8 @@
 namespace kiln {
 namespace {
 
+using ::kiln::testing::ExpectInvalid;
+using ::kiln::testing::Permute;
 using ::kiln::testing::InferSingleOp;
 using ::kiln::testing::MakeTensor;
 using ::kiln::testing::RandomTensor;
@@ -22,13 +24,6 @@ using ::kiln::testing::RunSingleOp;
 using ::kiln::testing::Values;
 using ::testing::HasSubstr;
 using V = std::vector<int64_t>;
-
-template <typename T>
-void ExpectInvalid(const absl::StatusOr<T>& result, absl::string_view substring) {
-  ASSERT_FALSE(result.ok()) << "expected an error containing: " << substring;
-  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(result.status().message()), HasSubstr(std::string(substring)));
-}
 
 Tensor RunPool(absl::string_view op, const Tensor& x, AttrMap attrs) {
   absl::StatusOr<std::vector<Tensor>> out = RunSingleOp(op, {x}, std::move(attrs));
@@ -171,25 +166,6 @@ std::vector<std::vector<double>> NaivePool(const PoolCase& k, const std::vector<
   return out;
 }
 
-// Permutes a rank-4 tensor: result dimension i is input dimension perm[i].
-Tensor Permute4(const Tensor& t, const std::vector<int>& perm) {
-  const Shape& s = t.shape();
-  Shape out{s.dim(perm[0]), s.dim(perm[1]), s.dim(perm[2]), s.dim(perm[3])};
-  Tensor r = Tensor::Allocate(t.dtype(), out).value();
-  int64_t src[4];
-  int64_t idx[4];
-  for (idx[0] = 0; idx[0] < out.dim(0); ++idx[0])
-    for (idx[1] = 0; idx[1] < out.dim(1); ++idx[1])
-      for (idx[2] = 0; idx[2] < out.dim(2); ++idx[2])
-        for (idx[3] = 0; idx[3] < out.dim(3); ++idx[3]) {
-          for (int i = 0; i < 4; ++i) src[perm[i]] = idx[i];
-          int64_t from = ((src[0] * s.dim(1) + src[1]) * s.dim(2) + src[2]) * s.dim(3) + src[3];
-          int64_t to = ((idx[0] * out.dim(1) + idx[1]) * out.dim(2) + idx[2]) * out.dim(3) + idx[3];
-          r.SetFromDouble(to, t.GetAsDouble(from));
-        }
-  return r;
-}
-
 TEST(PoolTest, MatchesNaiveOracleInBothLayouts) {
   const std::vector<PoolCase> cases = {
       {2, 3, 7, 6, {3, 3}, {2, 2}, {1, 1, 1, 1}}, {1, 2, 5, 8, {2, 3}, {1, 2}, {0, 2, 1, 0}},
@@ -206,8 +182,8 @@ TEST(PoolTest, MatchesNaiveOracleInBothLayouts) {
     for (const char* format : {"NCHW", "NHWC"}) {
       SCOPED_TRACE(format);
       const bool nhwc = std::string(format) == "NHWC";
-      Tensor in = nhwc ? Permute4(x, {0, 2, 3, 1}) : x;
-      auto back = [&](const Tensor& y) { return nhwc ? Permute4(y, {0, 3, 1, 2}) : y; };
+      Tensor in = nhwc ? Permute(x, {0, 2, 3, 1}) : x;
+      auto back = [&](const Tensor& y) { return nhwc ? Permute(y, {0, 3, 1, 2}) : y; };
       AttrMap attrs = {{"kernel", k.kernel},
                        {"strides", k.strides},
                        {"pads", k.pads},

@@ -15,6 +15,8 @@
 namespace kiln {
 namespace {
 
+using ::kiln::testing::ExpectInvalid;
+using ::kiln::testing::ExpectValues;
 using ::kiln::testing::InferSingleOp;
 using ::kiln::testing::MakeTensor;
 using ::kiln::testing::RunSingleOp;
@@ -46,29 +48,6 @@ std::vector<int64_t> Ints(const Tensor& t) {
   std::vector<int64_t> out(t.NumElements());
   for (int64_t i = 0; i < t.NumElements(); ++i) out[i] = t.GetAsInt64(i);
   return out;
-}
-
-// Checks shape and values; NaN matches NaN and infinities match exactly.
-void ExpectValues(const absl::StatusOr<Tensor>& t, const Shape& shape,
-                  const std::vector<double>& want, double tol = 0) {
-  ASSERT_TRUE(t.ok()) << t.status();
-  EXPECT_EQ(t->shape(), shape) << t->shape().ToString();
-  std::vector<double> got = testing::Values(*t);
-  ASSERT_EQ(got.size(), want.size());
-  for (size_t i = 0; i < got.size(); ++i) {
-    if (std::isnan(want[i])) {
-      EXPECT_TRUE(std::isnan(got[i])) << "element " << i << " is " << got[i];
-    } else if (std::isinf(want[i])) {
-      EXPECT_EQ(got[i], want[i]) << "element " << i;
-    } else {
-      EXPECT_NEAR(got[i], want[i], tol) << "element " << i;
-    }
-  }
-}
-
-void ExpectInvalid(const absl::Status& status, absl::string_view substring) {
-  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
-  EXPECT_THAT(std::string(status.message()), HasSubstr(std::string(substring)));
 }
 
 // x = [[1, 2, 3], [4, 5, 6]]

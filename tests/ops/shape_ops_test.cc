@@ -14,6 +14,7 @@
 namespace kiln {
 namespace {
 
+using ::kiln::testing::ExpectInvalid;
 using ::kiln::testing::InferSingleOp;
 using ::kiln::testing::MakeTensor;
 using ::kiln::testing::RandomTensor;
@@ -25,13 +26,6 @@ using D = std::vector<double>;
 
 constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
 constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
-
-template <typename T>
-void ExpectInvalid(const absl::StatusOr<T>& result, absl::string_view substring) {
-  ASSERT_FALSE(result.ok()) << "expected an error containing: " << substring;
-  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(result.status().message()), HasSubstr(std::string(substring)));
-}
 
 Tensor RunOp(absl::string_view op, const std::vector<Tensor>& inputs, AttrMap attrs) {
   absl::StatusOr<std::vector<Tensor>> out = RunSingleOp(op, inputs, std::move(attrs));

@@ -1,5 +1,6 @@
 #include "tests/util/op_test_util.h"
 
+#include <cmath>
 #include <random>
 
 #include "absl/container/flat_hash_map.h"
@@ -7,6 +8,8 @@
 #include "graph/shape_inference.h"
 #include "graph/status_macros.h"
 #include "runtime/reference_interpreter.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 
 namespace kiln::testing {
 namespace {
@@ -80,6 +83,54 @@ Tensor RandomTensor(DataType dtype, const Shape& shape, uint64_t seed, double lo
   std::uniform_real_distribution<double> dist(lo, hi);
   for (int64_t i = 0; i < t.NumElements(); ++i) t.SetFromDouble(i, dist(rng));
   return t;
+}
+
+void ExpectValues(const Tensor& tensor, const Shape& shape, const std::vector<double>& want,
+                  double tol) {
+  EXPECT_EQ(tensor.shape(), shape);
+  std::vector<double> got = Values(tensor);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (std::isnan(want[i])) {
+      EXPECT_TRUE(std::isnan(got[i])) << "element " << i << " is " << got[i];
+    } else if (std::isinf(want[i])) {
+      EXPECT_EQ(got[i], want[i]) << "element " << i;
+    } else {
+      EXPECT_NEAR(got[i], want[i], tol) << "element " << i;
+    }
+  }
+}
+
+void ExpectValues(const absl::StatusOr<Tensor>& tensor, const Shape& shape,
+                  const std::vector<double>& want, double tol) {
+  ASSERT_TRUE(tensor.ok()) << tensor.status();
+  ExpectValues(*tensor, shape, want, tol);
+}
+
+void ExpectInvalid(const absl::Status& status, absl::string_view substring) {
+  ASSERT_FALSE(status.ok()) << "expected an error containing: " << substring;
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr(std::string(substring)));
+}
+
+Tensor Permute(const Tensor& tensor, const std::vector<int>& perm) {
+  const Shape& in = tensor.shape();
+  std::vector<int64_t> dims(perm.size());
+  for (size_t i = 0; i < perm.size(); ++i) dims[i] = in.dim(perm[i]);
+  Shape out(dims);
+  Tensor result = Tensor::Allocate(tensor.dtype(), out).value();
+  std::vector<int64_t> in_strides = RowMajorStrides(in);
+  std::vector<int64_t> index(perm.size(), 0);
+  for (int64_t flat = 0; flat < result.NumElements(); ++flat) {
+    int64_t from = 0;
+    for (size_t i = 0; i < perm.size(); ++i) from += index[i] * in_strides[perm[i]];
+    result.SetFromDouble(flat, tensor.GetAsDouble(from));
+    for (int i = static_cast<int>(perm.size()) - 1; i >= 0; --i) {
+      if (++index[i] < out.dim(i)) break;
+      index[i] = 0;
+    }
+  }
+  return result;
 }
 
 }  // namespace kiln::testing

@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "graph/attr.h"
@@ -32,6 +33,23 @@ std::vector<double> Values(const Tensor& tensor);
 // Deterministic pseudo-random tensor with values uniform in [lo, hi).
 Tensor RandomTensor(DataType dtype, const Shape& shape, uint64_t seed, double lo = -1.0,
                     double hi = 1.0);
+
+// Expects `tensor` to have `shape` and elements within `tol` of `want`; NaN matches NaN
+// and infinities must match exactly. The StatusOr form also expects success.
+void ExpectValues(const Tensor& tensor, const Shape& shape, const std::vector<double>& want,
+                  double tol = 0);
+void ExpectValues(const absl::StatusOr<Tensor>& tensor, const Shape& shape,
+                  const std::vector<double>& want, double tol = 0);
+
+// Expects an InvalidArgument error whose message contains `substring`.
+void ExpectInvalid(const absl::Status& status, absl::string_view substring);
+template <typename T>
+void ExpectInvalid(const absl::StatusOr<T>& result, absl::string_view substring) {
+  ExpectInvalid(result.status(), substring);
+}
+
+// Transposes `tensor`: output dimension i is input dimension perm[i] (any rank).
+Tensor Permute(const Tensor& tensor, const std::vector<int>& perm);
 
 }  // namespace kiln::testing
 
