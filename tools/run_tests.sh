@@ -10,13 +10,13 @@ log_dir=$(mktemp -d)
 extras=()
 
 echo "== bazel test //... =="
-bazel test //... --keep_going --test_summary=short 2>&1 | tee "$log_dir/tests.log"
+bazel test //... --keep_going --test_summary=short --show_progress_rate_limit=30 2>&1 | tee "$log_dir/tests.log"
 testlogs=$(bazel info bazel-testlogs 2>/dev/null)
 
 asan_summary=""
 if [[ "${KILN_ASAN:-1}" != "0" ]]; then
   echo "== bazel test --config=asan //... =="
-  bazel test --config=asan //... --keep_going --test_summary=short 2>&1 | tee "$log_dir/asan.log"
+  bazel test --config=asan //... --keep_going --test_summary=short --show_progress_rate_limit=30 2>&1 | tee "$log_dir/asan.log"
   asan_testlogs=$(bazel info --config=asan bazel-testlogs 2>/dev/null)
   if python3 tools/test_summary.py "$log_dir/asan.log" "$asan_testlogs" > "$log_dir/asan_summary.txt"; then
     extras+=("asan=pass")
