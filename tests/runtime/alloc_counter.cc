@@ -1,0 +1,154 @@
+#include "tests/runtime/alloc_counter.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer) || \
+    __has_feature(thread_sanitizer)
+#define KILN_SANITIZED 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define KILN_SANITIZED 1
+#endif
+
+namespace {
+
+std::atomic<bool> g_counting{false};
+std::atomic<int64_t> g_count{0};
+
+inline void Count() {
+  if (g_counting.load(std::memory_order_relaxed)) g_count.fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace
+
+#ifndef KILN_SANITIZED
+// glibc's own entry points, so the counting versions can forward.
+extern "C" {
+void* __libc_malloc(std::size_t size);
+void* __libc_calloc(std::size_t n, std::size_t size);
+void* __libc_realloc(void* p, std::size_t size);
+void* __libc_memalign(std::size_t align, std::size_t size);
+
+void* malloc(std::size_t size) {
+  Count();
+  return __libc_malloc(size);
+}
+void* calloc(std::size_t n, std::size_t size) {
+  Count();
+  return __libc_calloc(n, size);
+}
+void* realloc(void* p, std::size_t size) {
+  Count();
+  return __libc_realloc(p, size);
+}
+void* aligned_alloc(std::size_t align, std::size_t size) {
+  Count();
+  return __libc_memalign(align, size);
+}
+int posix_memalign(void** out, std::size_t align, std::size_t size) {
+  Count();
+  void* p = __libc_memalign(align, size);
+  if (p == nullptr) return 12;  // ENOMEM
+  *out = p;
+  return 0;
+}
+}  // extern "C"
+#endif
+
+namespace {
+
+// operator new counts once and then allocates without passing through the counting
+// malloc, so one `new` is one allocation.
+void* RawMalloc(std::size_t size) {
+#ifdef KILN_SANITIZED
+  return std::malloc(size);
+#else
+  return __libc_malloc(size);
+#endif
+}
+
+void* RawAligned(std::size_t align, std::size_t size) {
+#ifdef KILN_SANITIZED
+  return std::aligned_alloc(align, (size + align - 1) / align * align);
+#else
+  return __libc_memalign(align, size);
+#endif
+}
+
+void* CountedNew(std::size_t size) {
+  Count();
+  void* p = RawMalloc(size == 0 ? 1 : size);
+  if (p == nullptr) throw std::bad_alloc();
+  return p;
+}
+
+void* CountedAlignedNew(std::size_t size, std::align_val_t align) {
+  Count();
+  void* p = RawAligned(static_cast<std::size_t>(align), size == 0 ? 1 : size);
+  if (p == nullptr) throw std::bad_alloc();
+  return p;
+}
+
+}  // namespace
+
+void* operator new(std::size_t size) { return CountedNew(size); }
+void* operator new[](std::size_t size) { return CountedNew(size); }
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+  try {
+    return CountedNew(size);
+  } catch (...) {
+    return nullptr;
+  }
+}
+void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
+  try {
+    return CountedNew(size);
+  } catch (...) {
+    return nullptr;
+  }
+}
+void* operator new(std::size_t size, std::align_val_t align) {
+  return CountedAlignedNew(size, align);
+}
+void* operator new[](std::size_t size, std::align_val_t align) {
+  return CountedAlignedNew(size, align);
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+
+namespace kiln::testing {
+
+AllocationCounter::AllocationCounter() {
+  g_count.store(0);
+  g_counting.store(true);
+}
+
+AllocationCounter::~AllocationCounter() {
+  if (active_) Stop();
+}
+
+int64_t AllocationCounter::Stop() {
+  g_counting.store(false);
+  active_ = false;
+  return g_count.load();
+}
+
+bool CountsMalloc() {
+#ifdef KILN_SANITIZED
+  return false;
+#else
+  return true;
+#endif
+}
+
+}  // namespace kiln::testing
