@@ -25,7 +25,15 @@ inline void Count() {
 
 }  // namespace
 
-#ifndef KILN_SANITIZED
+#ifdef KILN_SANITIZED
+#include <sanitizer/allocator_interface.h>
+
+namespace {
+// The sanitizer owns malloc and operator new; it reports every allocation to this hook.
+void OnAllocation(const volatile void*, std::size_t) { Count(); }
+void OnFree(const volatile void*) {}
+}  // namespace
+#else
 // glibc's own entry points, so the counting versions can forward.
 extern "C" {
 void* __libc_malloc(std::size_t size);
@@ -59,25 +67,14 @@ int posix_memalign(void** out, std::size_t align, std::size_t size) {
 }  // extern "C"
 #endif
 
+#ifndef KILN_SANITIZED
 namespace {
 
 // operator new counts once and then allocates without passing through the counting
 // malloc, so one `new` is one allocation.
-void* RawMalloc(std::size_t size) {
-#ifdef KILN_SANITIZED
-  return std::malloc(size);
-#else
-  return __libc_malloc(size);
-#endif
-}
+void* RawMalloc(std::size_t size) { return __libc_malloc(size); }
 
-void* RawAligned(std::size_t align, std::size_t size) {
-#ifdef KILN_SANITIZED
-  return std::aligned_alloc(align, (size + align - 1) / align * align);
-#else
-  return __libc_memalign(align, size);
-#endif
-}
+void* RawAligned(std::size_t align, std::size_t size) { return __libc_memalign(align, size); }
 
 void* CountedNew(std::size_t size) {
   Count();
@@ -125,10 +122,18 @@ void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
 void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+#endif  // KILN_SANITIZED
 
 namespace kiln::testing {
 
 AllocationCounter::AllocationCounter() {
+#ifdef KILN_SANITIZED
+  static const bool installed = [] {
+    __sanitizer_install_malloc_and_free_hooks(OnAllocation, OnFree);
+    return true;
+  }();
+  (void)installed;
+#endif
   g_count.store(0);
   g_counting.store(true);
 }
@@ -141,14 +146,6 @@ int64_t AllocationCounter::Stop() {
   g_counting.store(false);
   active_ = false;
   return g_count.load();
-}
-
-bool CountsMalloc() {
-#ifdef KILN_SANITIZED
-  return false;
-#else
-  return true;
-#endif
 }
 
 }  // namespace kiln::testing

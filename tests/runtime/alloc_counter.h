@@ -1,6 +1,8 @@
-// Counts heap allocations of the whole process while a counter is active: linking this
-// library replaces the global operator new (every form) and, outside sanitizer builds,
-// malloc/calloc/realloc, with versions that count and forward.
+// Counts heap allocations of the whole process while a counter is active. Linking this
+// library replaces the global operator new (every form) and malloc, calloc, realloc,
+// aligned_alloc and posix_memalign with versions that count and forward to glibc; under
+// a sanitizer, which owns the allocator, it counts through the sanitizer's allocation
+// hook instead.
 #ifndef KILN_TESTS_RUNTIME_ALLOC_COUNTER_H_
 #define KILN_TESTS_RUNTIME_ALLOC_COUNTER_H_
 
@@ -20,10 +22,6 @@ class AllocationCounter {
  private:
   bool active_ = true;
 };
-
-// True when malloc itself is counted (false under ASan, whose malloc is not replaced:
-// then only operator new is).
-bool CountsMalloc();
 
 }  // namespace kiln::testing
 
