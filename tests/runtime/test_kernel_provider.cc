@@ -44,6 +44,16 @@ int32_t Run(const kiln_kernel_call* call, int64_t id, int64_t count) {
     case Kind::kMul: {
       const float* y = static_cast<const float*>(call->buffers[1]);
       float* out = static_cast<float*>(call->buffers[2]);
+      if (p.ny == p.n) {  // same shape: no index arithmetic, so the loop vectorizes
+        if (p.kind == Kind::kAdd) {
+          for (int64_t i = begin; i < end; ++i) out[i] = x[i] + y[i];
+        } else if (p.kind == Kind::kSub) {
+          for (int64_t i = begin; i < end; ++i) out[i] = x[i] - y[i];
+        } else {
+          for (int64_t i = begin; i < end; ++i) out[i] = x[i] * y[i];
+        }
+        return 0;
+      }
       for (int64_t i = begin; i < end; ++i) {
         float a = x[i];
         float b = y[i % p.ny];
@@ -56,12 +66,14 @@ int32_t Run(const kiln_kernel_call* call, int64_t id, int64_t count) {
     case Kind::kTanh:
     case Kind::kIdentity: {
       float* out = static_cast<float*>(call->buffers[1]);
-      for (int64_t i = begin; i < end; ++i) {
-        float a = x[i];
-        out[i] = p.kind == Kind::kRelu  ? (a < 0 ? 0.0f : a)
-                 : p.kind == Kind::kNeg ? -a
-                 : p.kind == Kind::kTanh ? std::tanh(a)
-                                         : a;
+      if (p.kind == Kind::kRelu) {
+        for (int64_t i = begin; i < end; ++i) out[i] = x[i] < 0 ? 0.0f : x[i];
+      } else if (p.kind == Kind::kNeg) {
+        for (int64_t i = begin; i < end; ++i) out[i] = -x[i];
+      } else if (p.kind == Kind::kTanh) {
+        for (int64_t i = begin; i < end; ++i) out[i] = std::tanh(x[i]);
+      } else {
+        for (int64_t i = begin; i < end; ++i) out[i] = x[i];
       }
       return 0;
     }
