@@ -2,9 +2,7 @@
 // and maximum latency per run.
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <limits>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
