@@ -35,9 +35,9 @@ struct Session::CompiledPlan {
   std::shared_ptr<const Plan> plan;
   std::unique_ptr<Executor> executor;
 
-  absl::Mutex mu;
-  std::vector<std::unique_ptr<ExecutionContext>> contexts ABSL_GUARDED_BY(mu);
-  std::vector<ExecutionContext*> idle ABSL_GUARDED_BY(mu);  // capacity == contexts.size()
+  std::mutex mu;
+  std::vector<std::unique_ptr<ExecutionContext>> contexts;  // guarded by mu
+  std::vector<ExecutionContext*> idle;  // guarded by mu; capacity == contexts.size()
 
   bool Matches(const RunScratch& scratch, OutputPlacement p, uint64_t h) const {
     if (h != hash || p != placement || scratch.fetches != fetches) return false;
@@ -51,7 +51,7 @@ struct Session::CompiledPlan {
   // arena: the pool grows to the largest number of concurrent runs, then stays).
   absl::StatusOr<ExecutionContext*> Acquire() {
     {
-      absl::MutexLock lock(&mu);
+      std::lock_guard<std::mutex> lock(mu);
       if (!idle.empty()) {
         ExecutionContext* context = idle.back();
         idle.pop_back();
@@ -59,14 +59,14 @@ struct Session::CompiledPlan {
       }
     }
     ASSIGN_OR_RETURN(std::unique_ptr<ExecutionContext> context, executor->NewContext());
-    absl::MutexLock lock(&mu);
+    std::lock_guard<std::mutex> lock(mu);
     contexts.push_back(std::move(context));
     idle.reserve(contexts.size());  // so Release never allocates
     return contexts.back().get();
   }
 
   void Release(ExecutionContext* context) {
-    absl::MutexLock lock(&mu);
+    std::lock_guard<std::mutex> lock(mu);
     idle.push_back(context);
   }
 };
@@ -220,7 +220,7 @@ absl::StatusOr<std::shared_ptr<Session::CompiledPlan>> Session::FindOrCompile(
     const RunScratch& scratch, OutputPlacement placement) const {
   const uint64_t hash = KeyHash(scratch, placement);
   {
-    absl::ReaderMutexLock lock(&cache_mu_);
+    std::shared_lock<std::shared_mutex> lock(cache_mu_);
     for (const std::shared_ptr<CompiledPlan>& compiled : cache_) {
       if (compiled->Matches(scratch, placement, hash)) return compiled;
     }
@@ -230,10 +230,10 @@ absl::StatusOr<std::shared_ptr<Session::CompiledPlan>> Session::FindOrCompile(
 
 absl::StatusOr<std::shared_ptr<Session::CompiledPlan>> Session::Compile(
     const RunScratch& scratch, OutputPlacement placement, uint64_t hash) const {
-  absl::MutexLock compile_lock(&compile_mu_);
+  std::lock_guard<std::mutex> compile_lock(compile_mu_);
   {
     // Another thread may have compiled it while this one waited.
-    absl::ReaderMutexLock lock(&cache_mu_);
+    std::shared_lock<std::shared_mutex> lock(cache_mu_);
     for (const std::shared_ptr<CompiledPlan>& compiled : cache_) {
       if (compiled->Matches(scratch, placement, hash)) return compiled;
     }
@@ -259,7 +259,7 @@ absl::StatusOr<std::shared_ptr<Session::CompiledPlan>> Session::Compile(
   ASSIGN_OR_RETURN(ExecutionContext * context, compiled->Acquire());
   compiled->Release(context);
 
-  absl::MutexLock lock(&cache_mu_);
+  std::unique_lock<std::shared_mutex> lock(cache_mu_);
   cache_.push_back(compiled);
   if (static_cast<int>(cache_.size()) > options_.max_cached_plans) {
     cache_.erase(cache_.begin());  // runs still using it hold their own reference
@@ -349,7 +349,7 @@ absl::StatusOr<std::shared_ptr<const Plan>> Session::GetPlan(
 }
 
 int Session::num_cached_plans() const {
-  absl::ReaderMutexLock lock(&cache_mu_);
+  std::shared_lock<std::shared_mutex> lock(cache_mu_);
   return static_cast<int>(cache_.size());
 }
 

@@ -7,13 +7,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
 #include "graph/graph.h"
 #include "graph/proto_convert.h"
@@ -117,9 +117,11 @@ class Session {
   std::unique_ptr<ThreadPool> pool_;  // null with one thread
   std::vector<std::string> output_names_;
 
-  mutable absl::Mutex compile_mu_;  // one compilation at a time
-  mutable absl::Mutex cache_mu_;
-  mutable std::vector<std::shared_ptr<CompiledPlan>> cache_ ABSL_GUARDED_BY(cache_mu_);
+  // Standard mutexes (not absl::Mutex) so ThreadSanitizer, which cannot see inside the
+  // uninstrumented system Abseil, checks the locking too.
+  mutable std::mutex compile_mu_;  // one compilation at a time
+  mutable std::shared_mutex cache_mu_;
+  mutable std::vector<std::shared_ptr<CompiledPlan>> cache_;  // guarded by cache_mu_
 };
 
 }  // namespace kiln
