@@ -1,13 +1,117 @@
 #include "runtime/session.h"
 
+#include <cstring>
+
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "graph/bind_shapes.h"
 #include "graph/status_macros.h"
 #include "graph/verifier.h"
-#include "runtime/reference_interpreter.h"
+#include "runtime/alignment.h"
+#include "runtime/default_provider.h"
+#include "runtime/executor.h"
+#include "runtime/memory_planner.h"
 
 namespace kiln {
+
+// What one Run resolves before it looks up a plan. Kept per thread and reused, so a
+// steady-state Run does not allocate it.
+struct Session::RunScratch {
+  std::vector<const Tensor*> feeds;  // per graph input position
+  std::vector<TensorRef> fetches;
+  std::vector<const void*> inputs;   // feed bytes, per graph input position
+  std::vector<void*> outputs;        // caller buffers, per fetch
+};
+
+// A plan for one (input shapes, fetch list, output placement), with the bound graph its
+// kernels' parameters may point into, its executor and a pool of execution contexts
+// (one arena each) so concurrent runs never share an arena.
+struct Session::CompiledPlan {
+  uint64_t hash = 0;
+  std::vector<std::vector<int64_t>> input_dims;  // per graph input position
+  std::vector<TensorRef> fetches;
+  OutputPlacement placement = OutputPlacement::kArena;
+  Graph bound;
+  std::shared_ptr<const Plan> plan;
+  std::unique_ptr<Executor> executor;
+
+  std::mutex mu;
+  std::vector<std::unique_ptr<ExecutionContext>> contexts;  // guarded by mu
+  std::vector<ExecutionContext*> idle;  // guarded by mu; capacity == contexts.size()
+
+  bool Matches(const RunScratch& scratch, OutputPlacement p, uint64_t h) const {
+    if (h != hash || p != placement || scratch.fetches != fetches) return false;
+    for (size_t i = 0; i < input_dims.size(); ++i) {
+      if (scratch.feeds[i]->shape().dims() != input_dims[i]) return false;
+    }
+    return true;
+  }
+
+  // An idle context, or a new one when all are busy (which allocates and touches an
+  // arena: the pool grows to the largest number of concurrent runs, then stays).
+  absl::StatusOr<ExecutionContext*> Acquire() {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!idle.empty()) {
+        ExecutionContext* context = idle.back();
+        idle.pop_back();
+        return context;
+      }
+    }
+    ASSIGN_OR_RETURN(std::unique_ptr<ExecutionContext> context, executor->NewContext());
+    std::lock_guard<std::mutex> lock(mu);
+    contexts.push_back(std::move(context));
+    idle.reserve(contexts.size());  // so Release never allocates
+    return contexts.back().get();
+  }
+
+  void Release(ExecutionContext* context) {
+    std::lock_guard<std::mutex> lock(mu);
+    idle.push_back(context);
+  }
+};
+
+namespace {
+
+Session::RunScratch& ThreadScratch() {
+  thread_local Session::RunScratch scratch;
+  return scratch;
+}
+
+uint64_t Mix(uint64_t h, uint64_t v) {
+  h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+  return h;
+}
+
+uint64_t KeyHash(const Session::RunScratch& scratch, OutputPlacement placement) {
+  uint64_t h = static_cast<uint64_t>(placement);
+  for (const Tensor* feed : scratch.feeds) {
+    h = Mix(h, feed->shape().rank());
+    for (int64_t d : feed->shape().dims()) h = Mix(h, static_cast<uint64_t>(d));
+  }
+  for (const TensorRef& f : scratch.fetches) {
+    h = Mix(h, (static_cast<uint64_t>(f.node) << 32) | static_cast<uint32_t>(f.output));
+  }
+  return h;
+}
+
+// Same test as CheckInputShape, without building the declared Shape (no allocation).
+bool ShapeMatches(const std::vector<int64_t>& declared, const Shape& shape) {
+  if (static_cast<int>(declared.size()) != shape.rank()) return false;
+  for (int i = 0; i < shape.rank(); ++i) {
+    if (shape.dim(i) < 0 || (declared[i] != kUnknownDim && declared[i] != shape.dim(i))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+Session::Session(Graph graph, SessionOptions options)
+    : graph_(std::move(graph)), options_(std::move(options)) {}
+
+Session::~Session() = default;
 
 absl::StatusOr<std::unique_ptr<Session>> Session::Create(const proto::GraphDef& def,
                                                          const SessionOptions& options,
@@ -15,7 +119,7 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Create(const proto::GraphDef& 
   ImportOptions verified = import;
   verified.verify = true;
   ASSIGN_OR_RETURN(Graph graph, GraphFromProto(def, verified));
-  return std::unique_ptr<Session>(new Session(std::move(graph), options));
+  return Create(std::move(graph), options);
 }
 
 absl::StatusOr<std::unique_ptr<Session>> Session::Create(Graph graph,
@@ -24,7 +128,33 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Create(Graph graph,
   if (options.num_threads < 0) {
     return absl::InvalidArgumentError("SessionOptions.num_threads must be >= 0");
   }
-  return std::unique_ptr<Session>(new Session(std::move(graph), options));
+  if (options.max_cached_plans < 1) {
+    return absl::InvalidArgumentError("SessionOptions.max_cached_plans must be >= 1");
+  }
+  std::unique_ptr<Session> session(new Session(std::move(graph), options));
+  session->provider_ =
+      options.kernel_provider != nullptr ? options.kernel_provider : DefaultKernelProvider();
+  int threads = options.num_threads == 0 ? ThreadPool::DefaultThreadCount() : options.num_threads;
+  if (threads > 1) session->pool_ = std::make_unique<ThreadPool>(threads);
+  for (const GraphOutput& out : session->graph_.outputs()) {
+    session->output_names_.push_back(out.name);
+  }
+
+  // Weights: every constant copied once into one read-only region, in the layout every
+  // plan of this graph uses; the graph's constants then borrow it.
+  Graph& g = session->graph_;
+  WeightsLayout layout = LayoutWeights(g);
+  ASSIGN_OR_RETURN(session->weights_, MappedRegion::Create(layout.bytes, /*touch=*/false));
+  for (int n = 0; n < g.num_nodes(); ++n) {
+    if (layout.offset[n] < 0) continue;
+    Node& node = g.node(n);
+    const Tensor value = node.attr<Tensor>("value");
+    uint8_t* target = session->weights_.data() + layout.offset[n];
+    if (value.ByteSize() > 0) std::memcpy(target, value.raw_data(), value.ByteSize());
+    node.attrs["value"] = Tensor::Borrow(value.dtype(), value.shape(), target);
+  }
+  RETURN_IF_ERROR(session->weights_.MakeReadOnly());
+  return session;
 }
 
 absl::StatusOr<TensorRef> Session::ResolveFetch(const std::string& fetch) const {
@@ -39,20 +169,23 @@ absl::StatusOr<TensorRef> Session::ResolveFetch(const std::string& fetch) const 
   return *ref;
 }
 
-absl::StatusOr<std::vector<Tensor>> Session::Run(const Feeds& feeds,
-                                                 const std::vector<std::string>& fetches) const {
-  absl::flat_hash_map<std::string, Shape> shapes;
-  absl::flat_hash_map<int, Tensor> by_node;
+absl::Status Session::ResolveRun(const Feeds& feeds, const std::vector<std::string>& fetches,
+                                 RunScratch& scratch) const {
+  const std::vector<int>& inputs = graph_.inputs();
+  scratch.feeds.assign(inputs.size(), nullptr);
   for (const auto& [name, tensor] : feeds) {
-    std::optional<int> id = graph_.FindNode(name);
-    if (!id || graph_.node(*id).op != "Input") {
+    int position = -1;
+    for (size_t i = 0; i < inputs.size() && position < 0; ++i) {
+      if (graph_.node(inputs[i]).name == name) position = static_cast<int>(i);
+    }
+    if (position < 0) {
       return absl::InvalidArgumentError(absl::StrCat("feed '", name, "' is not a graph input"));
     }
-    if (by_node.contains(*id)) {
+    if (scratch.feeds[position] != nullptr) {
       return absl::InvalidArgumentError(absl::StrCat("feed '", name, "' is given twice"));
     }
-    const Node& input = graph_.node(*id);
-    DataType declared = input.attr<DataType>("dtype");
+    const Node& input = graph_.node(inputs[position]);
+    DataType declared = input.outputs[0].dtype;
     if (!tensor.valid() || tensor.dtype() != declared) {
       return absl::InvalidArgumentError(absl::StrCat("feed '", name, "': dtype ",
                                                      DataTypeName(tensor.dtype()), ", expected ",
@@ -61,30 +194,163 @@ absl::StatusOr<std::vector<Tensor>> Session::Run(const Feeds& feeds,
     if (tensor.raw_data() == nullptr && tensor.NumElements() > 0) {
       return absl::InvalidArgumentError(absl::StrCat("feed '", name, "' has no data"));
     }
-    RETURN_IF_ERROR(CheckInputShape(input, tensor.shape()));
-    shapes[name] = tensor.shape();
-    by_node[*id] = tensor;
+    if (!ShapeMatches(input.outputs[0].shape.dims(), tensor.shape())) {
+      return CheckInputShape(input, tensor.shape());  // the error naming the input
+    }
+    RETURN_IF_ERROR(ValidateShape(tensor.shape()));
+    scratch.feeds[position] = &tensor;
   }
-  for (int id : graph_.inputs()) {
-    if (!by_node.contains(id)) {
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (scratch.feeds[i] == nullptr) {
       return absl::InvalidArgumentError(
-          absl::StrCat("input '", graph_.node(id).name, "' is not fed"));
+          absl::StrCat("input '", graph_.node(inputs[i]).name, "' is not fed"));
     }
   }
-  std::vector<TensorRef> refs;
-  refs.reserve(fetches.size());
+  scratch.fetches.clear();
   for (const std::string& fetch : fetches) {
     ASSIGN_OR_RETURN(TensorRef ref, ResolveFetch(fetch));
-    refs.push_back(ref);
+    scratch.fetches.push_back(ref);
   }
-  ASSIGN_OR_RETURN(Graph bound, BindInputShapes(graph_, shapes));
-  return EvaluateReference(bound, by_node, refs);
+  scratch.inputs.resize(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) scratch.inputs[i] = scratch.feeds[i]->raw_data();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<Session::CompiledPlan>> Session::FindOrCompile(
+    const RunScratch& scratch, OutputPlacement placement) const {
+  const uint64_t hash = KeyHash(scratch, placement);
+  {
+    std::shared_lock<std::shared_mutex> lock(cache_mu_);
+    for (const std::shared_ptr<CompiledPlan>& compiled : cache_) {
+      if (compiled->Matches(scratch, placement, hash)) return compiled;
+    }
+  }
+  return Compile(scratch, placement, hash);
+}
+
+absl::StatusOr<std::shared_ptr<Session::CompiledPlan>> Session::Compile(
+    const RunScratch& scratch, OutputPlacement placement, uint64_t hash) const {
+  std::lock_guard<std::mutex> compile_lock(compile_mu_);
+  {
+    // Another thread may have compiled it while this one waited.
+    std::shared_lock<std::shared_mutex> lock(cache_mu_);
+    for (const std::shared_ptr<CompiledPlan>& compiled : cache_) {
+      if (compiled->Matches(scratch, placement, hash)) return compiled;
+    }
+  }
+  auto compiled = std::make_shared<CompiledPlan>();
+  compiled->hash = hash;
+  compiled->fetches = scratch.fetches;
+  compiled->placement = placement;
+  absl::flat_hash_map<std::string, Shape> shapes;
+  for (size_t i = 0; i < scratch.feeds.size(); ++i) {
+    compiled->input_dims.push_back(scratch.feeds[i]->shape().dims());
+    shapes[graph_.node(graph_.inputs()[i]).name] = scratch.feeds[i]->shape();
+  }
+  ASSIGN_OR_RETURN(compiled->bound, BindInputShapes(graph_, shapes));
+  PlanOptions options;
+  options.memory.outputs = placement;
+  // The kernels' parameters may point into `bound`, which stays put inside `compiled`.
+  ASSIGN_OR_RETURN(Plan plan, BuildPlan(compiled->bound, compiled->fetches, *provider_, options));
+  compiled->plan = std::make_shared<const Plan>(std::move(plan));
+  ASSIGN_OR_RETURN(compiled->executor,
+                   Executor::Create(compiled->plan, weights_.data(), pool_.get()));
+  // The first arena is made (and touched) now, at plan time.
+  ASSIGN_OR_RETURN(ExecutionContext * context, compiled->Acquire());
+  compiled->Release(context);
+
+  std::unique_lock<std::shared_mutex> lock(cache_mu_);
+  cache_.push_back(compiled);
+  if (static_cast<int>(cache_.size()) > options_.max_cached_plans) {
+    cache_.erase(cache_.begin());  // runs still using it hold their own reference
+  }
+  return compiled;
+}
+
+absl::Status Session::Execute(CompiledPlan& compiled, RunScratch& scratch) const {
+  ASSIGN_OR_RETURN(ExecutionContext * context, compiled.Acquire());
+  absl::Status status = compiled.executor->Run(*context, scratch.inputs, scratch.outputs);
+  compiled.Release(context);
+  return status;
+}
+
+absl::StatusOr<std::vector<Tensor>> Session::Run(const Feeds& feeds,
+                                                 const std::vector<std::string>& fetches) const {
+  RunScratch& scratch = ThreadScratch();
+  RETURN_IF_ERROR(ResolveRun(feeds, fetches, scratch));
+  ASSIGN_OR_RETURN(std::shared_ptr<CompiledPlan> compiled,
+                   FindOrCompile(scratch, OutputPlacement::kCallerBuffer));
+  const Plan& plan = *compiled->plan;
+  std::vector<Tensor> results;
+  results.reserve(fetches.size());
+  scratch.outputs.assign(fetches.size(), nullptr);
+  for (size_t f = 0; f < fetches.size(); ++f) {
+    const TensorType& type = plan.value(plan.fetches[f]).type;
+    ASSIGN_OR_RETURN(Tensor tensor, Tensor::Allocate(type.dtype, type.shape));
+    scratch.outputs[f] = tensor.raw_data();
+    results.push_back(std::move(tensor));
+  }
+  RETURN_IF_ERROR(Execute(*compiled, scratch));
+  return results;
 }
 
 absl::StatusOr<std::vector<Tensor>> Session::Run(const Feeds& feeds) const {
-  std::vector<std::string> fetches;
-  for (const GraphOutput& out : graph_.outputs()) fetches.push_back(out.name);
-  return Run(feeds, fetches);
+  return Run(feeds, output_names_);
+}
+
+absl::Status Session::Run(const Feeds& feeds, const std::vector<std::string>& fetches,
+                          absl::Span<Tensor> outputs) const {
+  if (outputs.size() != fetches.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("Run: ", outputs.size(),
+                                                   " output buffers for ", fetches.size(),
+                                                   " fetches"));
+  }
+  RunScratch& scratch = ThreadScratch();
+  RETURN_IF_ERROR(ResolveRun(feeds, fetches, scratch));
+  OutputPlacement placement = OutputPlacement::kCallerBuffer;
+  for (const Tensor& output : outputs) {
+    if (output.ByteSize() > 0 && !IsAligned(output.raw_data())) placement = OutputPlacement::kArena;
+  }
+  ASSIGN_OR_RETURN(std::shared_ptr<CompiledPlan> compiled, FindOrCompile(scratch, placement));
+  const Plan& plan = *compiled->plan;
+  scratch.outputs.resize(fetches.size());
+  for (size_t f = 0; f < fetches.size(); ++f) {
+    const TensorType& type = plan.value(plan.fetches[f]).type;
+    Tensor& output = outputs[f];
+    if (!output.valid() || output.dtype() != type.dtype || output.shape() != type.shape) {
+      return absl::InvalidArgumentError(absl::StrCat("output buffer for fetch '", fetches[f],
+                                                     "' is ", output.TypeString(), ", expected ",
+                                                     type.ToString()));
+    }
+    if (output.raw_data() == nullptr && output.ByteSize() > 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("output buffer for fetch '", fetches[f], "' has no data"));
+    }
+    scratch.outputs[f] = output.raw_data();
+  }
+  return Execute(*compiled, scratch);
+}
+
+absl::StatusOr<std::vector<TensorType>> Session::FetchTypes(
+    const Feeds& feeds, const std::vector<std::string>& fetches) const {
+  ASSIGN_OR_RETURN(std::shared_ptr<const Plan> plan, GetPlan(feeds, fetches));
+  std::vector<TensorType> types;
+  for (int v : plan->fetches) types.push_back(plan->value(v).type);
+  return types;
+}
+
+absl::StatusOr<std::shared_ptr<const Plan>> Session::GetPlan(
+    const Feeds& feeds, const std::vector<std::string>& fetches) const {
+  RunScratch& scratch = ThreadScratch();
+  RETURN_IF_ERROR(ResolveRun(feeds, fetches, scratch));
+  ASSIGN_OR_RETURN(std::shared_ptr<CompiledPlan> compiled,
+                   FindOrCompile(scratch, OutputPlacement::kCallerBuffer));
+  return compiled->plan;
+}
+
+int Session::num_cached_plans() const {
+  std::shared_lock<std::shared_mutex> lock(cache_mu_);
+  return static_cast<int>(cache_.size());
 }
 
 }  // namespace kiln

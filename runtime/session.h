@@ -1,24 +1,40 @@
 // Session: the run half of define-then-run. Created from a GraphDef (or a verified
-// Graph), it binds run-time dimensions from the feeds and executes the graph.
+// Graph), it compiles a static plan per input-shape signature (cached) and runs it with
+// a kernel library over pre-planned arenas: no allocation in a steady-state run, any
+// number of concurrent runs.
 #ifndef KILN_RUNTIME_SESSION_H_
 #define KILN_RUNTIME_SESSION_H_
 
+#include <cstdint>
 #include <memory>
+#include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "graph/graph.h"
 #include "graph/proto_convert.h"
 #include "graph/tensor.h"
+#include "kernels/abi/kernel_provider.h"
 #include "proto/graph.pb.h"
+#include "runtime/plan.h"
+#include "runtime/region.h"
+#include "runtime/thread_pool.h"
 
 namespace kiln {
 
 struct SessionOptions {
-  // Threads for intra-op parallelism; 0 means one per core.
+  // Threads for intra-op parallelism, the calling thread included; 0 means one per
+  // core. Kernels split into several workgroups run across them.
   int num_threads = 0;
+  // The kernel library; null means DefaultKernelProvider() (runtime/default_provider.h).
+  std::shared_ptr<const KernelProvider> kernel_provider;
+  // Compiled plans kept, one per (input shapes, fetch list, output placement); the
+  // oldest is dropped when a new one would exceed this. At least 1.
+  int max_cached_plans = 16;
 };
 
 using Feeds = std::vector<std::pair<std::string, Tensor>>;
@@ -29,32 +45,83 @@ class Session {
   static absl::StatusOr<std::unique_ptr<Session>> Create(const proto::GraphDef& def,
                                                          const SessionOptions& options = {},
                                                          const ImportOptions& import = {});
-  // Takes a graph (verified here again).
+  // Takes a graph (verified here again). The constants' bytes move into the Session's
+  // read-only weights region, which graph() then borrows.
   static absl::StatusOr<std::unique_ptr<Session>> Create(Graph graph,
                                                          const SessionOptions& options = {});
+  ~Session();
 
   // Runs the graph. `feeds` gives every signature input exactly once, by name, with the
   // declared dtype and a shape matching the declared one (-1 accepts any size).
   // `fetches` are signature output names, or tensor names "node" / "node:k". Returns one
-  // tensor per fetch, owned by the caller. Errors name the feed, fetch or node; the
-  // Session stays usable after an error. Thread-safe: concurrent calls are allowed.
+  // tensor per fetch, owned by the caller (allocated here, then written by the kernels).
+  // Errors name the feed, fetch or node; the Session stays usable after an error.
+  // Thread-safe: concurrent calls are allowed.
   absl::StatusOr<std::vector<Tensor>> Run(const Feeds& feeds,
                                           const std::vector<std::string>& fetches) const;
 
   // Runs with every signature output fetched, in signature order.
   absl::StatusOr<std::vector<Tensor>> Run(const Feeds& feeds) const;
 
+  // Runs and writes fetch i into the caller's `outputs[i]`, whose dtype and shape must be
+  // the fetch's (see FetchTypes) and whose storage the caller owns (Tensor::Allocate or
+  // Tensor::Borrow). When every buffer is 64-byte aligned the kernels write straight
+  // into them; otherwise the outputs are planned in the arena and copied out. Once the
+  // plan for these shapes and fetches is compiled and a context is free, this allocates
+  // nothing (with a non-allocating kernel library; thread-local bookkeeping grows once
+  // per thread). Errors as the other overloads, plus a buffer of the wrong count, type or
+  // shape, naming the fetch. Thread-safe.
+  absl::Status Run(const Feeds& feeds, const std::vector<std::string>& fetches,
+                   absl::Span<Tensor> outputs) const;
+
+  // The dtype and shape of each fetch for these feeds (compiling the plan if needed).
+  absl::StatusOr<std::vector<TensorType>> FetchTypes(const Feeds& feeds,
+                                                     const std::vector<std::string>& fetches) const;
+
+  // The plan the tensor-returning Run uses for these feeds and fetches (compiled if
+  // needed): kernels write fetched tensors into the caller's buffers.
+  absl::StatusOr<std::shared_ptr<const Plan>> GetPlan(const Feeds& feeds,
+                                                      const std::vector<std::string>& fetches) const;
+
+  // Plans in the cache now.
+  int num_cached_plans() const;
+
+  // The verified graph with its -1 dimensions. Its constants borrow the Session's weights
+  // region: copies of it are valid only while the Session lives.
   const Graph& graph() const { return graph_; }
   const SessionOptions& options() const { return options_; }
+  const KernelProvider& kernel_provider() const { return *provider_; }
+
+  struct CompiledPlan;  // a cached plan with its executor and arena pool (session.cc)
+  struct RunScratch;    // per-thread bookkeeping of one Run (session.cc)
 
  private:
-  Session(Graph graph, SessionOptions options)
-      : graph_(std::move(graph)), options_(options) {}
+  Session(Graph graph, SessionOptions options);
 
+  // Checks feeds and resolves fetches into `scratch`.
+  absl::Status ResolveRun(const Feeds& feeds, const std::vector<std::string>& fetches,
+                          RunScratch& scratch) const;
   absl::StatusOr<TensorRef> ResolveFetch(const std::string& fetch) const;
+  absl::StatusOr<std::shared_ptr<CompiledPlan>> FindOrCompile(const RunScratch& scratch,
+                                                              OutputPlacement placement) const;
+  absl::StatusOr<std::shared_ptr<CompiledPlan>> Compile(const RunScratch& scratch,
+                                                        OutputPlacement placement,
+                                                        uint64_t hash) const;
+  // Runs `compiled` with the feeds in `scratch` and outputs at `scratch.outputs`.
+  absl::Status Execute(CompiledPlan& compiled, RunScratch& scratch) const;
 
   Graph graph_;
   SessionOptions options_;
+  std::shared_ptr<const KernelProvider> provider_;
+  MappedRegion weights_;
+  std::unique_ptr<ThreadPool> pool_;  // null with one thread
+  std::vector<std::string> output_names_;
+
+  // Standard mutexes (not absl::Mutex) so ThreadSanitizer, which cannot see inside the
+  // uninstrumented system Abseil, checks the locking too.
+  mutable std::mutex compile_mu_;  // one compilation at a time
+  mutable std::shared_mutex cache_mu_;
+  mutable std::vector<std::shared_ptr<CompiledPlan>> cache_;  // guarded by cache_mu_
 };
 
 }  // namespace kiln

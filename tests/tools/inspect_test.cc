@@ -10,6 +10,7 @@
 #include "graph/builder_ops.h"
 #include "graph/op_registry.h"
 #include "gtest/gtest.h"
+#include "runtime/reference_kernel_provider.h"
 
 namespace kiln::cli {
 namespace {
@@ -169,6 +170,39 @@ TEST_F(CountFlopsTest, OverflowIsAnError) {
   absl::StatusOr<int64_t> flops = CountFlops(graph_);
   ASSERT_FALSE(flops.ok());
   EXPECT_EQ(flops.status().code(), absl::StatusCode::kOutOfRange);
+}
+
+// relu(x) + c over x: f32[-1,4]; the add runs in place on relu (the reference kernels'
+// hint), so the arena is one buffer.
+TEST(InspectTest, MemoryReportFormat) {
+  GraphBuilder b;
+  Value x = b.Input("x", DataType::kF32, {-1, 4});
+  Value c = b.Constant(Tensor::F32({4}, {1, 2, 3, 4}), "c");
+  b.Output("y", ops::Add(b, ops::Relu(b, x), c));
+  Graph graph = b.BuildGraph().value();
+  absl::StatusOr<std::string> report = MemoryReport(graph, 2, ReferenceKernelProvider());
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(*report,
+            "arena: 64 bytes\n"
+            "naive: 128 bytes\n"
+            "lower bound: 64 bytes\n"
+            "largest live step: 0 of 2, node 'relu' (Relu), 1 tensors\n"
+            "  relu  f32[2,4]  32 bytes\n");
+  // At batch 40 (640 bytes per tensor) the numbers scale and nothing else changes.
+  report = MemoryReport(graph, 40, ReferenceKernelProvider());
+  ASSERT_TRUE(report.ok());
+  EXPECT_THAT(*report, HasSubstr("arena: 640 bytes\nnaive: 1280 bytes\nlower bound: 640 bytes\n"));
+}
+
+TEST(InspectTest, MemoryReportWithoutKernels) {
+  GraphBuilder b;
+  b.Output("y", b.Input("x", DataType::kF32, {3}));
+  absl::StatusOr<std::string> report =
+      MemoryReport(b.BuildGraph().value(), 1, ReferenceKernelProvider());
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(*report,
+            "arena: 0 bytes\nnaive: 0 bytes\nlower bound: 0 bytes\n"
+            "largest live step: none (no kernels run)\n");
 }
 
 }  // namespace

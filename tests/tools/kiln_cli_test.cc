@@ -189,6 +189,54 @@ TEST(KilnCliTest, InspectFailures) {
   ExpectFailure({"inspect", unknown_op}, "NoSuchOp");
 }
 
+TEST(KilnCliTest, InspectMemoryPlan) {
+  // w = Identity(weight) (24 bytes, one 64-byte buffer) runs first: it adds less than
+  // y = Identity(x) (16x3 f32, 192 bytes). Both outputs stay to the end, so the largest
+  // live step is the last and holds both.
+  Result r = Kiln({"inspect", kIdentityGraph, "--memory", "--batch", "16"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(r.out,
+            "arena: 256 bytes\n"
+            "naive: 256 bytes\n"
+            "lower bound: 256 bytes\n"
+            "largest live step: 1 of 2, node 'y' (Identity), 2 tensors\n"
+            "  y  f32[16,3]  192 bytes\n"
+            "  w  f32[2,3]   24 bytes\n");
+  // Batch 1 by default.
+  Result one = Kiln({"inspect", kIdentityGraph, "--memory"});
+  EXPECT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_THAT(one.out, StartsWith("arena: 128 bytes\nnaive: 128 bytes\nlower bound: 128 bytes\n"));
+}
+
+// ---------------------------------------------------------------------------------------
+// bench
+
+TEST(KilnCliTest, BenchPrintsLatencies) {
+  Result r = Kiln({"bench", kIdentityGraph, "--batch", "2", "--iterations", "3", "--warmup",
+                   "1", "--threads", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_THAT(r.out, StartsWith("graph: tests/tools/testdata/identity.pbtxt\n"
+                                "kernels: reference, threads: 1, batch: 2\n"
+                                "runs: 3 after 1 warm-up runs\n"
+                                "latency min: "));
+  EXPECT_THAT(r.out, HasSubstr(" ms\nlatency median: "));
+  EXPECT_THAT(r.out, HasSubstr(" ms\nlatency max: "));
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 6) << r.out;
+}
+
+TEST(KilnCliTest, BenchErrors) {
+  ExpectUsageError({"bench"}, "'kiln bench' takes one graph file, got 0 arguments");
+  Result zero = Kiln({"bench", kIdentityGraph, "--iterations", "0"});
+  EXPECT_EQ(zero.exit_code, 2);
+  EXPECT_THAT(zero.err, HasSubstr("--iterations"));
+  ExpectFailure({"bench", TempPath("missing.pbtxt")}, "cannot open graph file");
+  Result help = Kiln({"bench", "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_THAT(help.out, StartsWith("Usage: kiln bench GRAPH [--batch N] [--iterations N]"));
+}
+
 // ---------------------------------------------------------------------------------------
 // run
 

@@ -1,4 +1,5 @@
-// `kiln inspect GRAPH [--batch N]`: summary of a graph file for humans (and golden tests).
+// `kiln inspect GRAPH [--batch N] [--memory]`: summary of a graph file, or its static
+// memory plan, for humans (and golden tests).
 #include "tools/cli/inspect.h"
 
 #include <algorithm>
@@ -11,21 +12,25 @@
 #include "graph/graph_io.h"
 #include "graph/op_registry.h"
 #include "graph/shape_inference.h"
+#include "graph/status_macros.h"
 #include "graph/tensor.h"
+#include "runtime/default_provider.h"
+#include "runtime/plan.h"
 #include "tools/cli/command.h"
 #include "tools/cli/flags.h"
 
 namespace kiln::cli {
 namespace {
 
-constexpr absl::string_view kHelp = R"help(Usage: kiln inspect GRAPH [--batch N]
+constexpr absl::string_view kHelp = R"help(Usage: kiln inspect GRAPH [--batch N] [--memory]
 
 Prints a summary of the graph file GRAPH (.pbtxt or .txt: text GraphDef; any
 other name: binary GraphDef).
 
 Flags:
   --batch N   size bound to every unknown (-1) input dimension when counting
-              FLOPs (default 1)
+              FLOPs or planning memory (default 1)
+  --memory    print the static memory plan of a run instead of the summary
 
 Output, one item per line; list entries are indented by two spaces and their
 columns separated by two or more spaces:
@@ -45,6 +50,17 @@ columns separated by two or more spaces:
                                 when the shapes cannot be bound at N
 Numbers of 1000 or more are followed by a rounded form in parentheses:
 "(25.6M)" elements, "(97.5 MiB)", "(4.09 GFLOP)".
+
+With --memory, the plan a Session makes for one run with every graph output
+fetched and kept in the arena (kernels from the default kernel library; the
+weights live in a separate region and are not counted):
+  arena: N bytes                the arena one run needs
+  naive: N bytes                every intermediate in its own 64-byte-aligned
+                                buffer
+  lower bound: N bytes          the most bytes live at one step: no placement
+                                of this schedule needs less
+  largest live step: S of T, node 'NAME' (OP), K tensors
+    NAME  DTYPE[SHAPE]  N bytes  the tensors live at that step, largest first
 )help";
 
 // " (25.6M)", " (4.09 GFLOP)": three significant digits with an SI prefix; empty below
@@ -87,8 +103,10 @@ std::string Table(const std::vector<std::pair<std::string, std::string>>& rows) 
 
 int InspectMain(absl::Span<const std::string> args, std::ostream& out, std::ostream& err) {
   int64_t batch = 1;
+  bool memory = false;
   FlagSet flags("kiln inspect");
   flags.AddInt64("batch", &batch, 0, kMaxElements);
+  flags.AddBool("memory", &memory);
   absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
   if (!positional.ok()) return UsageError(err, positional.status().message());
   if (flags.help_requested()) {
@@ -102,8 +120,27 @@ int InspectMain(absl::Span<const std::string> args, std::ostream& out, std::ostr
   const std::string& path = (*positional)[0];
   absl::StatusOr<Graph> graph = LoadGraph(path);
   if (!graph.ok()) return Failure(err, graph.status());
+  if (memory) {
+    absl::StatusOr<std::string> report = MemoryReport(*graph, batch, *DefaultKernelProvider());
+    if (!report.ok()) return Failure(err, report.status());
+    out << *report;
+    return kExitOk;
+  }
   out << FormatGraphSummary(SummarizeGraph(*graph, batch), path);
   return kExitOk;
+}
+
+// Input shapes with every -1 replaced by `batch`, keyed by input name.
+absl::flat_hash_map<std::string, Shape> BatchShapes(const Graph& graph, int64_t batch) {
+  absl::flat_hash_map<std::string, Shape> shapes;
+  for (int id : graph.inputs()) {
+    Shape shape = graph.node(id).outputs[0].shape;
+    for (int64_t& d : shape.dims()) {
+      if (d == kUnknownDim) d = batch;
+    }
+    shapes[graph.node(id).name] = shape;
+  }
+  return shapes;
 }
 
 }  // namespace
@@ -206,9 +243,53 @@ std::string FormatGraphSummary(const GraphSummary& summary, absl::string_view la
   return out;
 }
 
+absl::StatusOr<Plan> PlanForInspection(const Graph& graph, int64_t batch,
+                                        const KernelProvider& provider, Graph& bound) {
+  ASSIGN_OR_RETURN(bound, BindInputShapes(graph, BatchShapes(graph, batch)));
+  std::vector<TensorRef> fetches;
+  for (const GraphOutput& output : bound.outputs()) fetches.push_back(output.tensor);
+  return BuildPlan(bound, fetches, provider);
+}
+
+std::string FormatMemoryReport(const Plan& plan) {
+  const MemoryPlan& memory = plan.memory;
+  std::string out = absl::StrCat("arena: ", memory.arena_bytes, " bytes\n",
+                                 "naive: ", memory.naive_bytes, " bytes\n",
+                                 "lower bound: ", memory.lower_bound_bytes, " bytes\n");
+  if (memory.peak_step < 0) {
+    absl::StrAppend(&out, "largest live step: none (no kernels run)\n");
+    return out;
+  }
+  const PlanStep& step = plan.steps[memory.peak_step];
+  absl::StrAppend(&out, "largest live step: ", memory.peak_step, " of ", plan.steps.size(),
+                  ", node '", step.node_name, "' (", step.op, "), ", memory.peak_values.size(),
+                  " tensors\n");
+  // Three columns: name and type padded so the byte counts line up.
+  size_t type_width = 0;
+  for (int v : memory.peak_values) {
+    type_width = std::max(type_width, memory.values[v].type.ToString().size());
+  }
+  std::vector<std::pair<std::string, std::string>> rows;
+  for (int v : memory.peak_values) {
+    const PlannedValue& value = memory.values[v];
+    std::string type = value.type.ToString();
+    rows.push_back({value.name, absl::StrCat(type, std::string(type_width - type.size() + 2, ' '),
+                                             value.bytes, " bytes")});
+  }
+  absl::StrAppend(&out, Table(rows));
+  return out;
+}
+
+absl::StatusOr<std::string> MemoryReport(const Graph& graph, int64_t batch,
+                                         const KernelProvider& provider) {
+  Graph bound;
+  ASSIGN_OR_RETURN(Plan plan, PlanForInspection(graph, batch, provider, bound));
+  return FormatMemoryReport(plan);
+}
+
 const Command& InspectCommand() {
   static const Command command{
-      "inspect", "print a graph's inputs, outputs, op counts, parameters and FLOPs", kHelp,
+      "inspect", "print a graph's inputs, outputs, op counts, parameters and FLOPs, or its memory plan", kHelp,
       InspectMain};
   return command;
 }

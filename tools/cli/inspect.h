@@ -1,4 +1,5 @@
-// `kiln inspect`: a graph's signature, op histogram, parameter size and FLOP count.
+// `kiln inspect`: a graph's signature, op histogram, parameter size and FLOP count, or
+// the static memory plan of one run.
 #ifndef KILN_TOOLS_CLI_INSPECT_H_
 #define KILN_TOOLS_CLI_INSPECT_H_
 
@@ -11,6 +12,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "graph/graph.h"
+#include "kernels/abi/kernel_provider.h"
+#include "runtime/plan.h"
 
 namespace kiln::cli {
 
@@ -47,6 +50,20 @@ GraphSummary SummarizeGraph(const Graph& graph, int64_t batch);
 // The text `kiln inspect` prints; `label` is the graph's path. The format is described
 // in the command's help text and pinned by tests/tools/inspect_test.cc.
 std::string FormatGraphSummary(const GraphSummary& summary, absl::string_view label);
+
+// The plan a Session makes for `graph` with every -1 input dimension bound to `batch`,
+// every graph output fetched and kept in the arena, kernels prepared by `provider`
+// (planning only: nothing runs). `bound` receives the bound graph, which the plan's
+// parameters may point into. Errors: binding (naming the input or node) and planning.
+absl::StatusOr<Plan> PlanForInspection(const Graph& graph, int64_t batch,
+                                       const KernelProvider& provider, Graph& bound);
+
+// The text of `kiln inspect --memory` for a plan; the format is in the command's help.
+std::string FormatMemoryReport(const Plan& plan);
+
+// PlanForInspection then FormatMemoryReport.
+absl::StatusOr<std::string> MemoryReport(const Graph& graph, int64_t batch,
+                                         const KernelProvider& provider);
 
 }  // namespace kiln::cli
 

@@ -1,5 +1,5 @@
-// `kiln run GRAPH --input NAME=FILE.npy|random ... --output DIR`: runs a graph file on the
-// reference interpreter (through Session) and writes every output as .npy.
+// `kiln run GRAPH --input NAME=FILE.npy|random ... --output DIR`: runs a graph file in a
+// Session (default kernel library) and writes every output as .npy.
 #include "tools/cli/run.h"
 
 #include <algorithm>
@@ -28,8 +28,8 @@ namespace {
 constexpr absl::string_view kHelp = R"help(Usage: kiln run GRAPH --input NAME=FILE.npy|NAME=random [--input ...]
                 [--seed N] [--batch N] --output DIR
 
-Runs the graph file GRAPH on the reference interpreter and writes every graph
-output to DIR as a .npy file.
+Runs the graph file GRAPH in a Session (the default kernel library) and writes
+every graph output to DIR as a .npy file.
 
 Flags:
   --input NAME=FILE.npy  feed graph input NAME from a .npy file; its dtype must
@@ -274,7 +274,7 @@ std::string OutputFileName(absl::string_view name) {
 
 const Command& RunCommand() {
   static const Command command{
-      "run", "run a graph on the reference interpreter and save its outputs as .npy", kHelp,
+      "run", "run a graph and save its outputs as .npy", kHelp,
       RunMain};
   return command;
 }

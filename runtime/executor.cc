@@ -1,0 +1,160 @@
+#include "runtime/executor.h"
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "graph/status_macros.h"
+#include "runtime/alignment.h"
+
+namespace kiln {
+
+Executor::Executor(std::shared_ptr<const Plan> plan, const uint8_t* weights, ThreadPool* pool)
+    : plan_(std::move(plan)), weights_(weights), pool_(pool) {}
+
+absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(std::shared_ptr<const Plan> plan,
+                                                           const uint8_t* weights,
+                                                           ThreadPool* pool) {
+  if (plan == nullptr) return absl::InvalidArgumentError("executor: no plan");
+  RETURN_IF_ERROR(VerifyPlan(*plan));
+  if (plan->memory.weights_bytes > 0 && (weights == nullptr || !IsAligned(weights))) {
+    return absl::InvalidArgumentError("executor: the weights region is missing or unaligned");
+  }
+  std::unique_ptr<Executor> executor(new Executor(std::move(plan), weights, pool));
+  const Plan& p = *executor->plan_;
+  executor->input_positions_.resize(p.inputs.size());
+  executor->output_positions_.resize(p.fetches.size());
+  int position = 0;
+  for (const PlanStep& step : p.steps) {
+    executor->step_begin_.push_back(position);
+    for (int v : step.operands) {
+      const PlannedValue& value = p.value(v);
+      if (value.slice.region == Region::kInput) {
+        executor->input_positions_[value.index].push_back(position);
+      } else if (value.slice.region == Region::kOutput) {
+        executor->output_positions_[value.index].push_back(position);
+      }
+      ++position;
+    }
+  }
+  executor->step_begin_.push_back(position);
+  for (size_t i = 0; i < p.inputs.size(); ++i) {
+    executor->staging_offset_.push_back(executor->staging_bytes_);
+    if (p.inputs[i] >= 0) executor->staging_bytes_ += AlignUp(p.value(p.inputs[i]).bytes);
+  }
+  return executor;
+}
+
+absl::StatusOr<std::unique_ptr<ExecutionContext>> Executor::NewContext() const {
+  const Plan& p = *plan_;
+  auto context = std::unique_ptr<ExecutionContext>(new ExecutionContext);
+  ASSIGN_OR_RETURN(context->arena_, MappedRegion::Create(p.memory.arena_bytes));
+  // Staging is used only for unaligned feeds, so its pages are left untouched.
+  ASSIGN_OR_RETURN(context->staging_, MappedRegion::Create(staging_bytes_, /*touch=*/false));
+  context->pointers_.assign(step_begin_.back(), nullptr);
+  context->calls_.resize(p.steps.size());
+  for (size_t s = 0; s < p.steps.size(); ++s) {
+    const PlanStep& step = p.steps[s];
+    void** pointers = context->pointers_.data() + step_begin_[s];
+    for (size_t i = 0; i < step.operands.size(); ++i) {
+      const PlannedValue& value = p.value(step.operands[i]);
+      if (value.bytes == 0) continue;  // null is allowed for empty operands
+      if (value.slice.region == Region::kArena) {
+        pointers[i] = context->arena_.data() + value.slice.offset;
+      } else if (value.slice.region == Region::kWeights) {
+        // Kernels only read weights (VerifyPlan), and the region is mapped read-only.
+        pointers[i] = const_cast<uint8_t*>(weights_ + value.slice.offset);
+      }
+    }
+    context->calls_[s].buffers = pointers;
+    context->calls_[s].params = p.params.data() + step.params_offset;
+  }
+  return context;
+}
+
+absl::Status Executor::RunSteps(ExecutionContext& context) const {
+  const Plan& p = *plan_;
+  for (size_t s = 0; s < p.steps.size(); ++s) {
+    const PlanStep& step = p.steps[s];
+    const kiln_kernel_call* call = &context.calls_[s];
+    int32_t code = 0;
+    if (pool_ != nullptr) {
+      code = pool_->Run(step.fn, call, step.workgroup_count);
+    } else {
+      for (int64_t id = 0; id < step.workgroup_count && code == 0; ++id) {
+        code = step.fn(call, id, step.workgroup_count);
+      }
+    }
+    if (code != 0) {
+      return absl::InternalError(absl::StrCat("node '", step.node_name, "' (", step.op,
+                                              "): kernel '", step.kernel,
+                                              "' failed with code ", code));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Executor::Run(ExecutionContext& context, absl::Span<const void* const> inputs,
+                           absl::Span<void* const> outputs) const {
+  const Plan& p = *plan_;
+  if (inputs.size() != p.inputs.size() || outputs.size() != p.fetches.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("executor: ", inputs.size(), " inputs and ",
+                                                   outputs.size(), " outputs given, the plan has ",
+                                                   p.inputs.size(), " and ", p.fetches.size()));
+  }
+  // Bind the feeds, staging the unaligned ones.
+  for (size_t i = 0; i < p.inputs.size(); ++i) {
+    if (p.inputs[i] < 0) continue;
+    const int64_t bytes = p.value(p.inputs[i]).bytes;
+    void* pointer = const_cast<void*>(inputs[i]);
+    if (bytes > 0 && pointer == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("executor: input ", i, " has no data"));
+    }
+    if (bytes > 0 && !IsAligned(pointer)) {
+      uint8_t* staged = context.staging_.data() + staging_offset_[i];
+      std::memcpy(staged, pointer, bytes);
+      pointer = staged;
+    }
+    for (int position : input_positions_[i]) context.pointers_[position] = pointer;
+  }
+  // Bind the caller's output buffers that kernels write directly.
+  for (size_t f = 0; f < p.fetches.size(); ++f) {
+    const PlannedValue& value = p.value(p.fetches[f]);
+    if (value.bytes > 0 && outputs[f] == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("executor: output ", f, " has no buffer"));
+    }
+    if (value.slice.region != Region::kOutput || value.index != static_cast<int>(f)) continue;
+    if (value.bytes > 0 && !IsAligned(outputs[f])) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("executor: output ", f, " buffer is not 64-byte aligned"));
+    }
+    for (int position : output_positions_[f]) context.pointers_[position] = outputs[f];
+  }
+
+  RETURN_IF_ERROR(RunSteps(context));
+
+  // Copy out every fetch no kernel wrote in place.
+  for (size_t f = 0; f < p.fetches.size(); ++f) {
+    const PlannedValue& value = p.value(p.fetches[f]);
+    if (value.bytes == 0) continue;
+    const void* source = nullptr;
+    switch (value.slice.region) {
+      case Region::kArena:
+        source = context.arena_.data() + value.slice.offset;
+        break;
+      case Region::kWeights:
+        source = weights_ + value.slice.offset;
+        break;
+      case Region::kInput:
+        source = inputs[value.index];
+        break;
+      case Region::kOutput:
+        if (value.index == static_cast<int>(f)) continue;
+        source = outputs[value.index];
+        break;
+    }
+    std::memcpy(outputs[f], source, value.bytes);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace kiln

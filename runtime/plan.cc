@@ -1,0 +1,282 @@
+#include "runtime/plan.h"
+
+#include <cstring>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "graph/shape_inference.h"
+#include "graph/status_macros.h"
+#include "runtime/alignment.h"
+
+namespace kiln {
+namespace {
+
+absl::Status StepError(const Plan& plan, int s, absl::string_view what) {
+  return absl::InternalError(absl::StrCat("plan: step ", s, " (node '",
+                                          plan.steps[s].node_name, "'): ", what));
+}
+
+absl::Status ValueError(const Plan& plan, int v, absl::string_view what) {
+  return absl::InternalError(
+      absl::StrCat("plan: value ", v, " ('", plan.memory.values[v].name, "'): ", what));
+}
+
+bool Writable(const PlannedValue& value) {
+  return value.slice.region == Region::kArena || value.slice.region == Region::kOutput;
+}
+
+}  // namespace
+
+AlignedBlock::AlignedBlock(int64_t size) : size_(size) {
+  if (size <= 0) {
+    size_ = 0;
+    return;
+  }
+  data_.reset(static_cast<uint8_t*>(std::aligned_alloc(kBufferAlignment, AlignUp(size))));
+  std::memset(data_.get(), 0, AlignUp(size));
+}
+
+AlignedBlock::AlignedBlock(const AlignedBlock& other) : AlignedBlock(other.size_) {
+  if (size_ > 0) std::memcpy(data_.get(), other.data_.get(), size_);
+}
+
+AlignedBlock& AlignedBlock::operator=(const AlignedBlock& other) {
+  if (this != &other) *this = AlignedBlock(other);
+  return *this;
+}
+
+std::string Plan::ToString() const {
+  std::string out = memory.ToString();
+  for (size_t s = 0; s < steps.size(); ++s) {
+    const PlanStep& step = steps[s];
+    absl::StrAppend(&out, "step ", s, ": ", step.node_name, " ", step.kernel,
+                    " wg=", step.workgroup_count, " params=", step.params_offset, "+",
+                    step.params_size, " (");
+    for (size_t i = 0; i < step.operands.size(); ++i) {
+      const char* sep = i == 0 ? ""
+                        : static_cast<int>(i) == step.num_inputs ? " -> "
+                        : static_cast<int>(i) == step.num_inputs + step.num_outputs ? "; "
+                                                                                      : ", ";
+      if (i == 0 && step.num_inputs == 0) sep = "-> ";
+      absl::StrAppend(&out, sep, memory.values[step.operands[i]].name);
+    }
+    absl::StrAppend(&out, ")\n");
+  }
+  return out;
+}
+
+absl::StatusOr<Plan> BuildPlan(const Graph& graph, absl::Span<const TensorRef> fetches,
+                               const KernelProvider& provider, const PlanOptions& options) {
+  Plan plan;
+  plan.provider = std::string(provider.name());
+  ASSIGN_OR_RETURN(plan.schedule, ScheduleNodes(graph, fetches, options.order));
+
+  std::vector<PreparedKernel> kernels;
+  std::vector<StepMemoryInfo> infos;
+  kernels.reserve(plan.schedule.size());
+  for (int n : plan.schedule) {
+    const Node& node = graph.node(n);
+    ASSIGN_OR_RETURN(PreparedKernel kernel, provider.Prepare(graph, node));
+    auto bad = [&](absl::string_view what) {
+      return absl::InternalError(absl::StrCat(NodeErrorPrefix(node), "kernel '", kernel.name,
+                                              "' of ", provider.name(), " ", what));
+    };
+    if (kernel.fn == nullptr) return bad("has no function");
+    if (kernel.workgroup_count < 1) {
+      return bad(absl::StrCat("has workgroup_count ", kernel.workgroup_count));
+    }
+    if (kernel.scratch_bytes < 0) return bad(absl::StrCat("asks for ", kernel.scratch_bytes, " scratch bytes"));
+    if (kernel.inplace_input < -1 || kernel.inplace_input >= static_cast<int>(node.inputs.size())) {
+      return bad(absl::StrCat("has inplace_input ", kernel.inplace_input, " of ",
+                              node.inputs.size(), " inputs"));
+    }
+    infos.push_back({kernel.scratch_bytes, kernel.inplace_input});
+    kernels.push_back(std::move(kernel));
+  }
+  ASSIGN_OR_RETURN(plan.memory, PlanMemory(graph, plan.schedule, infos, fetches, options.memory));
+
+  // Parameter blocks, each at a 64-byte-aligned offset of one block.
+  int64_t params_bytes = 0;
+  for (const PreparedKernel& kernel : kernels) {
+    params_bytes += AlignUp(static_cast<int64_t>(kernel.params.size()));
+  }
+  plan.params = AlignedBlock(params_bytes);
+
+  // Value index by tensor, for the operand lists.
+  absl::flat_hash_map<int64_t, int> value_of;
+  auto key = [](TensorRef ref) { return (int64_t{ref.node} << 32) + (ref.output + 1); };
+  for (size_t v = 0; v < plan.memory.values.size(); ++v) {
+    value_of[key(plan.memory.values[v].tensor)] = static_cast<int>(v);
+  }
+
+  int64_t offset = 0;
+  for (size_t s = 0; s < kernels.size(); ++s) {
+    const Node& node = graph.node(plan.schedule[s]);
+    PreparedKernel& kernel = kernels[s];
+    PlanStep step;
+    step.node = plan.schedule[s];
+    step.node_name = node.name;
+    step.op = node.op;
+    step.kernel = kernel.name;
+    step.fn = kernel.fn;
+    step.workgroup_count = kernel.workgroup_count;
+    step.params_offset = offset;
+    step.params_size = static_cast<int64_t>(kernel.params.size());
+    if (step.params_size > 0) {
+      std::memcpy(plan.params.data() + offset, kernel.params.data(), step.params_size);
+    }
+    offset += AlignUp(step.params_size);
+    step.num_inputs = static_cast<int>(node.inputs.size());
+    step.num_outputs = static_cast<int>(node.outputs.size());
+    for (const TensorRef& in : node.inputs) step.operands.push_back(value_of.at(key(in)));
+    for (int k = 0; k < step.num_outputs; ++k) {
+      step.operands.push_back(value_of.at(key({step.node, k})));
+    }
+    if (kernel.scratch_bytes > 0) step.operands.push_back(value_of.at(key({step.node, -1})));
+    plan.steps.push_back(std::move(step));
+  }
+
+  for (int id : graph.inputs()) {
+    plan.input_types.push_back(graph.node(id).outputs[0]);
+    auto it = value_of.find(key({id, 0}));
+    plan.inputs.push_back(it == value_of.end() ? -1 : it->second);
+  }
+  for (const TensorRef& f : fetches) plan.fetches.push_back(value_of.at(key(f)));
+  return plan;
+}
+
+absl::Status VerifyPlan(const Plan& plan) {
+  const MemoryPlan& memory = plan.memory;
+  const int num_values = static_cast<int>(memory.values.size());
+  const int num_steps = static_cast<int>(plan.steps.size());
+  if (plan.schedule.size() != plan.steps.size() || memory.num_steps != num_steps) {
+    return absl::InternalError(absl::StrCat("plan: ", plan.schedule.size(), " scheduled nodes, ",
+                                            num_steps, " steps, ", memory.num_steps,
+                                            " planned steps"));
+  }
+  if (plan.params.size() > 0 && !IsAligned(plan.params.data())) {
+    return absl::InternalError("plan: the parameter blocks are not 64-byte aligned");
+  }
+  if (plan.inputs.size() != plan.input_types.size()) {
+    return absl::InternalError("plan: input values and types differ in number");
+  }
+
+  for (int v = 0; v < num_values; ++v) {
+    const PlannedValue& value = memory.values[v];
+    const Slice& slice = value.slice;
+    if (slice.size != value.bytes || slice.size < 0) {
+      return ValueError(plan, v, absl::StrCat("slice of ", slice.size, " bytes for ",
+                                              value.bytes));
+    }
+    int64_t region_bytes = -1;
+    if (slice.region == Region::kArena) region_bytes = memory.arena_bytes;
+    if (slice.region == Region::kWeights) region_bytes = memory.weights_bytes;
+    if (region_bytes >= 0 &&
+        (slice.offset < 0 || slice.offset % kBufferAlignment != 0 ||
+         slice.offset > region_bytes - slice.size)) {
+      return ValueError(plan, v, absl::StrCat(RegionName(slice.region), " slice [",
+                                              slice.offset, ", ", slice.offset + slice.size,
+                                              ") is unaligned or outside the region of ",
+                                              region_bytes, " bytes"));
+    }
+    if (slice.region == Region::kInput &&
+        (value.index < 0 || value.index >= static_cast<int>(plan.inputs.size()) ||
+         plan.inputs[value.index] != v)) {
+      return ValueError(plan, v, absl::StrCat("not the value of graph input ", value.index));
+    }
+    if (slice.region == Region::kOutput &&
+        (value.index < 0 || value.index >= static_cast<int>(plan.fetches.size()) ||
+         plan.fetches[value.index] != v)) {
+      return ValueError(plan, v, absl::StrCat("not the value of fetch ", value.index));
+    }
+    if (slice.region == Region::kArena &&
+        (value.first_step < 0 || value.first_step > value.last_step ||
+         value.last_step >= num_steps)) {
+      return ValueError(plan, v, absl::StrCat("live ", value.first_step, "..", value.last_step,
+                                              " of ", num_steps, " steps"));
+    }
+    if (value.reuses >= v || value.reuses < -1) {
+      return ValueError(plan, v, absl::StrCat("reuses value ", value.reuses));
+    }
+  }
+  for (size_t i = 0; i < plan.inputs.size(); ++i) {
+    int v = plan.inputs[i];
+    if (v >= num_values || (v >= 0 && memory.values[v].slice.region != Region::kInput)) {
+      return absl::InternalError(absl::StrCat("plan: input ", i, " has value ", v));
+    }
+  }
+  for (size_t f = 0; f < plan.fetches.size(); ++f) {
+    int v = plan.fetches[f];
+    if (v < 0 || v >= num_values) {
+      return absl::InternalError(absl::StrCat("plan: fetch ", f, " has value ", v));
+    }
+    const PlannedValue& value = memory.values[v];
+    if (value.slice.region == Region::kArena && value.last_step != num_steps - 1) {
+      return ValueError(plan, v, absl::StrCat("fetched from the arena but dead after step ",
+                                              value.last_step));
+    }
+  }
+
+  for (int s = 0; s < num_steps; ++s) {
+    const PlanStep& step = plan.steps[s];
+    if (step.fn == nullptr) return StepError(plan, s, "no kernel function");
+    if (step.workgroup_count < 1) return StepError(plan, s, "workgroup count below 1");
+    if (step.params_offset < 0 || step.params_size < 0 ||
+        step.params_offset % kBufferAlignment != 0 ||
+        step.params_offset > plan.params.size() - step.params_size) {
+      return StepError(plan, s, "parameter block unaligned or out of bounds");
+    }
+    if (step.num_inputs < 0 || step.num_outputs < 0 ||
+        static_cast<int>(step.operands.size()) < step.num_inputs + step.num_outputs ||
+        static_cast<int>(step.operands.size()) > step.num_inputs + step.num_outputs + 1) {
+      return StepError(plan, s, "operand counts do not add up");
+    }
+    for (size_t i = 0; i < step.operands.size(); ++i) {
+      int v = step.operands[i];
+      if (v < 0 || v >= num_values) {
+        return StepError(plan, s, absl::StrCat("operand ", i, " has value ", v));
+      }
+      const PlannedValue& value = memory.values[v];
+      bool written = static_cast<int>(i) >= step.num_inputs;
+      if (written && !Writable(value)) {
+        return StepError(plan, s, absl::StrCat("writes ", RegionName(value.slice.region),
+                                               " value '", value.name, "'"));
+      }
+      if (value.slice.region == Region::kArena &&
+          (s < value.first_step || s > value.last_step)) {
+        return StepError(plan, s, absl::StrCat("operand '", value.name, "' is not live"));
+      }
+    }
+  }
+
+  // No two arena values live at one step may overlap, except a value and the one it
+  // reuses in place, at the step that hands the slice over.
+  for (int a = 0; a < num_values; ++a) {
+    const PlannedValue& x = memory.values[a];
+    if (x.slice.region != Region::kArena || x.bytes == 0) continue;
+    for (int b = a + 1; b < num_values; ++b) {
+      const PlannedValue& y = memory.values[b];
+      if (y.slice.region != Region::kArena || y.bytes == 0) continue;
+      if (x.last_step < y.first_step || y.last_step < x.first_step) continue;
+      if (x.slice.offset + x.slice.size <= y.slice.offset ||
+          y.slice.offset + y.slice.size <= x.slice.offset) {
+        continue;
+      }
+      bool handover = y.reuses == a && x.last_step == y.first_step &&
+                      x.slice.offset == y.slice.offset && x.bytes == y.bytes;
+      if (handover) {
+        // The handing-over step reads `x` and writes `y` as its output 0.
+        const PlanStep& step = plan.steps[y.first_step];
+        bool reads = false;
+        for (int i = 0; i < step.num_inputs; ++i) reads = reads || step.operands[i] == a;
+        handover = reads && step.num_outputs > 0 && step.operands[step.num_inputs] == b;
+      }
+      if (!handover) {
+        return ValueError(plan, b, absl::StrCat("overlaps '", x.name, "' in the arena while both are live"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace kiln

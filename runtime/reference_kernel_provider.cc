@@ -1,0 +1,60 @@
+#include "runtime/reference_kernel_provider.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "graph/op_registry.h"
+#include "graph/shape_inference.h"
+#include "graph/tensor.h"
+
+namespace kiln {
+namespace {
+
+int32_t RunReferenceKernel(const kiln_kernel_call* call, int64_t, int64_t) {
+  const auto* params = static_cast<const ReferenceKernelParams*>(call->params);
+  const Node& node = *params->node;
+  std::vector<Tensor> inputs;
+  inputs.reserve(node.inputs.size());
+  for (size_t i = 0; i < node.inputs.size(); ++i) {
+    const TensorType& type = params->graph->type(node.inputs[i]);
+    inputs.push_back(Tensor::Borrow(type.dtype, type.shape, call->buffers[i]));
+  }
+  std::vector<Tensor> outputs;
+  outputs.reserve(node.outputs.size());
+  for (size_t k = 0; k < node.outputs.size(); ++k) {
+    outputs.push_back(Tensor::Borrow(node.outputs[k].dtype, node.outputs[k].shape,
+                                     call->buffers[node.inputs.size() + k]));
+  }
+  KernelContext context{node, inputs, absl::MakeSpan(outputs)};
+  absl::Status status = node.def->reference(context);
+  return status.ok() ? 0 : static_cast<int32_t>(status.code());
+}
+
+}  // namespace
+
+absl::StatusOr<PreparedKernel> ReferenceKernelProvider::Prepare(const Graph& graph,
+                                                                const Node& node) const {
+  if (node.def == nullptr || !node.def->reference) {
+    return absl::UnimplementedError(
+        absl::StrCat(NodeErrorPrefix(node), "no reference kernel (is the graph verified?)"));
+  }
+  for (const TensorType& type : node.outputs) {
+    if (!type.shape.IsFullyKnown()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(NodeErrorPrefix(node), "output shape ", type.shape.ToString(),
+                       " is not fully known"));
+    }
+  }
+  PreparedKernel kernel;
+  kernel.fn = RunReferenceKernel;
+  kernel.params = PackParams(ReferenceKernelParams{&graph, &node});
+  kernel.name = absl::StrCat("reference.", node.op);
+  // Only input 0: Where copies x or y with memcpy, which must not overlap its output.
+  if (node.def->Has(kElementwise) && !node.def->Has(kDataMovement) && !node.outputs.empty() &&
+      !node.inputs.empty() && graph.type(node.inputs[0]) == node.outputs[0]) {
+    kernel.inplace_input = 0;
+  }
+  return kernel;
+}
+
+}  // namespace kiln
