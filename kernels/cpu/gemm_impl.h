@@ -30,6 +30,12 @@ struct PackedGemm {
   // so it may hold garbage (NaN) otherwise.
   static void Micro(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
                     bool accumulate) {
+    // C's rows are far apart (ldc) and cold; fetch them while the k loop runs.
+#pragma GCC unroll 32
+    for (int i = 0; i < kMr; ++i) {
+      __builtin_prefetch(c + i * ldc, 1, 3);
+      __builtin_prefetch(c + i * ldc + kNr - 1, 1, 3);
+    }
     Reg acc[kMr][kNv];
 #pragma GCC unroll 32
     for (int i = 0; i < kMr; ++i) {
@@ -103,28 +109,38 @@ struct PackedGemm {
   // each kc steps of kNr values; columns past nc are zero.
   static void PackB(int64_t kc, int64_t nc, const float* b, int64_t b_row, int64_t b_col,
                     float* dst) {
-    for (int64_t j0 = 0; j0 < nc; j0 += kNr) {
-      const int64_t cols = Min(kNr, nc - j0);
-      const float* src = b + j0 * b_col;
-      if (cols == kNr && b_col == 1) {
-        for (int64_t p = 0; p < kc; ++p) {
+    const int64_t full = nc / kNr * kNr;
+    if (b_col == 1) {
+      // Row-major B: read each row once, front to back (one stream the hardware
+      // prefetcher follows, rather than kc streams), scattering it over the panels.
+      for (int64_t p = 0; p < kc; ++p) {
+        const float* row = b + p * b_row;
+        float* d = dst + p * kNr;
+        for (int64_t j0 = 0; j0 < full; j0 += kNr) {
 #pragma GCC unroll 8
-          for (int v = 0; v < kNv; ++v) {
-            V::Store(dst + p * kNr + v * kLanes, V::Load(src + p * b_row + v * kLanes));
-          }
-        }
-      } else {
-        // Transposed (or edge) B: read along each column, write with stride kNr.
-        for (int64_t j = 0; j < kNr; ++j) {
-          if (j < cols) {
-            const float* col = src + j * b_col;
-            for (int64_t p = 0; p < kc; ++p) dst[p * kNr + j] = col[p * b_row];
-          } else {
-            for (int64_t p = 0; p < kc; ++p) dst[p * kNr + j] = 0.0f;
-          }
+          for (int v = 0; v < kNv; ++v) V::Store(d + v * kLanes, V::Load(row + j0 + v * kLanes));
+          d += kNr * kc;
         }
       }
-      dst += kNr * kc;
+    } else {
+      // Transposed B: read along each column, write with stride kNr.
+      float* panel = dst;
+      for (int64_t j0 = 0; j0 < full; j0 += kNr) {
+        for (int64_t j = 0; j < kNr; ++j) {
+          const float* col = b + (j0 + j) * b_col;
+          for (int64_t p = 0; p < kc; ++p) panel[p * kNr + j] = col[p * b_row];
+        }
+        panel += kNr * kc;
+      }
+    }
+    if (full < nc) {
+      float* panel = dst + full * kc;
+      const int64_t cols = nc - full;
+      for (int64_t p = 0; p < kc; ++p) {
+        for (int64_t j = 0; j < kNr; ++j) {
+          panel[p * kNr + j] = j < cols ? b[p * b_row + (full + j) * b_col] : 0.0f;
+        }
+      }
     }
   }
 
