@@ -1,0 +1,327 @@
+// Benchmarks of the portable CPU kernels: SGEMM (square and the MLP's shapes), ResNet-50
+// convolutions, and 16M-element elementwise ops, on 1 and 2 threads. Workgroups are
+// spread over a small spinning thread pool here (the runtime's pool lives elsewhere).
+// GEMM-like benchmarks report GFLOP/s and the fraction of the FMA peak measured by
+// BM_FmaPeak on the same machine ("peak_frac"). Run:
+//   bazel run -c opt //bench:cpu_kernels_bench -- --benchmark_repetitions=5 \
+//     --benchmark_report_aggregates_only=true
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <immintrin.h>
+
+#include "benchmark/benchmark.h"
+#include "graph/builder.h"
+#include "graph/graph.h"
+#include "kernels/cpu/cpu_kernel_provider.h"
+
+namespace kiln {
+namespace {
+
+// Runs workgroups 0..count-1 on `threads` threads (the caller is one of them): each takes
+// the next workgroup from an atomic counter. Workers spin between runs so a run's start
+// costs no wake-up latency (this is a benchmark, not a production pool).
+class SpinPool {
+ public:
+  explicit SpinPool(int threads) {
+    for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { Work(); });
+  }
+  ~SpinPool() {
+    stop_.store(true);
+    for (auto& t : workers_) t.join();
+  }
+  void Run(kiln_kernel_fn fn, const kiln_kernel_call* call, int64_t count) {
+    fn_ = fn;
+    call_ = call;
+    count_ = count;
+    next_.store(0);
+    done_.store(0);
+    generation_.fetch_add(1);
+    Drain();
+    while (done_.load() < static_cast<int>(workers_.size())) {
+    }
+  }
+
+ private:
+  void Drain() {
+    for (int64_t w = next_.fetch_add(1); w < count_; w = next_.fetch_add(1)) fn_(call_, w, count_);
+  }
+  void Work() {
+    uint64_t seen = generation_.load();
+    while (!stop_.load()) {
+      if (generation_.load() == seen) {
+        _mm_pause();
+        continue;
+      }
+      seen = generation_.load();
+      Drain();
+      done_.fetch_add(1);
+    }
+  }
+  std::vector<std::thread> workers_;
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int64_t> next_{0};
+  std::atomic<int> done_{0};
+  kiln_kernel_fn fn_ = nullptr;
+  const kiln_kernel_call* call_ = nullptr;
+  int64_t count_ = 0;
+};
+
+void* AlignedAlloc(int64_t bytes) {
+  void* p = nullptr;
+  if (posix_memalign(&p, 64, static_cast<size_t>(bytes < 64 ? 64 : bytes)) != 0) return nullptr;
+  std::memset(p, 0, static_cast<size_t>(bytes < 64 ? 64 : bytes));
+  return p;
+}
+
+// One prepared node with random f32 inputs and allocated outputs/scratch.
+class PreparedOp {
+ public:
+  static std::unique_ptr<PreparedOp> Make(const std::string& op, std::vector<Shape> inputs,
+                                          AttrMap attrs, CpuKernelOptions options = {}) {
+    auto p = std::unique_ptr<PreparedOp>(new PreparedOp);
+    GraphBuilder b;
+    std::vector<Value> values;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      values.push_back(b.Input("in" + std::to_string(i), DataType::kF32, inputs[i]));
+    }
+    b.AddOp1(op, values, std::move(attrs), "op");
+    absl::StatusOr<Graph> graph = b.BuildGraph();
+    if (!graph.ok()) {
+      p->error_ = std::string(graph.status().message());
+      return p;
+    }
+    const Node& node = graph->node(*graph->FindNode("op"));
+    absl::StatusOr<PreparedKernel> kernel = CreateCpuKernelProvider(options)->Prepare(*graph, node);
+    if (!kernel.ok()) {
+      p->error_ = std::string(kernel.status().message());
+      return p;
+    }
+    p->kernel_ = *std::move(kernel);
+    std::mt19937 rng(1);
+    std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+    for (const Shape& s : inputs) {
+      float* data = static_cast<float*>(p->Own(s.NumElements() * 4));
+      for (int64_t i = 0; i < s.NumElements(); ++i) data[i] = dist(rng);
+      p->pointers_.push_back(data);
+    }
+    for (const TensorType& t : node.outputs) {
+      p->pointers_.push_back(p->Own(t.shape.NumElements() * DataTypeSize(t.dtype)));
+    }
+    if (p->kernel_.scratch_bytes > 0) p->pointers_.push_back(p->Own(p->kernel_.scratch_bytes));
+    p->params_ = p->Own(static_cast<int64_t>(p->kernel_.params.size()));
+    std::memcpy(p->params_, p->kernel_.params.data(), p->kernel_.params.size());
+    p->call_ = {p->pointers_.data(), p->params_};
+    return p;
+  }
+  ~PreparedOp() {
+    for (void* q : owned_) std::free(q);
+  }
+  const std::string& error() const { return error_; }
+  const PreparedKernel& kernel() const { return kernel_; }
+  void Run(SpinPool& pool) { pool.Run(kernel_.fn, &call_, kernel_.workgroup_count); }
+
+ private:
+  void* Own(int64_t bytes) {
+    owned_.push_back(AlignedAlloc(bytes));
+    return owned_.back();
+  }
+  std::string error_;
+  PreparedKernel kernel_;
+  std::vector<void*> owned_;
+  std::vector<void*> pointers_;
+  void* params_ = nullptr;
+  kiln_kernel_call call_{};
+};
+
+// ---------------------------------------------------------------------------------------
+// Machine peak: 12 independent FMA chains (more than latency x throughput on Zen 3 and
+// Zen 5), in the widest vectors the CPU has.
+
+__attribute__((target("avx2,fma"))) double FmaLoopAvx2(int64_t iterations) {
+  __m256 acc[12];
+  const __m256 b = _mm256_set1_ps(0.999999f);
+  const __m256 c = _mm256_set1_ps(1e-7f);
+  for (int i = 0; i < 12; ++i) acc[i] = _mm256_set1_ps(static_cast<float>(i));
+  for (int64_t k = 0; k < iterations; ++k) {
+#pragma GCC unroll 12
+    for (int i = 0; i < 12; ++i) acc[i] = _mm256_fmadd_ps(acc[i], b, c);
+  }
+  float sum = 0;
+  for (int i = 0; i < 12; ++i) sum += _mm256_cvtss_f32(acc[i]);
+  benchmark::DoNotOptimize(sum);
+  return static_cast<double>(iterations) * 12 * 8 * 2;
+}
+
+__attribute__((target("avx512f"))) double FmaLoopAvx512(int64_t iterations) {
+  __m512 acc[12];
+  const __m512 b = _mm512_set1_ps(0.999999f);
+  const __m512 c = _mm512_set1_ps(1e-7f);
+  for (int i = 0; i < 12; ++i) acc[i] = _mm512_set1_ps(static_cast<float>(i));
+  for (int64_t k = 0; k < iterations; ++k) {
+#pragma GCC unroll 12
+    for (int i = 0; i < 12; ++i) acc[i] = _mm512_fmadd_ps(acc[i], b, c);
+  }
+  float sum = 0;
+  for (int i = 0; i < 12; ++i) sum += _mm512_reduce_add_ps(acc[i]);
+  benchmark::DoNotOptimize(sum);
+  return static_cast<double>(iterations) * 12 * 16 * 2;
+}
+
+double FmaLoop(int64_t iterations) {
+  if (__builtin_cpu_supports("avx512f")) return FmaLoopAvx512(iterations);
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    return FmaLoopAvx2(iterations);
+  }
+  return 0;
+}
+
+void BM_FmaPeak(benchmark::State& state) {
+  double flops = 0;
+  for (auto _ : state) flops += FmaLoop(1 << 22);
+  state.counters["GFLOPS"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_FmaPeak)->Unit(benchmark::kMillisecond);
+
+// Per-core FMA peak used for peak_frac, measured once per process.
+double PeakGflopsPerCore() {
+  static const double peak = [] {
+    FmaLoop(1 << 20);  // warm up (clock ramp)
+    double best = 0;
+    for (int rep = 0; rep < 5; ++rep) {
+      const auto t0 = std::chrono::steady_clock::now();
+      const double flops = FmaLoop(1 << 23);
+      const double s =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (s > 0 && flops / s / 1e9 > best) best = flops / s / 1e9;
+    }
+    return best;
+  }();
+  return peak;
+}
+
+void RunGemmLike(benchmark::State& state, PreparedOp& op, double flops, int threads) {
+  if (!op.error().empty()) {
+    state.SkipWithError(op.error().c_str());
+    return;
+  }
+  SpinPool pool(threads);
+  op.Run(pool);  // warm up: page in operands and scratch
+  for (auto _ : state) op.Run(pool);
+  state.counters["GFLOPS"] =
+      benchmark::Counter(flops * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+  const double peak = PeakGflopsPerCore() * threads;
+  const double seconds = state.iterations() > 0 ? 1.0 : 0.0;
+  (void)seconds;
+  state.counters["peak_frac"] = benchmark::Counter(
+      flops * state.iterations() / 1e9 / (peak > 0 ? peak : 1), benchmark::Counter::kIsRate);
+  state.counters["workgroups"] = static_cast<double>(op.kernel().workgroup_count);
+}
+
+// ---------------------------------------------------------------------------------------
+// SGEMM: args M, N, K, threads, isa.
+
+void BM_Sgemm(benchmark::State& state) {
+  const int64_t m = state.range(0);
+  const int64_t n = state.range(1);
+  const int64_t k = state.range(2);
+  const int threads = static_cast<int>(state.range(3));
+  CpuKernelOptions options;
+  options.gemm_isa = static_cast<GemmIsa>(state.range(4));
+  auto op = PreparedOp::Make("MatMul", {Shape{m, k}, Shape{k, n}}, {}, options);
+  state.SetLabel(std::string(GemmIsaName(options.gemm_isa)));
+  RunGemmLike(state, *op, 2.0 * m * n * k, threads);
+}
+
+void SgemmArgs(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"M", "N", "K", "threads", "isa"});
+  for (int threads : {1, 2}) {
+    b->Args({2048, 2048, 2048, threads, 0});
+    b->Args({64, 2048, 784, threads, 0});   // MLP layer 1: [64, 784] x [784, 2048]
+    b->Args({64, 2048, 2048, threads, 0});  // MLP hidden: [64, 2048] x [2048, 2048]
+  }
+  b->Args({2048, 2048, 2048, 1, static_cast<int>(GemmIsa::kPortable)});
+}
+BENCHMARK(BM_Sgemm)->Apply(SgemmArgs)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// ---------------------------------------------------------------------------------------
+// ResNet-50 convolutions (batch 1): args C, H(=W), O, kernel, stride, threads, nhwc.
+
+void BM_Conv(benchmark::State& state) {
+  const int64_t c = state.range(0);
+  const int64_t hw = state.range(1);
+  const int64_t o = state.range(2);
+  const int64_t kk = state.range(3);
+  const int64_t stride = state.range(4);
+  const int threads = static_cast<int>(state.range(5));
+  const bool nhwc = state.range(6) != 0;
+  const int64_t pad = kk / 2;
+  AttrMap attrs = {{"strides", std::vector<int64_t>{stride, stride}},
+                   {"pads", std::vector<int64_t>{pad, pad, pad, pad}},
+                   {"data_format", std::string(nhwc ? "NHWC" : "NCHW")},
+                   {"filter_format", std::string(nhwc ? "HWIO" : "OIHW")}};
+  const Shape x = nhwc ? Shape{1, hw, hw, c} : Shape{1, c, hw, hw};
+  const Shape f = nhwc ? Shape{kk, kk, c, o} : Shape{o, c, kk, kk};
+  auto op = PreparedOp::Make("Conv2D", {x, f}, attrs);
+  const int64_t out_hw = (hw + 2 * pad - kk) / stride + 1;
+  const double flops = 2.0 * out_hw * out_hw * o * c * kk * kk;
+  state.SetLabel(nhwc ? "NHWC" : "NCHW");
+  RunGemmLike(state, *op, flops, threads);
+}
+
+void ConvArgs(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"C", "HW", "O", "k", "s", "threads", "nhwc"});
+  for (int nhwc : {0, 1}) {
+    for (int threads : {1, 2}) {
+      b->Args({3, 224, 64, 7, 2, threads, nhwc});     // conv1
+      b->Args({64, 56, 64, 3, 1, threads, nhwc});     // conv2_x 3x3
+      b->Args({256, 56, 64, 1, 1, threads, nhwc});    // conv2_x 1x1 reduce
+      b->Args({128, 28, 128, 3, 1, threads, nhwc});   // conv3_x 3x3
+      b->Args({1024, 14, 256, 1, 1, threads, nhwc});  // conv4_x 1x1 reduce
+      b->Args({512, 7, 512, 3, 1, threads, nhwc});    // conv5_x 3x3
+    }
+  }
+}
+BENCHMARK(BM_Conv)->Apply(ConvArgs)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// ---------------------------------------------------------------------------------------
+// Elementwise over 16M f32: GB/s of operand traffic.
+
+void BM_Eltwise(benchmark::State& state, const std::string& op, int inputs) {
+  const int64_t n = int64_t{1} << 24;
+  const int threads = static_cast<int>(state.range(0));
+  std::vector<Shape> shapes(inputs, Shape{n});
+  auto p = PreparedOp::Make(op, shapes, {});
+  if (!p->error().empty()) {
+    state.SkipWithError(p->error().c_str());
+    return;
+  }
+  SpinPool pool(threads);
+  p->Run(pool);
+  for (auto _ : state) p->Run(pool);
+  state.counters["GB/s"] = benchmark::Counter(
+      static_cast<double>(n) * 4 * (inputs + 1) * state.iterations() / 1e9,
+      benchmark::Counter::kIsRate);
+  state.counters["Gelem/s"] = benchmark::Counter(static_cast<double>(n) * state.iterations() / 1e9,
+                                                 benchmark::Counter::kIsRate);
+}
+BENCHMARK_CAPTURE(BM_Eltwise, Add, std::string("Add"), 2)
+    ->ArgName("threads")->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Eltwise, Relu, std::string("Relu"), 1)
+    ->ArgName("threads")->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Eltwise, Exp, std::string("Exp"), 1)
+    ->ArgName("threads")->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Eltwise, Gelu, std::string("Gelu"), 1)
+    ->ArgName("threads")->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+}  // namespace kiln

@@ -1,0 +1,339 @@
+// Conv2D. f32 with input channels per group > 1 runs as GEMMs: per image and group, the
+// weights times an im2col matrix of the input (NCHW: C[O_g x P] = W[O_g x K] col[K x P];
+// NHWC: C[P x O_g] = col[P x K] W[K x O_g]), with K = C_g * KH * KW ordered like the
+// filter's layout so the filter is read in place through strides, and 1x1 stride-1
+// unpadded convolutions reading the input itself as the GEMM operand. Workgroups own
+// output tiles (chosen like MatMul's) and build the im2col rows of their own pixels in a
+// private scratch slot. Depthwise-like convolutions (one input channel per group) and the
+// other float dtypes run a direct loop that accumulates in f32 (f64 for f64).
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <type_traits>
+
+#include "absl/strings/str_cat.h"
+#include "graph/status_macros.h"
+#include "kernels/cpu/cpu_kernel_provider.h"
+#include "kernels/cpu/gemm.h"
+#include "kernels/cpu/kernel_util.h"
+#include "kernels/cpu/kernels.h"
+#include "kernels/cpu/matmul_tiling.h"
+
+namespace kiln::cpu {
+namespace {
+
+struct ConvParams {
+  int64_t batch;
+  int64_t c;
+  int64_t h;
+  int64_t w;
+  int64_t o;
+  int64_t oh;
+  int64_t ow;
+  int64_t kh;
+  int64_t kw;
+  int64_t stride_h;
+  int64_t stride_w;
+  int64_t dilation_h;
+  int64_t dilation_w;
+  int64_t pad_top;
+  int64_t pad_left;
+  int64_t groups;
+  int64_t cg;  // input channels per group
+  int64_t og;  // output channels per group
+  int32_t nhwc;
+  int32_t hwio;
+  int32_t has_bias;
+  int32_t isa;
+  // Element strides of x, y (n, c, h, w) and the filter (o, i, h, w).
+  int64_t xs[4];
+  int64_t ys[4];
+  int64_t fs[4];
+  // GEMM path.
+  int32_t pointwise;  // 1x1, stride 1, no padding: no im2col
+  int32_t unused;
+  int64_t kdim;       // cg * kh * kw
+  int64_t col_bytes;  // im2col part of a scratch slot
+  MatMulTiling tiling;
+};
+
+// Index of tap (ci, i, j) within K, in the filter layout's order.
+inline int64_t KIndex(const ConvParams& p, int64_t ci, int64_t i, int64_t j) {
+  return p.hwio ? (i * p.kw + j) * p.cg + ci : (ci * p.kh + i) * p.kw + j;
+}
+
+// NCHW im2col: col[k][q] for the tile's pixels q = p0 .. p0 + count of image n, group g.
+void Im2ColNchw(const ConvParams& p, const float* x, int64_t n, int64_t g, int64_t p0,
+                int64_t count, float* col) {
+  for (int64_t ci = 0; ci < p.cg; ++ci) {
+    const float* plane = x + n * p.xs[0] + (g * p.cg + ci) * p.xs[1];
+    for (int64_t i = 0; i < p.kh; ++i) {
+      for (int64_t j = 0; j < p.kw; ++j) {
+        float* dst = col + KIndex(p, ci, i, j) * count;
+        // Walk the tile's pixels row by row of the output.
+        int64_t q = 0;
+        while (q < count) {
+          const int64_t pixel = p0 + q;
+          const int64_t oy = pixel / p.ow;
+          const int64_t ox0 = pixel % p.ow;
+          const int64_t run = std::min(p.ow - ox0, count - q);
+          const int64_t iy = oy * p.stride_h - p.pad_top + i * p.dilation_h;
+          if (iy < 0 || iy >= p.h) {
+            for (int64_t t = 0; t < run; ++t) dst[q + t] = 0.0f;
+          } else {
+            const float* row = plane + iy * p.xs[2];
+            const int64_t ix0 = j * p.dilation_w - p.pad_left;
+            for (int64_t t = 0; t < run; ++t) {
+              const int64_t ix = (ox0 + t) * p.stride_w + ix0;
+              dst[q + t] = ix >= 0 && ix < p.w ? row[ix] : 0.0f;
+            }
+          }
+          q += run;
+        }
+      }
+    }
+  }
+}
+
+// NHWC im2col: col[q][k] for the tile's pixels; with HWIO filters each tap is a run of
+// C_g contiguous channels.
+void Im2ColNhwc(const ConvParams& p, const float* x, int64_t n, int64_t g, int64_t p0,
+                int64_t count, float* col) {
+  for (int64_t q = 0; q < count; ++q) {
+    const int64_t pixel = p0 + q;
+    const int64_t oy = pixel / p.ow;
+    const int64_t ox = pixel % p.ow;
+    float* dst = col + q * p.kdim;
+    for (int64_t i = 0; i < p.kh; ++i) {
+      const int64_t iy = oy * p.stride_h - p.pad_top + i * p.dilation_h;
+      for (int64_t j = 0; j < p.kw; ++j) {
+        const int64_t ix = ox * p.stride_w - p.pad_left + j * p.dilation_w;
+        const bool inside = iy >= 0 && iy < p.h && ix >= 0 && ix < p.w;
+        const float* src = x + n * p.xs[0] + iy * p.xs[2] + ix * p.xs[3] + g * p.cg;
+        if (p.hwio) {
+          float* d = dst + (i * p.kw + j) * p.cg;
+          if (inside) {
+            std::memcpy(d, src, p.cg * sizeof(float));
+          } else {
+            for (int64_t ci = 0; ci < p.cg; ++ci) d[ci] = 0.0f;
+          }
+        } else {
+          for (int64_t ci = 0; ci < p.cg; ++ci) {
+            dst[KIndex(p, ci, i, j)] = inside ? src[ci] : 0.0f;
+          }
+        }
+      }
+    }
+  }
+}
+
+int32_t ConvGemmF32(const kiln_kernel_call* call, int64_t workgroup, int64_t workgroups) {
+  const ConvParams& p = ParamsOf<ConvParams>(call);
+  const MatMulTiling& t = p.tiling;
+  const float* x = Operand<float>(call, 0);
+  const float* f = Operand<float>(call, 1);
+  const float* bias = p.has_bias ? Operand<float>(call, 2) : nullptr;
+  const int out_index = p.has_bias ? 3 : 2;
+  float* y = MutableOperand<float>(call, out_index);
+  char* slot = MutableOperand<char>(call, out_index + 1) + (workgroup % t.slots) * t.slot_bytes;
+  float* col = reinterpret_cast<float*>(slot);
+  float* gemm_scratch = reinterpret_cast<float*>(slot + p.col_bytes);
+  const SgemmImpl& impl = GetSgemmImpl(static_cast<GemmIsa>(p.isa));
+  const int64_t pixels = p.oh * p.ow;
+  const int64_t per_image = t.tiles_m * t.tiles_n;
+  const WorkRange range = SplitWork(p.batch * p.groups * per_image, workgroup, workgroups);
+  for (int64_t tile = range.begin; tile < range.end; ++tile) {
+    const int64_t ng = tile / per_image;
+    const int64_t n = ng / p.groups;
+    const int64_t g = ng % p.groups;
+    const int64_t rest = tile % per_image;
+    const int64_t m0 = (rest / t.tiles_n) * t.tile_m;
+    const int64_t n0 = (rest % t.tiles_n) * t.tile_n;
+    // GEMM rows are output channels (NCHW) or pixels (NHWC).
+    const int64_t o0 = p.nhwc ? n0 : m0;
+    const int64_t p0 = p.nhwc ? m0 : n0;
+    const int64_t oc = std::min(p.nhwc ? t.tile_n : t.tile_m, p.og - o0);
+    const int64_t pc = std::min(p.nhwc ? t.tile_m : t.tile_n, pixels - p0);
+    const int64_t first_o = g * p.og + o0;
+    // Weights of output channels first_o.. in the GEMM's orientation.
+    const float* w = f + first_o * p.fs[0];
+    SgemmArgs gemm;
+    gemm.k = p.kdim;
+    if (p.nhwc) {
+      gemm.m = pc;
+      gemm.n = oc;
+      gemm.c = y + n * p.ys[0] + p0 * p.ys[3] + first_o;
+      gemm.ldc = p.o;
+      if (p.pointwise) {
+        gemm.a = x + n * p.xs[0] + p0 * p.xs[3] + g * p.cg;
+        gemm.a_row = p.xs[3];
+      } else {
+        Im2ColNhwc(p, x, n, g, p0, pc, col);
+        gemm.a = col;
+        gemm.a_row = p.kdim;
+      }
+      gemm.a_col = 1;
+      gemm.b = w;
+      gemm.b_row = p.hwio ? p.o : 1;
+      gemm.b_col = p.hwio ? 1 : p.kdim;
+    } else {
+      gemm.m = oc;
+      gemm.n = pc;
+      gemm.c = y + n * p.ys[0] + first_o * p.ys[1] + p0;
+      gemm.ldc = pixels;
+      gemm.a = w;
+      gemm.a_row = p.hwio ? 1 : p.kdim;
+      gemm.a_col = p.hwio ? p.o : 1;
+      if (p.pointwise) {
+        gemm.b = x + n * p.xs[0] + g * p.cg * p.xs[1] + p0;
+        gemm.b_row = p.xs[1];
+      } else {
+        Im2ColNchw(p, x, n, g, p0, pc, col);
+        gemm.b = col;
+        gemm.b_row = pc;
+      }
+      gemm.b_col = 1;
+    }
+    if (bias != nullptr) {
+      // Start from the bias and accumulate the product onto it.
+      for (int64_t r = 0; r < gemm.m; ++r) {
+        float* row = gemm.c + r * gemm.ldc;
+        if (p.nhwc) {
+          for (int64_t q = 0; q < gemm.n; ++q) row[q] = bias[first_o + q];
+        } else {
+          const float b = bias[first_o + r];
+          for (int64_t q = 0; q < gemm.n; ++q) row[q] = b;
+        }
+      }
+      gemm.accumulate = true;
+    }
+    impl.run(gemm, gemm_scratch);
+  }
+  return kCpuKernelOk;
+}
+
+// Direct convolution: each unit is one output row (n, o, oy) of ow pixels.
+template <typename T>
+int32_t ConvDirect(const kiln_kernel_call* call, int64_t workgroup, int64_t workgroups) {
+  using Acc = ComputeOf<T>;
+  const ConvParams& p = ParamsOf<ConvParams>(call);
+  const T* x = Operand<T>(call, 0);
+  const T* f = Operand<T>(call, 1);
+  const T* bias = p.has_bias ? Operand<T>(call, 2) : nullptr;
+  T* y = MutableOperand<T>(call, p.has_bias ? 3 : 2);
+  const WorkRange range = SplitWork(p.batch * p.o * p.oh, workgroup, workgroups);
+  for (int64_t unit = range.begin; unit < range.end; ++unit) {
+    const int64_t oy = unit % p.oh;
+    const int64_t o = (unit / p.oh) % p.o;
+    const int64_t n = unit / (p.oh * p.o);
+    const int64_t first_c = (o / p.og) * p.cg;
+    // Filter rows whose input row lies inside x.
+    const int64_t iy0 = oy * p.stride_h - p.pad_top;
+    for (int64_t ox = 0; ox < p.ow; ++ox) {
+      const int64_t ix0 = ox * p.stride_w - p.pad_left;
+      Acc acc = bias != nullptr ? Elem<T>::Load(bias[o]) : Acc{0};
+      for (int64_t ci = 0; ci < p.cg; ++ci) {
+        const T* xc = x + n * p.xs[0] + (first_c + ci) * p.xs[1];
+        const T* fc = f + o * p.fs[0] + ci * p.fs[1];
+        for (int64_t i = 0; i < p.kh; ++i) {
+          const int64_t iy = iy0 + i * p.dilation_h;
+          if (iy < 0 || iy >= p.h) continue;
+          for (int64_t j = 0; j < p.kw; ++j) {
+            const int64_t ix = ix0 + j * p.dilation_w;
+            if (ix < 0 || ix >= p.w) continue;
+            acc += Elem<T>::Load(xc[iy * p.xs[2] + ix * p.xs[3]]) *
+                   Elem<T>::Load(fc[i * p.fs[2] + j * p.fs[3]]);
+          }
+        }
+      }
+      y[n * p.ys[0] + o * p.ys[1] + oy * p.ys[2] + ox * p.ys[3]] = Elem<T>::Store(acc);
+    }
+  }
+  return kCpuKernelOk;
+}
+
+// Strides of a rank-4 tensor per logical dimension, given the logical dimension each
+// position holds (pos[0] is where n, or o, lives, ...).
+void LogicalStrides(const Shape& shape, const int pos[4], int64_t out[4]) {
+  const std::vector<int64_t> s = Strides(shape);
+  for (int d = 0; d < 4; ++d) out[d] = s[pos[d]];
+}
+
+}  // namespace
+
+PrepareResult PrepareConv2D(const PrepareContext& ctx) {
+  const Node& node = ctx.node;
+  const DataType dtype = ctx.inputs[0].dtype;
+  const Shape& x = ctx.inputs[0].shape;
+  const Shape& filter = ctx.inputs[1].shape;
+  const Shape& y = ctx.output().shape;
+  ConvParams p{};
+  p.nhwc = node.string_attr("data_format") == "NHWC";
+  p.hwio = node.string_attr("filter_format") == "HWIO";
+  const int act[4] = {0, p.nhwc ? 3 : 1, p.nhwc ? 1 : 2, p.nhwc ? 2 : 3};  // n, c, h, w
+  const int fil[4] = {p.hwio ? 3 : 0, p.hwio ? 2 : 1, p.hwio ? 0 : 2, p.hwio ? 1 : 3};  // o, i, h, w
+  p.batch = x.dim(act[0]);
+  p.c = x.dim(act[1]);
+  p.h = x.dim(act[2]);
+  p.w = x.dim(act[3]);
+  p.o = y.dim(act[1]);
+  p.oh = y.dim(act[2]);
+  p.ow = y.dim(act[3]);
+  p.cg = filter.dim(fil[1]);
+  p.kh = filter.dim(fil[2]);
+  p.kw = filter.dim(fil[3]);
+  const std::vector<int64_t>& strides = node.ints_attr("strides");
+  const std::vector<int64_t>& pads = node.ints_attr("pads");
+  const std::vector<int64_t>& dilations = node.ints_attr("dilations");
+  p.stride_h = strides[0];
+  p.stride_w = strides[1];
+  p.pad_top = pads[0];
+  p.pad_left = pads[1];
+  p.dilation_h = dilations[0];
+  p.dilation_w = dilations[1];
+  p.groups = node.int_attr("groups");
+  p.og = p.o / p.groups;
+  p.has_bias = ctx.inputs.size() == 3;
+  LogicalStrides(x, act, p.xs);
+  LogicalStrides(y, act, p.ys);
+  LogicalStrides(filter, fil, p.fs);
+  const std::string name = KernelName(node, dtype);
+  const int64_t units = p.batch * p.o * p.oh;
+  const bool empty = y.NumElements() == 0;
+
+  if (dtype != DataType::kF32 || p.cg == 1 || empty) {
+    kiln_kernel_fn fn = nullptr;
+    switch (dtype) {
+      case DataType::kF32: fn = &ConvDirect<float>; break;
+      case DataType::kF64: fn = &ConvDirect<double>; break;
+      case DataType::kF16: fn = &ConvDirect<Half>; break;
+      case DataType::kBF16: fn = &ConvDirect<BFloat16>; break;
+      default: return UnsupportedDtype(node, dtype);
+    }
+    // Rows of about 256K multiply-adds or more per workgroup.
+    const int64_t row_work = std::max<int64_t>(1, p.ow * p.cg * p.kh * p.kw);
+    return MakeKernel(fn, p, empty ? 1 : WorkgroupsFor(units, (1 << 18) / row_work + 1), name);
+  }
+
+  ASSIGN_OR_RETURN(GemmIsa isa, ResolveGemmIsa(ctx));
+  p.isa = static_cast<int32_t>(isa);
+  p.kdim = p.cg * p.kh * p.kw;
+  p.pointwise = p.kh == 1 && p.kw == 1 && p.stride_h == 1 && p.stride_w == 1 &&
+                p.pad_top == 0 && p.pad_left == 0 && pads[2] == 0 && pads[3] == 0;
+  const int64_t pixels = p.oh * p.ow;
+  const SgemmImpl& impl = GetSgemmImpl(isa);
+  p.tiling = p.nhwc ? ChooseMatMulTiling(impl, p.batch * p.groups, pixels, p.og, p.kdim,
+                                         ctx.options.gemm_tile_flops)
+                    : ChooseMatMulTiling(impl, p.batch * p.groups, p.og, pixels, p.kdim,
+                                         ctx.options.gemm_tile_flops);
+  const int64_t tile_pixels = p.nhwc ? p.tiling.tile_m : p.tiling.tile_n;
+  p.col_bytes = p.pointwise ? 0 : RoundUp(tile_pixels * p.kdim * 4, 64);
+  p.tiling.slot_bytes += p.col_bytes;
+  PreparedKernel kernel = MakeKernel(&ConvGemmF32, p, p.tiling.slots,
+                                     absl::StrCat(name, "_", GemmIsaName(isa)));
+  kernel.scratch_bytes = p.tiling.slots * p.tiling.slot_bytes;
+  return kernel;
+}
+
+}  // namespace kiln::cpu

@@ -1,0 +1,141 @@
+// CpuKernelProvider: validates a node once (types known, rank within the params' limit,
+// attributes and output types as shape inference gives them), then hands it to the
+// prepare function the kernel table names.
+#include "kernels/cpu/cpu_kernel_provider.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "graph/op_registry.h"
+#include "graph/status_macros.h"
+#include "kernels/cpu/kernel_table.h"
+#include "kernels/cpu/prepare_util.h"
+
+namespace kiln {
+namespace {
+
+using cpu::NodeError;
+
+absl::Status CheckType(const Node& node, const TensorType& type, absl::string_view what) {
+  if (!type.shape.IsFullyKnown()) {
+    return NodeError(absl::StatusCode::kFailedPrecondition, node,
+                     absl::StrCat(what, " has unknown dimensions ", type.shape.ToString(),
+                                  "; bind input shapes before preparing kernels"));
+  }
+  if (type.shape.rank() > cpu::kMaxRank) {
+    return NodeError(absl::StatusCode::kUnimplemented, node,
+                     absl::StrCat(what, " has rank ", type.shape.rank(),
+                                  "; the CPU kernels support rank <= ", cpu::kMaxRank));
+  }
+  return absl::OkStatus();
+}
+
+class CpuKernelProvider : public KernelProvider {
+ public:
+  explicit CpuKernelProvider(CpuKernelOptions options) : options_(options) {}
+
+  absl::string_view name() const override { return "cpu-portable"; }
+
+  absl::StatusOr<PreparedKernel> Prepare(const Graph& graph, const Node& node) const override {
+    if (node.def == nullptr) {
+      return NodeError(absl::StatusCode::kFailedPrecondition, node,
+                       "the node has no op definition; verify the graph before preparing");
+    }
+    const cpu::KernelTableEntry* entry = cpu::FindCpuKernel(node.op);
+    if (entry == nullptr) {
+      return NodeError(absl::StatusCode::kUnimplemented, node,
+                       node.op == "Input" ? "Input nodes are fed by the runtime, not computed"
+                                          : "the CPU kernel library has no kernel for this op");
+    }
+    cpu::PrepareContext ctx{graph, node, {}, options_, entry->variant};
+    for (size_t i = 0; i < node.inputs.size(); ++i) {
+      const TensorRef& ref = node.inputs[i];
+      if (ref.node < 0 || ref.node >= graph.num_nodes() || ref.output < 0 ||
+          ref.output >= static_cast<int>(graph.node(ref.node).outputs.size())) {
+        return NodeError(absl::StatusCode::kFailedPrecondition, node,
+                         absl::StrCat("input ", i, " refers to a tensor without a type"));
+      }
+      ctx.inputs.push_back(graph.type(ref));
+      RETURN_IF_ERROR(CheckType(node, ctx.inputs.back(), absl::StrCat("input ", i)));
+    }
+    // Attributes present with their declared types, so prepare functions may read them.
+    for (const AttrSpec& spec : node.def->attrs) {
+      auto it = node.attrs.find(spec.name);
+      if (it == node.attrs.end() || TypeOf(it->second) != spec.type) {
+        return NodeError(absl::StatusCode::kFailedPrecondition, node,
+                         absl::StrCat("attribute '", spec.name,
+                                      "' is missing or mistyped; verify the graph first"));
+      }
+    }
+    // Shape inference again: the params are derived from these types, so they must be
+    // exactly what the op defines for these inputs.
+    std::vector<TensorType> inferred;
+    InferContext infer{node, ctx.inputs, inferred};
+    absl::Status status = node.def->infer(infer);
+    if (!status.ok()) {
+      return NodeError(absl::StatusCode::kFailedPrecondition, node, status.message());
+    }
+    if (inferred != node.outputs) {
+      return NodeError(absl::StatusCode::kFailedPrecondition, node,
+                       "the node's output types differ from shape inference; verify the graph");
+    }
+    for (size_t i = 0; i < node.outputs.size(); ++i) {
+      RETURN_IF_ERROR(CheckType(node, node.outputs[i], absl::StrCat("output ", i)));
+    }
+    return entry->prepare(ctx);
+  }
+
+ private:
+  CpuKernelOptions options_;
+};
+
+}  // namespace
+
+absl::string_view CpuKernelErrorMessage(int32_t code) {
+  switch (code) {
+    case kCpuKernelOk: return "ok";
+    case kCpuKernelIndexOutOfRange: return "an index is out of range";
+    case kCpuKernelDivisionByZero: return "integer division by zero";
+    case kCpuKernelNegativeExponent: return "negative exponent in integer Pow";
+  }
+  return "unknown kernel error";
+}
+
+GemmIsa DetectGemmIsa() {
+  if (GemmIsaSupported(GemmIsa::kAvx512)) return GemmIsa::kAvx512;
+  if (GemmIsaSupported(GemmIsa::kAvx2)) return GemmIsa::kAvx2;
+  return GemmIsa::kPortable;
+}
+
+bool GemmIsaSupported(GemmIsa isa) {
+  __builtin_cpu_init();
+  switch (isa) {
+    case GemmIsa::kAuto:
+    case GemmIsa::kPortable:
+    case GemmIsa::kPortableWide:
+      return true;
+    case GemmIsa::kAvx2:
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case GemmIsa::kAvx512:
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+  }
+  return false;
+}
+
+absl::string_view GemmIsaName(GemmIsa isa) {
+  switch (isa) {
+    case GemmIsa::kAuto: return "auto";
+    case GemmIsa::kPortable: return "portable";
+    case GemmIsa::kAvx2: return "avx2";
+    case GemmIsa::kAvx512: return "avx512";
+    case GemmIsa::kPortableWide: return "portable-wide";
+  }
+  return "unknown";
+}
+
+std::unique_ptr<KernelProvider> CreateCpuKernelProvider(CpuKernelOptions options) {
+  return std::make_unique<CpuKernelProvider>(options);
+}
+
+}  // namespace kiln

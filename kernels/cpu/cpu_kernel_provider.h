@@ -1,0 +1,56 @@
+// The portable CPU kernel library: a KernelProvider whose kernels are plain C++17 (GCC
+// auto-vectorized) plus hand-written GEMM microkernels chosen for the host at prepare time.
+// It is the baseline and the fallback of generated MLIR kernels. See docs/kernels.md.
+#ifndef KILN_KERNELS_CPU_CPU_KERNEL_PROVIDER_H_
+#define KILN_KERNELS_CPU_CPU_KERNEL_PROVIDER_H_
+
+#include <cstdint>
+#include <memory>
+
+#include "absl/strings/string_view.h"
+#include "kernels/abi/kernel_provider.h"
+
+namespace kiln {
+
+// Instruction sets of the f32 GEMM microkernel (MatMul and Conv2D). kAuto picks the best
+// the running CPU supports (__builtin_cpu_supports); the others force one, for tests and
+// benchmarks, and Prepare fails with kUnimplemented when the CPU lacks it.
+enum class GemmIsa : int32_t {
+  kAuto = 0,
+  kPortable = 1,       // plain C++ 4x16 tile, any x86-64 (SSE2)
+  kAvx2 = 2,           // AVX2 + FMA, 6x16 tile
+  kAvx512 = 3,         // AVX-512F + FMA, 12x32 tile
+  kPortableWide = 4,   // plain C++ 12x32 tile: the AVX-512 blocking, testable anywhere
+};
+
+struct CpuKernelOptions {
+  GemmIsa gemm_isa = GemmIsa::kAuto;
+  // Floating-point operations per GEMM workgroup tile (MatMul, Conv2D) below which the
+  // output is not split further; 0 means the tuned default (32 MFLOP). Tests lower it to
+  // exercise tile boundaries on small problems.
+  double gemm_tile_flops = 0;
+};
+
+// The GEMM microkernel kAuto resolves to on this CPU.
+GemmIsa DetectGemmIsa();
+// True when the running CPU can execute `isa`'s microkernel.
+bool GemmIsaSupported(GemmIsa isa);
+absl::string_view GemmIsaName(GemmIsa isa);
+
+// Data-dependent failures a CPU kernel reports through its return value; the runtime
+// turns them into a Status naming the node with CpuKernelErrorMessage.
+enum CpuKernelError : int32_t {
+  kCpuKernelOk = 0,
+  kCpuKernelIndexOutOfRange = 1,     // Gather: an index outside the axis
+  kCpuKernelDivisionByZero = 2,      // Div on integers: a zero divisor
+  kCpuKernelNegativeExponent = 3,    // Pow on integers: a negative exponent
+};
+absl::string_view CpuKernelErrorMessage(int32_t code);
+
+// The provider ("cpu-portable"). Prepare expects a verified graph (VerifyGraph) whose
+// shapes are all known; immutable and thread-safe.
+std::unique_ptr<KernelProvider> CreateCpuKernelProvider(CpuKernelOptions options = {});
+
+}  // namespace kiln
+
+#endif  // KILN_KERNELS_CPU_CPU_KERNEL_PROVIDER_H_

@@ -1,0 +1,30 @@
+#include "kernels/cpu/gemm.h"
+
+namespace kiln::cpu {
+namespace {
+
+int64_t Min(int64_t a, int64_t b) { return a < b ? a : b; }
+int64_t RoundUpTo(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
+
+}  // namespace
+
+const SgemmImpl& GetSgemmImpl(GemmIsa isa) {
+  switch (isa) {
+    case GemmIsa::kAvx512: return SgemmAvx512();
+    case GemmIsa::kAvx2: return SgemmAvx2();
+    case GemmIsa::kPortableWide: return SgemmPortableWide();
+    case GemmIsa::kAuto:
+    case GemmIsa::kPortable: break;
+  }
+  return SgemmPortable();
+}
+
+int64_t SgemmScratchBytes(const SgemmImpl& impl, int64_t m, int64_t n, int64_t k) {
+  const GemmBlocking& b = impl.blocking;
+  const int64_t kc = Min(k < 1 ? 1 : k, b.kc);
+  const int64_t a_floats = RoundUpTo(Min(m < 1 ? 1 : m, b.mc), b.mr) * kc;
+  const int64_t b_floats = RoundUpTo(Min(n < 1 ? 1 : n, b.nc), b.nr) * kc;
+  return RoundUpTo(a_floats * 4, 64) + RoundUpTo(b_floats * 4, 64);
+}
+
+}  // namespace kiln::cpu

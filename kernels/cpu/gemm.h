@@ -1,0 +1,62 @@
+// Single-threaded f32 GEMM over strided matrices, BLIS-style: B is packed into KC x NR
+// panels and A into MR x KC panels in caller-provided scratch, and a register-blocked
+// microkernel computes each MR x NR tile of C. One implementation per instruction set
+// (gemm_portable.cc, gemm_avx2.cc, gemm_avx512.cc), chosen at prepare time.
+#ifndef KILN_KERNELS_CPU_GEMM_H_
+#define KILN_KERNELS_CPU_GEMM_H_
+
+#include <cstdint>
+
+#include "kernels/cpu/cpu_kernel_provider.h"
+
+namespace kiln::cpu {
+
+// C = A * B (C += A * B when `accumulate`), with A m x k, B k x n and C m x n. Element
+// (i, p) of A is a[i * a_row + p * a_col]; B and C likewise (C's columns are contiguous).
+// Any stride pattern works; packing reads transposed operands efficiently.
+struct SgemmArgs {
+  int64_t m = 0;
+  int64_t n = 0;
+  int64_t k = 0;
+  const float* a = nullptr;
+  int64_t a_row = 0;
+  int64_t a_col = 0;
+  const float* b = nullptr;
+  int64_t b_row = 0;
+  int64_t b_col = 0;
+  float* c = nullptr;
+  int64_t ldc = 0;
+  bool accumulate = false;
+};
+
+// Register tile (mr x nr) and cache blocks (kc deep, mc rows of A, nc columns of B).
+struct GemmBlocking {
+  int64_t mr;
+  int64_t nr;
+  int64_t kc;
+  int64_t mc;
+  int64_t nc;
+};
+
+struct SgemmImpl {
+  GemmIsa isa;
+  GemmBlocking blocking;
+  // Computes one GEMM on the calling thread; `scratch` is 64-byte aligned and holds
+  // SgemmScratchBytes(impl, m, n, k) bytes. Never allocates.
+  void (*run)(const SgemmArgs& args, float* scratch);
+};
+
+// The implementation for a concrete isa (not kAuto).
+const SgemmImpl& GetSgemmImpl(GemmIsa isa);
+// Packing scratch for a GEMM of at most m x n x k, a multiple of 64 bytes.
+int64_t SgemmScratchBytes(const SgemmImpl& impl, int64_t m, int64_t n, int64_t k);
+
+// Defined by the per-isa files.
+const SgemmImpl& SgemmPortable();
+const SgemmImpl& SgemmPortableWide();
+const SgemmImpl& SgemmAvx2();
+const SgemmImpl& SgemmAvx512();
+
+}  // namespace kiln::cpu
+
+#endif  // KILN_KERNELS_CPU_GEMM_H_

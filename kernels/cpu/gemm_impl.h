@@ -1,0 +1,196 @@
+// The packed GEMM driver and register-blocked microkernel, as templates over a vector
+// traits type V. Included only by the per-isa files, each compiled with its own target
+// flags and instantiating these templates with a traits type of internal linkage, so no
+// instruction-set-specific code is shared between those files (no inline function here
+// outside the templates, no standard-library templates).
+//
+// V provides: Reg, kLanes, Zero(), Load(const float*), Store(float*, Reg) (unaligned),
+// Broadcast(const float*), Fma(a, b, c) = a * b + c, Add(a, b).
+#ifndef KILN_KERNELS_CPU_GEMM_IMPL_H_
+#define KILN_KERNELS_CPU_GEMM_IMPL_H_
+
+#include <cstdint>
+
+#include "kernels/cpu/gemm.h"
+
+namespace kiln::cpu::gemm_internal {
+
+template <typename V, int kMr, int kNv, int kKc, int kMc, int kNc>
+struct PackedGemm {
+  static constexpr int kLanes = V::kLanes;
+  static constexpr int kNr = kNv * kLanes;
+  static_assert(kMc % kMr == 0 && kNc % kNr == 0, "cache blocks must hold whole tiles");
+  using Reg = typename V::Reg;
+
+  static int64_t Min(int64_t a, int64_t b) { return a < b ? a : b; }
+  static int64_t RoundUp(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
+
+  // c[0..kMr) x [0..kNr) (row stride ldc) = (or +=) the product of an A panel (kc steps of
+  // kMr values) and a B panel (kc steps of kNr values). C is read only when accumulating,
+  // so it may hold garbage (NaN) otherwise.
+  static void Micro(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                    bool accumulate) {
+    // C's rows are far apart (ldc) and cold; fetch them while the k loop runs.
+#pragma GCC unroll 32
+    for (int i = 0; i < kMr; ++i) {
+      __builtin_prefetch(c + i * ldc, 1, 3);
+      __builtin_prefetch(c + i * ldc + kNr - 1, 1, 3);
+    }
+    Reg acc[kMr][kNv];
+#pragma GCC unroll 32
+    for (int i = 0; i < kMr; ++i) {
+#pragma GCC unroll 8
+      for (int j = 0; j < kNv; ++j) acc[i][j] = V::Zero();
+    }
+    for (int64_t p = 0; p < kc; ++p) {
+      Reg bv[kNv];
+#pragma GCC unroll 8
+      for (int j = 0; j < kNv; ++j) bv[j] = V::Load(b + j * kLanes);
+#pragma GCC unroll 32
+      for (int i = 0; i < kMr; ++i) {
+        const Reg av = V::Broadcast(a + i);
+#pragma GCC unroll 8
+        for (int j = 0; j < kNv; ++j) acc[i][j] = V::Fma(av, bv[j], acc[i][j]);
+      }
+      a += kMr;
+      b += kNr;
+    }
+#pragma GCC unroll 32
+    for (int i = 0; i < kMr; ++i) {
+#pragma GCC unroll 8
+      for (int j = 0; j < kNv; ++j) {
+        float* cp = c + i * ldc + j * kLanes;
+        V::Store(cp, accumulate ? V::Add(acc[i][j], V::Load(cp)) : acc[i][j]);
+      }
+    }
+  }
+
+  // A partial tile (rows < kMr or cols < kNr): computed whole into a local tile (the
+  // packed panels are zero-padded), then only the valid part is written.
+  static void MicroEdge(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                        bool accumulate, int64_t rows, int64_t cols) {
+    alignas(64) float tile[kMr * kNr];
+    Micro(kc, a, b, tile, kNr, false);
+    for (int64_t i = 0; i < rows; ++i) {
+      for (int64_t j = 0; j < cols; ++j) {
+        c[i * ldc + j] = accumulate ? c[i * ldc + j] + tile[i * kNr + j] : tile[i * kNr + j];
+      }
+    }
+  }
+
+  // A (mc x kc, element (i, p) at a[i * a_row + p * a_col]) into panels of kMr rows, each
+  // kc steps of kMr values; rows past mc are zero.
+  static void PackA(int64_t mc, int64_t kc, const float* a, int64_t a_row, int64_t a_col,
+                    float* dst) {
+    for (int64_t i0 = 0; i0 < mc; i0 += kMr) {
+      const int64_t rows = Min(kMr, mc - i0);
+      const float* src = a + i0 * a_row;
+      if (rows == kMr && a_row == 1) {
+        // Transposed A: each step's kMr values are contiguous.
+        for (int64_t p = 0; p < kc; ++p) {
+          const float* s = src + p * a_col;
+          for (int i = 0; i < kMr; ++i) dst[p * kMr + i] = s[i];
+        }
+      } else {
+        for (int64_t i = 0; i < kMr; ++i) {
+          if (i < rows) {
+            const float* row = src + i * a_row;
+            for (int64_t p = 0; p < kc; ++p) dst[p * kMr + i] = row[p * a_col];
+          } else {
+            for (int64_t p = 0; p < kc; ++p) dst[p * kMr + i] = 0.0f;
+          }
+        }
+      }
+      dst += kMr * kc;
+    }
+  }
+
+  // B (kc x nc, element (p, j) at b[p * b_row + j * b_col]) into panels of kNr columns,
+  // each kc steps of kNr values; columns past nc are zero.
+  static void PackB(int64_t kc, int64_t nc, const float* b, int64_t b_row, int64_t b_col,
+                    float* dst) {
+    const int64_t full = nc / kNr * kNr;
+    if (b_col == 1) {
+      // Row-major B: read each row once, front to back (one stream the hardware
+      // prefetcher follows, rather than kc streams), scattering it over the panels.
+      for (int64_t p = 0; p < kc; ++p) {
+        const float* row = b + p * b_row;
+        float* d = dst + p * kNr;
+        for (int64_t j0 = 0; j0 < full; j0 += kNr) {
+#pragma GCC unroll 8
+          for (int v = 0; v < kNv; ++v) V::Store(d + v * kLanes, V::Load(row + j0 + v * kLanes));
+          d += kNr * kc;
+        }
+      }
+    } else {
+      // Transposed B: read along each column, write with stride kNr.
+      float* panel = dst;
+      for (int64_t j0 = 0; j0 < full; j0 += kNr) {
+        for (int64_t j = 0; j < kNr; ++j) {
+          const float* col = b + (j0 + j) * b_col;
+          for (int64_t p = 0; p < kc; ++p) panel[p * kNr + j] = col[p * b_row];
+        }
+        panel += kNr * kc;
+      }
+    }
+    if (full < nc) {
+      float* panel = dst + full * kc;
+      const int64_t cols = nc - full;
+      for (int64_t p = 0; p < kc; ++p) {
+        for (int64_t j = 0; j < kNr; ++j) {
+          panel[p * kNr + j] = j < cols ? b[p * b_row + (full + j) * b_col] : 0.0f;
+        }
+      }
+    }
+  }
+
+  // The BLIS loop nest: columns of B in nc blocks (packed once per kc step, kept in L3),
+  // rows of A in mc blocks (packed, kept in L2), then kNr-wide B panels (L1) against every
+  // kMr-high A panel. The scratch layout matches SgemmScratchBytes.
+  static void Run(const SgemmArgs& g, float* scratch) {
+    if (g.m <= 0 || g.n <= 0) return;
+    if (g.k <= 0) {
+      if (!g.accumulate) {
+        for (int64_t i = 0; i < g.m; ++i) {
+          for (int64_t j = 0; j < g.n; ++j) g.c[i * g.ldc + j] = 0.0f;
+        }
+      }
+      return;
+    }
+    const int64_t kc_max = Min(g.k, kKc);
+    float* a_pack = scratch;
+    float* b_pack = scratch + RoundUp(RoundUp(Min(g.m, kMc), kMr) * kc_max, 16);
+    for (int64_t jc = 0; jc < g.n; jc += kNc) {
+      const int64_t nc = Min(kNc, g.n - jc);
+      for (int64_t pc = 0; pc < g.k; pc += kKc) {
+        const int64_t kc = Min(kKc, g.k - pc);
+        const bool accumulate = g.accumulate || pc > 0;
+        PackB(kc, nc, g.b + pc * g.b_row + jc * g.b_col, g.b_row, g.b_col, b_pack);
+        for (int64_t ic = 0; ic < g.m; ic += kMc) {
+          const int64_t mc = Min(kMc, g.m - ic);
+          PackA(mc, kc, g.a + ic * g.a_row + pc * g.a_col, g.a_row, g.a_col, a_pack);
+          for (int64_t jr = 0; jr < nc; jr += kNr) {
+            const int64_t cols = Min(kNr, nc - jr);
+            const float* bp = b_pack + jr * kc;
+            for (int64_t ir = 0; ir < mc; ir += kMr) {
+              const int64_t rows = Min(kMr, mc - ir);
+              const float* ap = a_pack + ir * kc;
+              float* cp = g.c + (ic + ir) * g.ldc + jc + jr;
+              if (rows == kMr && cols == kNr) {
+                Micro(kc, ap, bp, cp, g.ldc, accumulate);
+              } else {
+                MicroEdge(kc, ap, bp, cp, g.ldc, accumulate, rows, cols);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  static constexpr GemmBlocking kBlocking = {kMr, kNr, kKc, kMc, kNc};
+};
+
+}  // namespace kiln::cpu::gemm_internal
+
+#endif  // KILN_KERNELS_CPU_GEMM_IMPL_H_

@@ -1,0 +1,62 @@
+// Prepare functions of every CPU kernel family, one .cc file per family. The kernel table
+// (kernel_table.cc) maps op names to these; `variant` selects the op within a family.
+#ifndef KILN_KERNELS_CPU_KERNELS_H_
+#define KILN_KERNELS_CPU_KERNELS_H_
+
+#include "absl/status/statusor.h"
+#include "kernels/abi/kernel_provider.h"
+#include "kernels/cpu/prepare_util.h"
+
+namespace kiln::cpu {
+
+using PrepareResult = absl::StatusOr<PreparedKernel>;
+
+// elementwise.cc
+enum BinaryVariant { kAdd, kSub, kMul, kDiv, kPow, kMaximum, kMinimum };
+enum CompareVariant { kEqual, kNotEqual, kLess, kLessEqual, kGreater, kGreaterEqual };
+enum UnaryVariant {
+  kNeg, kAbs, kRelu, kExp, kLog, kSqrt, kRsqrt, kTanh, kSigmoid, kErf, kGelu
+};
+PrepareResult PrepareBinary(const PrepareContext& ctx);
+PrepareResult PrepareCompare(const PrepareContext& ctx);
+PrepareResult PrepareWhere(const PrepareContext& ctx);
+PrepareResult PrepareUnary(const PrepareContext& ctx);
+
+// cast.cc
+PrepareResult PrepareCast(const PrepareContext& ctx);
+
+// matmul.cc
+PrepareResult PrepareMatMul(const PrepareContext& ctx);
+
+// conv.cc
+PrepareResult PrepareConv2D(const PrepareContext& ctx);
+
+// pool.cc
+enum PoolVariant { kMaxPool, kAvgPool };
+PrepareResult PreparePool(const PrepareContext& ctx);
+PrepareResult PrepareGlobalAvgPool(const PrepareContext& ctx);
+
+// normalization.cc
+PrepareResult PrepareSoftmax(const PrepareContext& ctx);
+PrepareResult PrepareLayerNorm(const PrepareContext& ctx);
+PrepareResult PrepareBatchNorm(const PrepareContext& ctx);
+PrepareResult PrepareBiasAdd(const PrepareContext& ctx);
+
+// reduction.cc
+enum ReduceVariant { kReduceSum, kReduceMean, kReduceMax };
+PrepareResult PrepareReduce(const PrepareContext& ctx);
+
+// shape_ops.cc
+PrepareResult PrepareCopy(const PrepareContext& ctx);  // Identity, Reshape, Flatten
+PrepareResult PrepareTranspose(const PrepareContext& ctx);
+PrepareResult PrepareConcat(const PrepareContext& ctx);
+PrepareResult PrepareSlice(const PrepareContext& ctx);
+PrepareResult PrepareGather(const PrepareContext& ctx);
+PrepareResult PreparePad(const PrepareContext& ctx);
+
+// source.cc
+PrepareResult PrepareConstant(const PrepareContext& ctx);
+
+}  // namespace kiln::cpu
+
+#endif  // KILN_KERNELS_CPU_KERNELS_H_

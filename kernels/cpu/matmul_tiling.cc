@@ -1,0 +1,50 @@
+#include "kernels/cpu/matmul_tiling.h"
+
+#include <algorithm>
+
+namespace kiln::cpu {
+namespace {
+
+int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+}  // namespace
+
+MatMulTiling ChooseMatMulTiling(const SgemmImpl& impl, int64_t batch, int64_t m, int64_t n,
+                                int64_t k, double tile_flops) {
+  const GemmBlocking& bl = impl.blocking;
+  // Below ~32 MFLOP per tile, the per-tile packing of A and B and the dispatch start to
+  // show; above 16 tiles, the packing repeated by every tile does.
+  const double min_tile_flops = tile_flops > 0 ? tile_flops : 32.0 * (1 << 20);
+  constexpr int64_t kMaxTiles = 16;
+  MatMulTiling t{};
+  t.tile_m = std::max<int64_t>(m, 1);
+  t.tile_n = std::max<int64_t>(n, 1);
+  const double flops = 2.0 * static_cast<double>(batch) * static_cast<double>(m) *
+                       static_cast<double>(n) * static_cast<double>(std::max<int64_t>(k, 1));
+  const int64_t want =
+      static_cast<int64_t>(std::clamp(flops / min_tile_flops, 1.0, static_cast<double>(kMaxTiles)));
+  const int64_t per_batch = CeilDiv(want, std::max<int64_t>(batch, 1));
+  t.tiles_m = CeilDiv(m, t.tile_m);
+  t.tiles_n = CeilDiv(n, t.tile_n);
+  while (t.tiles_m * t.tiles_n < per_batch) {
+    // Halve the longer side (square tiles pack the least per flop) while it still holds
+    // two register tiles.
+    const bool can_m = t.tile_m >= 2 * bl.mr;
+    const bool can_n = t.tile_n >= 2 * bl.nr;
+    if (can_m && (t.tile_m >= t.tile_n || !can_n)) {
+      t.tile_m = CeilDiv(CeilDiv(t.tile_m, 2), bl.mr) * bl.mr;
+    } else if (can_n) {
+      t.tile_n = CeilDiv(CeilDiv(t.tile_n, 2), bl.nr) * bl.nr;
+    } else {
+      break;
+    }
+    t.tiles_m = CeilDiv(m, t.tile_m);
+    t.tiles_n = CeilDiv(n, t.tile_n);
+  }
+  const int64_t total = batch * t.tiles_m * t.tiles_n;
+  t.slots = std::clamp<int64_t>(total, 1, 2 * kMaxTiles);
+  t.slot_bytes = SgemmScratchBytes(impl, t.tile_m, t.tile_n, k);
+  return t;
+}
+
+}  // namespace kiln::cpu

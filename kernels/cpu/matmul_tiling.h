@@ -1,0 +1,37 @@
+// How a GEMM-shaped kernel (MatMul, Conv2D) splits its output into workgroup tiles, each
+// computed by one SgemmImpl::run call with a private packing-scratch slot.
+#ifndef KILN_KERNELS_CPU_MATMUL_TILING_H_
+#define KILN_KERNELS_CPU_MATMUL_TILING_H_
+
+#include <cstdint>
+
+#include "absl/status/statusor.h"
+#include "kernels/cpu/gemm.h"
+#include "kernels/cpu/prepare_util.h"
+
+namespace kiln::cpu {
+
+struct MatMulTiling {
+  int64_t tile_m;
+  int64_t tile_n;
+  int64_t tiles_m;  // per batch element
+  int64_t tiles_n;
+  // Scratch slots (the prepared workgroup count) and bytes per slot. Workgroup w uses
+  // slot w % slots, so concurrent workgroups never share one as long as a call uses at
+  // most the prepared count (a runtime always does).
+  int64_t slots;
+  int64_t slot_bytes;
+};
+
+// Tiles for `batch` GEMMs of m x n x k: large enough that each tile's packing is a small
+// part of its work (at least `tile_flops`, 0 for the default), and numerous enough (up to
+// 16) to balance the threads of a pool.
+MatMulTiling ChooseMatMulTiling(const SgemmImpl& impl, int64_t batch, int64_t m, int64_t n,
+                                int64_t k, double tile_flops);
+
+// The GEMM implementation the options ask for, or kUnimplemented when the CPU lacks it.
+absl::StatusOr<GemmIsa> ResolveGemmIsa(const PrepareContext& ctx);
+
+}  // namespace kiln::cpu
+
+#endif  // KILN_KERNELS_CPU_MATMUL_TILING_H_

@@ -1,0 +1,347 @@
+// Softmax, LayerNorm, BatchNorm (inference) and BiasAdd on float dtypes. f16 and bf16
+// compute in f32, f32 in f32 with row sums in double, f64 in f64. Each Softmax/LayerNorm
+// row is read from memory once (its further passes hit cache) and written once.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+
+#include "kernels/cpu/cpu_kernel_provider.h"
+#include "kernels/cpu/kernel_util.h"
+#include "kernels/cpu/kernels.h"
+
+namespace kiln::cpu {
+namespace {
+
+// Accumulator of row sums: double for f32 (and f16/bf16), f64 itself.
+using Sum = double;
+
+// Dimensions before, at and after an axis.
+struct AxisSplit {
+  int64_t outer;
+  int64_t size;
+  int64_t inner;
+};
+
+AxisSplit SplitAt(const Shape& shape, int axis) {
+  AxisSplit s{1, 1, 1};
+  for (int d = 0; d < shape.rank(); ++d) {
+    if (d < axis) s.outer *= shape.dim(d);
+    if (d == axis) s.size = shape.dim(d);
+    if (d > axis) s.inner *= shape.dim(d);
+  }
+  return s;
+}
+
+int NormalizedAxis(int64_t axis, int rank) {
+  return static_cast<int>(axis < 0 ? axis + rank : axis);
+}
+
+// Columns of a strided Softmax handled together (their running max and sum on the stack).
+constexpr int64_t kColumns = 64;
+
+struct SoftmaxParams {
+  AxisSplit s;
+  int64_t units;  // inner == 1: rows; else outer * column blocks
+  int64_t blocks;
+};
+
+// NaN-propagating maximum.
+template <typename C>
+inline C MaxNaN(C a, C b) {
+  return (b > a || b != b) ? b : a;
+}
+
+template <typename T>
+int32_t SoftmaxKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t workgroups) {
+  using C = ComputeOf<T>;
+  // f32/f64 keep exp(x - max) in the output between passes; f16/bf16 would round it, so
+  // they compute it again.
+  constexpr bool kStoreExp = std::is_same_v<T, C>;
+  const SoftmaxParams& p = ParamsOf<SoftmaxParams>(call);
+  const T* x = Operand<T>(call, 0);
+  T* y = MutableOperand<T>(call, 1);
+  const WorkRange range = SplitWork(p.units, workgroup, workgroups);
+  const int64_t n = p.s.size;
+  if (p.s.inner == 1) {
+    for (int64_t r = range.begin; r < range.end; ++r) {
+      const T* xr = x + r * n;
+      T* yr = y + r * n;
+      C max = -std::numeric_limits<C>::infinity();
+      for (int64_t j = 0; j < n; ++j) max = MaxNaN(max, Elem<T>::Load(xr[j]));
+      Sum sum = 0;
+      for (int64_t j = 0; j < n; ++j) {
+        const C e = std::exp(Elem<T>::Load(xr[j]) - max);
+        sum += e;
+        if constexpr (kStoreExp) yr[j] = e;
+      }
+      const C scale = static_cast<C>(1.0 / sum);
+      for (int64_t j = 0; j < n; ++j) {
+        if constexpr (kStoreExp) {
+          yr[j] = yr[j] * scale;
+        } else {
+          yr[j] = Elem<T>::Store(std::exp(Elem<T>::Load(xr[j]) - max) * scale);
+        }
+      }
+    }
+    return kCpuKernelOk;
+  }
+  // Softmax along a strided axis: a block of up to kColumns adjacent columns at a time,
+  // each pass reading contiguous runs of the block.
+  const int64_t inner = p.s.inner;
+  for (int64_t u = range.begin; u < range.end; ++u) {
+    const int64_t o = u / p.blocks;
+    const int64_t c0 = (u % p.blocks) * kColumns;
+    const int64_t cols = std::min(kColumns, inner - c0);
+    const T* xb = x + o * n * inner + c0;
+    T* yb = y + o * n * inner + c0;
+    C max[kColumns];
+    Sum sum[kColumns];
+    for (int64_t c = 0; c < cols; ++c) {
+      max[c] = -std::numeric_limits<C>::infinity();
+      sum[c] = 0;
+    }
+    for (int64_t j = 0; j < n; ++j) {
+      for (int64_t c = 0; c < cols; ++c) max[c] = MaxNaN(max[c], Elem<T>::Load(xb[j * inner + c]));
+    }
+    for (int64_t j = 0; j < n; ++j) {
+      for (int64_t c = 0; c < cols; ++c) {
+        const C e = std::exp(Elem<T>::Load(xb[j * inner + c]) - max[c]);
+        sum[c] += e;
+        if constexpr (kStoreExp) yb[j * inner + c] = e;
+      }
+    }
+    C scale[kColumns];
+    for (int64_t c = 0; c < cols; ++c) scale[c] = static_cast<C>(1.0 / sum[c]);
+    for (int64_t j = 0; j < n; ++j) {
+      for (int64_t c = 0; c < cols; ++c) {
+        if constexpr (kStoreExp) {
+          yb[j * inner + c] = yb[j * inner + c] * scale[c];
+        } else {
+          yb[j * inner + c] =
+              Elem<T>::Store(std::exp(Elem<T>::Load(xb[j * inner + c]) - max[c]) * scale[c]);
+        }
+      }
+    }
+  }
+  return kCpuKernelOk;
+}
+
+struct LayerNormParams {
+  int64_t rows;
+  int64_t n;
+  double epsilon;
+};
+
+// Mean, then the biased variance from the centred values (two passes over a cached row,
+// no cancellation), then y = (x - mean) * inv_std * gamma + beta.
+template <typename T>
+int32_t LayerNormKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t workgroups) {
+  using C = ComputeOf<T>;
+  const LayerNormParams& p = ParamsOf<LayerNormParams>(call);
+  const T* x = Operand<T>(call, 0);
+  const T* gamma = Operand<T>(call, 1);
+  const T* beta = Operand<T>(call, 2);
+  T* y = MutableOperand<T>(call, 3);
+  const WorkRange range = SplitWork(p.rows, workgroup, workgroups);
+  for (int64_t r = range.begin; r < range.end; ++r) {
+    const T* xr = x + r * p.n;
+    T* yr = y + r * p.n;
+    Sum sum = 0;
+    for (int64_t j = 0; j < p.n; ++j) sum += Elem<T>::Load(xr[j]);
+    const Sum mean = sum / static_cast<Sum>(p.n);
+    Sum squares = 0;
+    for (int64_t j = 0; j < p.n; ++j) {
+      const Sum d = static_cast<Sum>(Elem<T>::Load(xr[j])) - mean;
+      squares += d * d;
+    }
+    const C inv_std = static_cast<C>(1.0 / std::sqrt(squares / static_cast<Sum>(p.n) + p.epsilon));
+    const C mean_c = static_cast<C>(mean);
+    for (int64_t j = 0; j < p.n; ++j) {
+      yr[j] = Elem<T>::Store((Elem<T>::Load(xr[j]) - mean_c) * inv_std * Elem<T>::Load(gamma[j]) +
+                             Elem<T>::Load(beta[j]));
+    }
+  }
+  return kCpuKernelOk;
+}
+
+// BatchNorm and BiasAdd: per-channel affine maps along an axis. With a long inner run
+// (NCHW) a unit is one (outer, channel) run; with a short one (NHWC) a unit is one outer
+// row, and channel parameters are derived in chunks.
+constexpr int64_t kLongRun = 64;
+constexpr int64_t kChannelChunk = 256;
+
+struct ChannelParams {
+  AxisSplit s;
+  int64_t units;
+  double epsilon;
+};
+
+template <typename T, bool kBatchNorm>
+int32_t ChannelKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t workgroups) {
+  using C = ComputeOf<T>;
+  const ChannelParams& p = ParamsOf<ChannelParams>(call);
+  const T* x = Operand<T>(call, 0);
+  const T* scale = kBatchNorm ? Operand<T>(call, 1) : nullptr;
+  const T* bias = Operand<T>(call, kBatchNorm ? 2 : 1);
+  const T* mean = kBatchNorm ? Operand<T>(call, 3) : nullptr;
+  const T* variance = kBatchNorm ? Operand<T>(call, 4) : nullptr;
+  T* y = MutableOperand<T>(call, kBatchNorm ? 5 : 2);
+  // y = (x - m) * s + b per channel (BiasAdd: m = 0, s = 1).
+  auto coefficients = [&](int64_t c, C* m, C* s, C* b) {
+    *b = Elem<T>::Load(bias[c]);
+    if constexpr (kBatchNorm) {
+      *m = Elem<T>::Load(mean[c]);
+      *s = static_cast<C>(static_cast<double>(Elem<T>::Load(scale[c])) /
+                          std::sqrt(static_cast<double>(Elem<T>::Load(variance[c])) + p.epsilon));
+    } else {
+      *m = 0;
+      *s = 1;
+    }
+  };
+  const WorkRange range = SplitWork(p.units, workgroup, workgroups);
+  const int64_t inner = p.s.inner;
+  if (inner >= kLongRun) {
+    for (int64_t u = range.begin; u < range.end; ++u) {
+      C m, s, b;
+      coefficients(u % p.s.size, &m, &s, &b);
+      const T* xr = x + u * inner;
+      T* yr = y + u * inner;
+      for (int64_t i = 0; i < inner; ++i) {
+        if constexpr (kBatchNorm) {
+          yr[i] = Elem<T>::Store((Elem<T>::Load(xr[i]) - m) * s + b);
+        } else {
+          yr[i] = Elem<T>::Store(Elem<T>::Load(xr[i]) + b);
+        }
+      }
+    }
+    return kCpuKernelOk;
+  }
+  const int64_t row = p.s.size * inner;
+  for (int64_t c0 = 0; c0 < p.s.size; c0 += kChannelChunk) {
+    const int64_t count = std::min(kChannelChunk, p.s.size - c0);
+    C m[kChannelChunk], s[kChannelChunk], b[kChannelChunk];
+    for (int64_t c = 0; c < count; ++c) coefficients(c0 + c, &m[c], &s[c], &b[c]);
+    for (int64_t o = range.begin; o < range.end; ++o) {
+      const T* xr = x + o * row + c0 * inner;
+      T* yr = y + o * row + c0 * inner;
+      if (inner == 1) {
+        for (int64_t c = 0; c < count; ++c) {
+          if constexpr (kBatchNorm) {
+            yr[c] = Elem<T>::Store((Elem<T>::Load(xr[c]) - m[c]) * s[c] + b[c]);
+          } else {
+            yr[c] = Elem<T>::Store(Elem<T>::Load(xr[c]) + b[c]);
+          }
+        }
+      } else {
+        for (int64_t c = 0; c < count; ++c) {
+          for (int64_t i = 0; i < inner; ++i) {
+            const C v = Elem<T>::Load(xr[c * inner + i]);
+            yr[c * inner + i] = Elem<T>::Store(kBatchNorm ? (v - m[c]) * s[c] + b[c] : v + b[c]);
+          }
+        }
+      }
+    }
+  }
+  return kCpuKernelOk;
+}
+
+template <template <typename> class K>
+kiln_kernel_fn FloatFn(DataType dtype) {
+  switch (dtype) {
+    case DataType::kF32: return &K<float>::Run;
+    case DataType::kF64: return &K<double>::Run;
+    case DataType::kF16: return &K<Half>::Run;
+    case DataType::kBF16: return &K<BFloat16>::Run;
+    default: return nullptr;
+  }
+}
+
+template <typename T>
+struct SoftmaxK {
+  static int32_t Run(const kiln_kernel_call* c, int64_t w, int64_t n) {
+    return SoftmaxKernel<T>(c, w, n);
+  }
+};
+template <typename T>
+struct LayerNormK {
+  static int32_t Run(const kiln_kernel_call* c, int64_t w, int64_t n) {
+    return LayerNormKernel<T>(c, w, n);
+  }
+};
+template <typename T>
+struct BatchNormK {
+  static int32_t Run(const kiln_kernel_call* c, int64_t w, int64_t n) {
+    return ChannelKernel<T, true>(c, w, n);
+  }
+};
+template <typename T>
+struct BiasAddK {
+  static int32_t Run(const kiln_kernel_call* c, int64_t w, int64_t n) {
+    return ChannelKernel<T, false>(c, w, n);
+  }
+};
+
+// Workgroups for `units` each touching `unit_elements` elements: ~16K elements or more each.
+int64_t RowWorkgroups(int64_t units, int64_t unit_elements) {
+  return WorkgroupsFor(units, std::max<int64_t>(1, (int64_t{1} << 14) / std::max<int64_t>(unit_elements, 1)));
+}
+
+PrepareResult PrepareChannel(const PrepareContext& ctx, kiln_kernel_fn fn, int axis_attr_rank) {
+  const DataType dtype = ctx.inputs[0].dtype;
+  if (fn == nullptr) return UnsupportedDtype(ctx.node, dtype);
+  const Shape& x = ctx.inputs[0].shape;
+  ChannelParams p{};
+  p.s = SplitAt(x, NormalizedAxis(ctx.node.int_attr("axis"), axis_attr_rank));
+  p.epsilon = ctx.node.HasAttr("epsilon") ? ctx.node.float_attr("epsilon") : 0.0;
+  const bool long_runs = p.s.inner >= kLongRun;
+  p.units = long_runs ? p.s.outer * p.s.size : p.s.outer;
+  const int64_t unit_elements = long_runs ? p.s.inner : p.s.size * p.s.inner;
+  PreparedKernel kernel = MakeKernel(fn, p, x.NumElements() == 0 ? 1 : RowWorkgroups(p.units, unit_elements),
+                                     KernelName(ctx.node, dtype));
+  kernel.inplace_input = 0;
+  return kernel;
+}
+
+}  // namespace
+
+PrepareResult PrepareSoftmax(const PrepareContext& ctx) {
+  const DataType dtype = ctx.inputs[0].dtype;
+  kiln_kernel_fn fn = FloatFn<SoftmaxK>(dtype);
+  if (fn == nullptr) return UnsupportedDtype(ctx.node, dtype);
+  const Shape& x = ctx.inputs[0].shape;
+  SoftmaxParams p{};
+  p.s = SplitAt(x, NormalizedAxis(ctx.node.int_attr("axis"), x.rank()));
+  p.blocks = (p.s.inner + kColumns - 1) / kColumns;
+  p.units = p.s.inner == 1 ? p.s.outer : p.s.outer * p.blocks;
+  const int64_t unit_elements = p.s.size * std::min(p.s.inner, kColumns);
+  PreparedKernel kernel =
+      MakeKernel(fn, p, x.NumElements() == 0 ? 1 : RowWorkgroups(p.units, unit_elements),
+                 KernelName(ctx.node, dtype));
+  kernel.inplace_input = 0;  // each position is read before it is first written
+  return kernel;
+}
+
+PrepareResult PrepareLayerNorm(const PrepareContext& ctx) {
+  const DataType dtype = ctx.inputs[0].dtype;
+  kiln_kernel_fn fn = FloatFn<LayerNormK>(dtype);
+  if (fn == nullptr) return UnsupportedDtype(ctx.node, dtype);
+  const Shape& x = ctx.inputs[0].shape;
+  const AxisSplit s = SplitAt(x, NormalizedAxis(ctx.node.int_attr("axis"), x.rank()));
+  LayerNormParams p{s.outer, s.size * s.inner, ctx.node.float_attr("epsilon")};
+  PreparedKernel kernel =
+      MakeKernel(fn, p, x.NumElements() == 0 ? 1 : RowWorkgroups(p.rows, p.n), KernelName(ctx.node, dtype));
+  kernel.inplace_input = 0;
+  return kernel;
+}
+
+PrepareResult PrepareBatchNorm(const PrepareContext& ctx) {
+  return PrepareChannel(ctx, FloatFn<BatchNormK>(ctx.inputs[0].dtype), ctx.inputs[0].shape.rank());
+}
+
+PrepareResult PrepareBiasAdd(const PrepareContext& ctx) {
+  return PrepareChannel(ctx, FloatFn<BiasAddK>(ctx.inputs[0].dtype), ctx.inputs[0].shape.rank());
+}
+
+}  // namespace kiln::cpu

@@ -1,0 +1,79 @@
+// Plan-time helpers of the CPU kernels: the context a prepare function sees, errors that
+// name the node, workgroup sizing and broadcast layouts collapsed into fixed-size params.
+#ifndef KILN_KERNELS_CPU_PREPARE_UTIL_H_
+#define KILN_KERNELS_CPU_PREPARE_UTIL_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "graph/graph.h"
+#include "kernels/abi/kernel_provider.h"
+#include "kernels/cpu/cpu_kernel_provider.h"
+
+namespace kiln::cpu {
+
+// Largest tensor rank the CPU kernels' fixed-size params hold.
+inline constexpr int kMaxRank = 8;
+
+// What a prepare function sees: the verified node, its input types (fully known, rank
+// <= kMaxRank), the provider's options and the table entry's variant (which op of a family).
+struct PrepareContext {
+  const Graph& graph;
+  const Node& node;
+  std::vector<TensorType> inputs;
+  const CpuKernelOptions& options;
+  int variant = 0;
+
+  const TensorType& output(int i = 0) const { return node.outputs[i]; }
+};
+
+// "node 'NAME' (OP): message" with the given code.
+absl::Status NodeError(absl::StatusCode code, const Node& node, absl::string_view message);
+// kUnimplemented naming the node and the dtype.
+absl::Status UnsupportedDtype(const Node& node, DataType dtype);
+
+// Workgroups for `units` of work where one workgroup should get at least `min_units`:
+// ceil(units / min_units), clamped to [1, max_groups].
+int64_t WorkgroupsFor(int64_t units, int64_t min_units, int64_t max_groups = 1024);
+// Elementwise sizing: pieces of at least 64 KiB of output.
+int64_t ElementwiseWorkgroups(int64_t elements, int64_t element_bytes);
+
+inline constexpr int64_t kMinWorkgroupBytes = 64 * 1024;
+
+// A broadcast of several inputs to one output shape, with size-1 output dimensions dropped
+// and adjacent dimensions merged wherever every input allows; strides are in elements and 0
+// on broadcast dimensions. rank >= 1 (a scalar output becomes [1]).
+struct CollapsedBroadcast {
+  int rank = 1;
+  int64_t dims[kMaxRank] = {1};
+  // strides[i][d] for input i.
+  std::vector<std::vector<int64_t>> strides;
+};
+CollapsedBroadcast CollapseBroadcast(const Shape& out, absl::Span<const Shape> inputs);
+
+// Row-major strides of `shape` in elements, safe for shapes with a zero dimension.
+std::vector<int64_t> Strides(const Shape& shape);
+
+// Builds a PreparedKernel around a trivially copyable params struct.
+template <typename P>
+PreparedKernel MakeKernel(kiln_kernel_fn fn, const P& params, int64_t workgroups,
+                          std::string name) {
+  PreparedKernel kernel;
+  kernel.fn = fn;
+  kernel.params = PackParams(params);
+  kernel.workgroup_count = workgroups < 1 ? 1 : workgroups;
+  kernel.name = std::move(name);
+  return kernel;
+}
+
+// "cpu.<op>_<dtype>" in lower case ("cpu.add_f32").
+std::string KernelName(const Node& node, DataType dtype);
+
+}  // namespace kiln::cpu
+
+#endif  // KILN_KERNELS_CPU_PREPARE_UTIL_H_

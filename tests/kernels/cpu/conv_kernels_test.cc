@@ -1,0 +1,104 @@
+// Conv2D kernels against the reference: both data formats and filter formats, strides,
+// asymmetric pads, dilations, groups, depthwise, pointwise (no im2col), bias, batches,
+// empty outputs, every GEMM microkernel the CPU runs, tiles split across workgroups, and
+// the direct path for f64, f16 and bf16.
+//
+// Tolerance: the GEMM bound of matmul_kernels_test with K = C_g * KH * KW + 1 (the bias is
+// one more term): |y - y_ref| <= K 2^-23 sum |x| |w| (+ |bias|) + 1 ulp of the dtype;
+// f16/bf16 accumulate in f32, f64 uses 2^-52.
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "kernels/cpu/cpu_kernel_provider.h"
+#include "tests/kernels/cpu/kernel_harness.h"
+
+namespace kiln::testing {
+namespace {
+
+struct ConvCase {
+  int64_t n, c, h, w, o, kh, kw;
+  std::vector<int64_t> strides = {1, 1};
+  std::vector<int64_t> pads = {0, 0, 0, 0};
+  std::vector<int64_t> dilations = {1, 1};
+  int64_t groups = 1;
+  bool bias = false;
+};
+
+const std::vector<ConvCase> kCases = {
+    {1, 3, 7, 7, 4, 3, 3, {1, 1}, {1, 1, 1, 1}},
+    {2, 5, 9, 8, 6, 3, 2, {2, 1}, {0, 1, 1, 0}, {1, 1}, 1, true},
+    {1, 4, 11, 10, 6, 3, 3, {1, 2}, {2, 2, 2, 2}, {2, 2}, 2, true},  // dilated, grouped
+    {2, 6, 8, 8, 6, 3, 3, {2, 2}, {1, 1, 1, 1}, {1, 1}, 6, true},    // depthwise
+    {1, 4, 6, 6, 8, 3, 3, {1, 1}, {1, 1, 1, 1}, {1, 1}, 4},          // depthwise, 2 per group
+    {2, 16, 5, 7, 24, 1, 1, {1, 1}, {0, 0, 0, 0}, {1, 1}, 1, true},  // pointwise
+    {1, 16, 5, 7, 24, 1, 1, {1, 1}, {0, 0, 0, 0}, {1, 1}, 2},        // pointwise, grouped
+    {1, 8, 9, 9, 8, 1, 1, {2, 2}},                                   // 1x1 strided: im2col
+    {1, 3, 32, 32, 16, 7, 7, {2, 2}, {3, 3, 3, 3}, {1, 1}, 1, true}, // conv1-like
+    {1, 40, 14, 14, 36, 3, 3, {1, 1}, {1, 1, 1, 1}},                 // K = 360 > kc
+    {0, 3, 5, 5, 4, 3, 3},                                           // empty batch
+    {1, 3, 5, 5, 0, 3, 3},                                           // no output channels
+    {1, 2, 1, 1, 3, 1, 1},
+};
+
+KernelCase MakeCase(const ConvCase& cc, bool nhwc, bool hwio, DataType dtype, uint64_t seed) {
+  const Shape x = nhwc ? Shape{cc.n, cc.h, cc.w, cc.c} : Shape{cc.n, cc.c, cc.h, cc.w};
+  const int64_t cg = cc.c / cc.groups;
+  const Shape f = hwio ? Shape{cc.kh, cc.kw, cg, cc.o} : Shape{cc.o, cg, cc.kh, cc.kw};
+  KernelCase c{"Conv2D", {Random(dtype, x, seed), Random(dtype, f, seed + 1)}};
+  if (cc.bias) c.inputs.push_back(Random(dtype, Shape{cc.o}, seed + 2));
+  c.attrs = {{"strides", cc.strides},
+             {"pads", cc.pads},
+             {"dilations", cc.dilations},
+             {"groups", cc.groups},
+             {"data_format", std::string(nhwc ? "NHWC" : "NCHW")},
+             {"filter_format", std::string(hwio ? "HWIO" : "OIHW")}};
+  return c;
+}
+
+Tolerance ConvTol(const ConvCase& cc, DataType dtype) {
+  const double k = static_cast<double>(cc.c / cc.groups * cc.kh * cc.kw + 1);
+  const double acc = dtype == DataType::kF64 ? Ulp(DataType::kF64) : Ulp(DataType::kF32);
+  return Tolerance{Ulp(dtype), dtype == DataType::kF16 ? std::ldexp(1.0, -24) : 0.0, k * acc};
+}
+
+std::vector<GemmIsa> RunnableIsas() {
+  std::vector<GemmIsa> isas = {GemmIsa::kAuto, GemmIsa::kPortable, GemmIsa::kPortableWide};
+  for (GemmIsa isa : {GemmIsa::kAvx2, GemmIsa::kAvx512}) {
+    if (GemmIsaSupported(isa)) isas.push_back(isa);
+  }
+  return isas;
+}
+
+TEST(ConvKernelsTest, F32AllLayoutsAndMicrokernels) {
+  uint64_t seed = 1;
+  for (GemmIsa isa : RunnableIsas()) {
+    for (bool nhwc : {false, true}) {
+      for (bool hwio : {false, true}) {
+        for (const ConvCase& cc : kCases) {
+          for (double tile_flops : {0.0, 3000.0}) {
+            KernelCase c = MakeCase(cc, nhwc, hwio, DataType::kF32, seed += 3);
+            c.options.gemm_isa = isa;
+            c.options.gemm_tile_flops = tile_flops;
+            CheckKernel(c, ConvTol(cc, DataType::kF32));
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(ConvKernelsTest, OtherFloatDtypes) {
+  uint64_t seed = 5000;
+  for (DataType dtype : {DataType::kF64, DataType::kF16, DataType::kBF16}) {
+    for (bool nhwc : {false, true}) {
+      for (const ConvCase& cc : kCases) {
+        CheckKernel(MakeCase(cc, nhwc, nhwc, dtype, seed += 3), ConvTol(cc, dtype));
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace kiln::testing

@@ -1,0 +1,72 @@
+// Test harness for CPU kernels: builds a single-op graph, prepares the node with
+// CpuKernelProvider, runs the kernel over 64-byte-aligned operands whose outputs (and
+// scratch) are poisoned with 0xFF bytes (NaN for every float dtype), under several
+// workgroup splits run in shuffled order and in place where the kernel allows, and
+// compares every output with the reference interpreter.
+#ifndef KILN_TESTS_KERNELS_CPU_KERNEL_HARNESS_H_
+#define KILN_TESTS_KERNELS_CPU_KERNEL_HARNESS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "graph/attr.h"
+#include "graph/graph.h"
+#include "graph/tensor.h"
+#include "kernels/abi/kernel_provider.h"
+#include "kernels/cpu/cpu_kernel_provider.h"
+
+namespace kiln::testing {
+
+// Allowed error per element: atol + rtol * |want| + bound_scale * magnitude[i], where
+// magnitude is the reference op evaluated on the absolute values of the inputs (for a
+// GEMM: sum_k |a_ik| |b_kj|, so bound_scale = K * eps gives the classic error bound).
+// Integer and bool outputs are always compared exactly; NaN must match NaN and
+// infinities must match exactly.
+struct Tolerance {
+  double rtol = 0.0;
+  double atol = 0.0;
+  double bound_scale = 0.0;
+};
+
+struct KernelCase {
+  std::string op;
+  std::vector<Tensor> inputs;
+  AttrMap attrs;
+  CpuKernelOptions options;
+};
+
+// A single-op graph: one Input node per input and the op node (named "op"), verified.
+absl::StatusOr<Graph> SingleOpGraph(const KernelCase& c);
+
+// Prepares c's node; errors are Prepare's.
+absl::StatusOr<PreparedKernel> PrepareCase(const KernelCase& c);
+
+// Runs the checks described above; adds GoogleTest failures naming the case. Returns
+// false when something failed.
+bool CheckKernel(const KernelCase& c, const Tolerance& tol);
+
+// Runs c's kernel once with the prepared workgroup count and returns the first non-zero
+// code a workgroup returned (0 if none).
+absl::StatusOr<int32_t> RunForCode(const KernelCase& c);
+
+// Deterministic random tensors. Floats are uniform in [lo, hi) rounded to the dtype,
+// integers uniform in [lo, hi] (clamped to the dtype's range), bools 0/1.
+Tensor Random(DataType dtype, const Shape& shape, uint64_t seed, double lo = -1.0,
+              double hi = 1.0);
+// Elements drawn from `values` (converted to the dtype): duplicates and specials (NaN, inf,
+// -0) for comparisons and NaN propagation.
+Tensor FromSet(DataType dtype, const Shape& shape, uint64_t seed,
+               const std::vector<double>& values);
+
+// A short description for failure messages: "Add(f32[3,4], f32[4])".
+std::string Describe(const KernelCase& c);
+
+// The unit roundoff-ish spacing used in tolerances: 2^-23 (f32), 2^-52 (f64), 2^-10
+// (f16), 2^-7 (bf16): one unit in the last place relative to the value.
+double Ulp(DataType dtype);
+
+}  // namespace kiln::testing
+
+#endif  // KILN_TESTS_KERNELS_CPU_KERNEL_HARNESS_H_

@@ -1,0 +1,128 @@
+// The kernel table covers the registry, and Prepare's validation errors name the node.
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "graph/op_registry.h"
+#include "gtest/gtest.h"
+#include "kernels/cpu/cpu_kernel_provider.h"
+#include "kernels/cpu/kernel_table.h"
+#include "tests/kernels/cpu/kernel_harness.h"
+
+namespace kiln::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(KernelTableTest, SortedAndUnique) {
+  absl::Span<const cpu::KernelTableEntry> table = cpu::CpuKernelTable();
+  for (size_t i = 1; i < table.size(); ++i) {
+    EXPECT_LT(table[i - 1].op, table[i].op) << "entry " << i;
+  }
+}
+
+TEST(KernelTableTest, EveryRegisteredOpButInputHasAKernel) {
+  for (const OpDef* def : OpRegistry::Global().ops()) {
+    const cpu::KernelTableEntry* entry = cpu::FindCpuKernel(def->name);
+    if (def->name == "Input") {
+      EXPECT_EQ(entry, nullptr);
+    } else {
+      EXPECT_NE(entry, nullptr) << def->name << " has no CPU kernel";
+    }
+  }
+}
+
+TEST(KernelTableTest, EveryEntryNamesARegisteredOp) {
+  for (const cpu::KernelTableEntry& entry : cpu::CpuKernelTable()) {
+    EXPECT_NE(OpRegistry::Global().Find(entry.op), nullptr) << entry.op;
+  }
+}
+
+TEST(KernelTableTest, FindMissesUnknownOps) {
+  EXPECT_EQ(cpu::FindCpuKernel("NoSuchOp"), nullptr);
+  EXPECT_EQ(cpu::FindCpuKernel(""), nullptr);
+  ASSERT_NE(cpu::FindCpuKernel("MatMul"), nullptr);
+  EXPECT_EQ(cpu::FindCpuKernel("MatMul")->op, "MatMul");
+}
+
+TEST(ProviderTest, NameAndErrorMessages) {
+  EXPECT_EQ(CreateCpuKernelProvider()->name(), "cpu-portable");
+  EXPECT_EQ(CpuKernelErrorMessage(kCpuKernelDivisionByZero), "integer division by zero");
+  EXPECT_EQ(CpuKernelErrorMessage(12345), "unknown kernel error");
+}
+
+TEST(ProviderTest, RankAboveEightIsUnimplementedNamingTheNode) {
+  Shape nine(std::vector<int64_t>(9, 1));
+  KernelCase c{"Add", {Random(DataType::kF32, nine, 1), Random(DataType::kF32, nine, 2)}};
+  absl::StatusOr<PreparedKernel> kernel = PrepareCase(c);
+  ASSERT_FALSE(kernel.ok());
+  EXPECT_EQ(kernel.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_THAT(kernel.status().message(), HasSubstr("node 'op' (Add)"));
+  EXPECT_THAT(kernel.status().message(), HasSubstr("rank 9"));
+}
+
+TEST(ProviderTest, UnknownDimensionsAreRejected) {
+  KernelCase c{"Relu", {Random(DataType::kF32, Shape{2, 3}, 1)}};
+  absl::StatusOr<Graph> g = SingleOpGraph(c);
+  ASSERT_TRUE(g.ok());
+  // Pretend the input's first dimension is still unbound.
+  g->node(0).outputs[0].shape = Shape{-1, 3};
+  g->node(1).outputs[0].shape = Shape{-1, 3};
+  absl::StatusOr<PreparedKernel> kernel = CreateCpuKernelProvider()->Prepare(*g, g->node(1));
+  ASSERT_FALSE(kernel.ok());
+  EXPECT_EQ(kernel.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(kernel.status().message(), HasSubstr("node 'op' (Relu)"));
+  EXPECT_THAT(kernel.status().message(), HasSubstr("unknown dimensions"));
+}
+
+TEST(ProviderTest, InputNodesHaveNoKernel) {
+  KernelCase c{"Relu", {Random(DataType::kF32, Shape{2}, 1)}};
+  absl::StatusOr<Graph> g = SingleOpGraph(c);
+  ASSERT_TRUE(g.ok());
+  absl::StatusOr<PreparedKernel> kernel = CreateCpuKernelProvider()->Prepare(*g, g->node(0));
+  ASSERT_FALSE(kernel.ok());
+  EXPECT_EQ(kernel.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_THAT(kernel.status().message(), HasSubstr("fed by the runtime"));
+}
+
+TEST(ProviderTest, OutputTypesThatDisagreeWithInferenceAreRejected) {
+  KernelCase c{"Relu", {Random(DataType::kF32, Shape{2, 3}, 1)}};
+  absl::StatusOr<Graph> g = SingleOpGraph(c);
+  ASSERT_TRUE(g.ok());
+  g->node(1).outputs[0].shape = Shape{3, 3};  // a planner would overrun the input
+  absl::StatusOr<PreparedKernel> kernel = CreateCpuKernelProvider()->Prepare(*g, g->node(1));
+  ASSERT_FALSE(kernel.ok());
+  EXPECT_EQ(kernel.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(kernel.status().message(), HasSubstr("differ from shape inference"));
+}
+
+TEST(ProviderTest, UnverifiedNodesAreRejected) {
+  KernelCase c{"Relu", {Random(DataType::kF32, Shape{2}, 1)}};
+  absl::StatusOr<Graph> g = SingleOpGraph(c);
+  ASSERT_TRUE(g.ok());
+  g->node(1).def = nullptr;
+  absl::StatusOr<PreparedKernel> kernel = CreateCpuKernelProvider()->Prepare(*g, g->node(1));
+  ASSERT_FALSE(kernel.ok());
+  EXPECT_EQ(kernel.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(ProviderTest, GemmIsaDetection) {
+  EXPECT_TRUE(GemmIsaSupported(GemmIsa::kPortable));
+  EXPECT_TRUE(GemmIsaSupported(GemmIsa::kPortableWide));
+  EXPECT_TRUE(GemmIsaSupported(DetectGemmIsa()));
+  EXPECT_NE(DetectGemmIsa(), GemmIsa::kAuto);
+}
+
+TEST(ProviderTest, UnsupportedGemmIsaIsUnimplemented) {
+  if (GemmIsaSupported(GemmIsa::kAvx512)) GTEST_SKIP() << "this CPU has AVX-512";
+  KernelCase c{"MatMul",
+               {Random(DataType::kF32, Shape{2, 3}, 1), Random(DataType::kF32, Shape{3, 4}, 2)}};
+  c.options.gemm_isa = GemmIsa::kAvx512;
+  absl::StatusOr<PreparedKernel> kernel = PrepareCase(c);
+  ASSERT_FALSE(kernel.ok());
+  EXPECT_EQ(kernel.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_THAT(kernel.status().message(), HasSubstr("avx512"));
+}
+
+}  // namespace
+}  // namespace kiln::testing

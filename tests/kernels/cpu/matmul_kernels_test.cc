@@ -1,0 +1,132 @@
+// MatMul kernels against the reference: every GEMM microkernel the CPU can run (and the
+// portable 12x32 build of the AVX-512 blocking), odd and empty sizes, K and M and N beyond
+// one cache block, transposes, broadcast batches, tiles split across workgroups, and the
+// generic path for the other dtypes.
+//
+// Tolerance (f32): |C - C_ref| <= K * 2^-23 * sum_k |a_ik| |b_kj| + 2^-23 |C_ref|, twice
+// the classic bound gamma_K = K u (u = 2^-24) for any summation order (blocking and FMA
+// change the order, not the bound), plus the final rounding. f64 likewise with 2^-52.
+// f16/bf16 accumulate in f32 and round once: 1 ulp of the dtype plus the f32 bound.
+// Integers are exact (wrapping).
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "kernels/cpu/cpu_kernel_provider.h"
+#include "tests/kernels/cpu/kernel_harness.h"
+
+namespace kiln::testing {
+namespace {
+
+struct MatMulShape {
+  Shape a;
+  Shape b;
+  bool ta = false;
+  bool tb = false;
+};
+
+// Shapes are given as stored (transposes apply to the stored matrices).
+const std::vector<MatMulShape> kShapes = {
+    {Shape{1, 1}, Shape{1, 1}},
+    {Shape{2, 3}, Shape{3, 4}},
+    {Shape{7, 5}, Shape{5, 0}},
+    {Shape{0, 5}, Shape{5, 7}},
+    {Shape{6, 0}, Shape{0, 9}},  // K = 0: zeros
+    {Shape{37, 53}, Shape{53, 29}},
+    {Shape{53, 37}, Shape{53, 29}, true, false},
+    {Shape{37, 53}, Shape{29, 53}, false, true},
+    {Shape{53, 37}, Shape{29, 53}, true, true},
+    {Shape{13, 600}, Shape{600, 35}},       // K beyond one kc block
+    {Shape{301, 17}, Shape{17, 45}},        // M beyond one mc block
+    {Shape{5, 9}, Shape{9, 1100}},          // N beyond the portable nc block
+    {Shape{250, 33}, Shape{33, 3100}},      // N beyond the 12x32 nc block
+    {Shape{3, 7, 5}, Shape{5, 4}},          // batch of A only: one taller GEMM
+    {Shape{3, 5, 7}, Shape{5, 4}, true},    // ... but not when A is transposed
+    {Shape{2, 3, 4, 5}, Shape{5, 6}},
+    {Shape{3, 1, 4, 5}, Shape{2, 5, 6}},    // both sides broadcast
+    {Shape{4, 5}, Shape{2, 3, 5, 6}},
+    {Shape{2, 1, 6, 5}, Shape{1, 3, 6, 5}, false, true},
+    {Shape{0, 4, 5}, Shape{5, 6}},
+};
+
+std::vector<GemmIsa> RunnableIsas() {
+  std::vector<GemmIsa> isas = {GemmIsa::kAuto, GemmIsa::kPortable, GemmIsa::kPortableWide};
+  for (GemmIsa isa : {GemmIsa::kAvx2, GemmIsa::kAvx512}) {
+    if (GemmIsaSupported(isa)) isas.push_back(isa);
+  }
+  return isas;
+}
+
+int64_t KOf(const MatMulShape& s) {
+  return s.ta ? s.a.dim(s.a.rank() - 2) : s.a.dim(s.a.rank() - 1);
+}
+
+KernelCase MakeCase(const MatMulShape& s, DataType dtype, uint64_t seed) {
+  const bool integer = !IsFloating(dtype);
+  KernelCase c{"MatMul",
+               {Random(dtype, s.a, seed, integer ? -1e19 : -1, integer ? 1e19 : 1),
+                Random(dtype, s.b, seed + 1, integer ? -1e19 : -1, integer ? 1e19 : 1)},
+               {{"transpose_a", s.ta}, {"transpose_b", s.tb}}};
+  return c;
+}
+
+TEST(MatMulKernelsTest, F32EveryMicrokernel) {
+  uint64_t seed = 1;
+  for (GemmIsa isa : RunnableIsas()) {
+    for (const MatMulShape& s : kShapes) {
+      for (double tile_flops : {0.0, 2000.0}) {  // default tiles, and many small tiles
+        KernelCase c = MakeCase(s, DataType::kF32, seed += 2);
+        c.options.gemm_isa = isa;
+        c.options.gemm_tile_flops = tile_flops;
+        const double k = static_cast<double>(KOf(s));
+        CheckKernel(c, Tolerance{Ulp(DataType::kF32), 0.0, k * Ulp(DataType::kF32)});
+      }
+    }
+  }
+}
+
+TEST(MatMulKernelsTest, F32LargerThanOneTileAtTheDefaultSize) {
+  // 2 * 300 * 350 * 400 = 84 MFLOP: two tiles at the default 32 MFLOP per tile.
+  KernelCase c = MakeCase({Shape{300, 350}, Shape{350, 400}}, DataType::kF32, 77);
+  absl::StatusOr<PreparedKernel> kernel = PrepareCase(c);
+  ASSERT_TRUE(kernel.ok()) << kernel.status();
+  EXPECT_GE(kernel->workgroup_count, 2);
+  EXPECT_GT(kernel->scratch_bytes, 0);
+  CheckKernel(c, Tolerance{Ulp(DataType::kF32), 0.0, 350 * Ulp(DataType::kF32)});
+}
+
+TEST(MatMulKernelsTest, F32PropagatesNaNAndInf) {
+  Tensor a = FromSet(DataType::kF32, Shape{9, 20}, 5, {1.0, -2.0, 0.5});
+  Tensor b = FromSet(DataType::kF32, Shape{20, 17}, 6, {1.0, 3.0, -0.25});
+  a.SetFromDouble(3 * 20 + 4, std::numeric_limits<double>::quiet_NaN());
+  b.SetFromDouble(7 * 17 + 2, std::numeric_limits<double>::infinity());
+  for (GemmIsa isa : RunnableIsas()) {
+    KernelCase c{"MatMul", {a, b}};
+    c.options.gemm_isa = isa;
+    CheckKernel(c, Tolerance{Ulp(DataType::kF32), 0.0, 20 * Ulp(DataType::kF32)});
+  }
+}
+
+TEST(MatMulKernelsTest, OtherDtypes) {
+  uint64_t seed = 1000;
+  for (DataType dtype : {DataType::kF64, DataType::kF16, DataType::kBF16, DataType::kI8,
+                         DataType::kU8, DataType::kI32, DataType::kI64}) {
+    for (const MatMulShape& s : kShapes) {
+      if (s.a.NumElements() * s.b.NumElements() > 2000000) continue;  // keep the reference fast
+      KernelCase c = MakeCase(s, dtype, seed += 2);
+      const double k = static_cast<double>(KOf(s));
+      Tolerance tol;
+      if (dtype == DataType::kF64) {
+        tol = {Ulp(dtype), 0.0, k * Ulp(dtype)};
+      } else if (IsFloating(dtype)) {
+        tol = {Ulp(dtype), std::ldexp(1.0, -24), k * Ulp(DataType::kF32)};
+      }
+      CheckKernel(c, tol);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace kiln::testing
