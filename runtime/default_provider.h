@@ -9,9 +9,8 @@
 
 namespace kiln {
 
-// The process-wide default provider (immutable, thread-safe). Today the reference
-// kernels (runtime/reference_kernel_provider.h), until the portable CPU kernel library
-// lands.
+// The process-wide default provider (immutable, thread-safe): the portable CPU kernels
+// (kernels/cpu/), falling back to the reference kernels for ops they do not cover.
 std::shared_ptr<const KernelProvider> DefaultKernelProvider();
 
 }  // namespace kiln

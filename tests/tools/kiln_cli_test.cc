@@ -218,7 +218,7 @@ TEST(KilnCliTest, BenchPrintsLatencies) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err, "");
   EXPECT_THAT(r.out, StartsWith("graph: tests/tools/testdata/identity.pbtxt\n"
-                                "kernels: reference, threads: 1, batch: 2\n"
+                                "kernels: cpu-portable+reference, threads: 1, batch: 2\n"
                                 "runs: 3 after 1 warm-up runs\n"
                                 "latency min: "));
   EXPECT_THAT(r.out, HasSubstr(" ms\nlatency median: "));
