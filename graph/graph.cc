@@ -124,6 +124,19 @@ std::string Graph::UniqueName(absl::string_view prefix) const {
   }
 }
 
+absl::Status Graph::RenameNode(int id, const std::string& name) {
+  absl::Status valid = ValidateNodeName(name);
+  if (!valid.ok()) return valid;
+  if (nodes_[id].name == name) return absl::OkStatus();
+  if (index_.contains(name)) {
+    return absl::InvalidArgumentError(absl::StrCat("duplicate node name '", name, "'"));
+  }
+  index_.erase(nodes_[id].name);
+  nodes_[id].name = name;
+  index_[name] = id;
+  return absl::OkStatus();
+}
+
 absl::Status Graph::KeepNodes(const std::vector<int>& order) {
   std::vector<int> remap(num_nodes(), -1);
   for (int i = 0; i < static_cast<int>(order.size()); ++i) {

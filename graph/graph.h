@@ -106,6 +106,9 @@ class Graph {
   // A name not yet used in the graph, built from `prefix` ("add" -> "add", "add_1", ...).
   std::string UniqueName(absl::string_view prefix) const;
 
+  // Renames node `id`; error when `name` is malformed or taken by another node.
+  absl::Status RenameNode(int id, const std::string& name);
+
   // Keeps exactly the nodes listed in `order` (old indices), in that order, renumbering
   // every input reference and the signature. Error, with the graph unchanged, when `order`
   // lists a node twice or out of range, or when a kept node or a signature entry refers

@@ -89,6 +89,13 @@ absl::StatusOr<TensorRef> AddConstant(Graph& graph, absl::string_view name_hint,
   return TensorRef{id, 0};
 }
 
+absl::Status TakeOverName(Graph& graph, int old, int fresh) {
+  if (old == fresh) return absl::OkStatus();
+  const std::string name = graph.node(old).name;
+  RETURN_IF_ERROR(graph.RenameNode(old, graph.UniqueName(absl::StrCat(name, ".replaced"))));
+  return graph.RenameNode(fresh, name);
+}
+
 int RemoveDeadNodes(Graph& graph) {
   std::vector<bool> live(graph.num_nodes(), false);
   std::vector<int> stack;

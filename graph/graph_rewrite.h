@@ -45,6 +45,10 @@ absl::StatusOr<int> AddNodeInferred(Graph& graph, absl::string_view name_hint,
 // AddNodeInferred for a Constant holding `value`; returns its output.
 absl::StatusOr<TensorRef> AddConstant(Graph& graph, absl::string_view name_hint, Tensor value);
 
+// Gives node `fresh` the name of node `old` (which a rewrite replaced and left dead), and
+// `old` a new unique name, so rewritten graphs keep readable names.
+absl::Status TakeOverName(Graph& graph, int old, int fresh);
+
 // Removes every node that no signature output depends on, keeping signature Input nodes,
 // and keeps the remaining nodes in their order. Returns the number removed.
 int RemoveDeadNodes(Graph& graph);

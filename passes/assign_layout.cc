@@ -78,6 +78,7 @@ class AssignLayoutPass : public Pass {
                                                 "' changed type in NHWC"));
       }
       ReplaceAllUses(graph, TensorRef{id, 0}, back, /*except=*/back.node);
+      RETURN_IF_ERROR(TakeOverName(graph, id, converted));
       changed = true;
     }
     if (changed) RemoveDeadNodes(graph);

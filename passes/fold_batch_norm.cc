@@ -170,6 +170,9 @@ class FoldBatchNormPass : public Pass {
                                               "' changed its type"));
     }
     ReplaceAllUses(g, TensorRef{id, 0}, result);
+    RETURN_IF_ERROR(TakeOverName(g, affine->input.node, g.node(result.node).op == "Add"
+                                                           ? g.node(result.node).inputs[0].node
+                                                           : result.node));
     return true;
   }
 

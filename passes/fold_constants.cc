@@ -66,6 +66,7 @@ class FoldConstantsPass : public Pass {
             ASSIGN_OR_RETURN(TensorRef folded,
                              AddConstant(graph, node_name, std::move((*outputs)[k])));
             ReplaceAllUses(graph, TensorRef{id, static_cast<int>(k)}, folded);
+            if (outputs->size() == 1) RETURN_IF_ERROR(TakeOverName(graph, id, folded.node));
           }
           changed = true;
         }

@@ -18,8 +18,11 @@ absl::StatusOr<bool> ApplyRewriteRules(Graph& graph, const std::vector<RewriteRu
   for (int id : order) {
     if (graph.node(id).op == "Input" || graph.node(id).outputs.size() != 1) continue;
     for (const RewriteRule& rule : rules) {
+      const int before = graph.num_nodes();
       ASSIGN_OR_RETURN(std::optional<TensorRef> replacement, rule.apply(graph, id));
       if (!replacement) continue;
+      // A node the rule made stands for the old one: it takes the old name.
+      if (replacement->node >= before) RETURN_IF_ERROR(TakeOverName(graph, id, replacement->node));
       LogDecision(options, pass, absl::StrCat(rule.name, " on '", graph.node(id).name, "'"),
                   Decision::Yes());
       ReplaceAllUses(graph, TensorRef{id, 0}, *replacement, /*except=*/replacement->node);

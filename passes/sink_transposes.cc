@@ -111,6 +111,7 @@ class SinkTransposesPass : public Pass {
       return absl::InternalError(absl::StrCat("sink-transposes: '", old.name, "' changed type"));
     }
     ReplaceAllUses(g, TensorRef{id, 0}, TensorRef{t, 0});
+    RETURN_IF_ERROR(TakeOverName(g, id, moved));
     return true;
   }
 

@@ -35,9 +35,10 @@ int UsageError(std::ostream& err, absl::string_view message);
 // Same for a failure of the command; returns kExitFailure.
 int Failure(std::ostream& err, const absl::Status& status);
 
-// The subcommands (tools/cli/inspect.cc, tools/cli/run.cc).
+// The subcommands (tools/cli/inspect.cc, tools/cli/run.cc, tools/cli/opt.cc).
 const Command& InspectCommand();
 const Command& RunCommand();
+const Command& OptCommand();
 
 }  // namespace kiln::cli
 
