@@ -57,9 +57,20 @@ std::string ShortestDouble(double v, int max_precision, Exact exact) {
   if (std::isnan(v)) return "nan";
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
   std::string s;
-  for (int p = 1; p <= max_precision; ++p) {
+  int p = 1;
+  for (; p <= max_precision; ++p) {
     s = absl::StrFormat("%.*g", p, v);
-    if (exact(std::strtod(s.c_str(), nullptr))) return s;
+    if (exact(std::strtod(s.c_str(), nullptr))) break;
+  }
+  // %g switches to an exponent when the precision is below the exponent ("1e+01" for 10):
+  // take the plain form when it is no longer.
+  if (s.find('e') == std::string::npos) return s;
+  for (int q = p + 1; q <= max_precision; ++q) {
+    std::string plain = absl::StrFormat("%.*g", q, v);
+    if (plain.size() > s.size()) break;
+    if (plain.find('e') == std::string::npos && exact(std::strtod(plain.c_str(), nullptr))) {
+      return plain;
+    }
   }
   return s;
 }

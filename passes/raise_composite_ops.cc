@@ -342,6 +342,7 @@ class RaiseCompositeOpsPass : public Pass {
                     absl::StrCat(rule.name, " at '", graph.node(raised->root).name, "'"),
                     Decision::Yes());
         ReplaceAllUses(graph, TensorRef{raised->root, 0}, raised->value);
+        RETURN_IF_ERROR(TakeOverName(graph, raised->root, raised->value.node));
         changed = true;
         break;
       }
