@@ -13,6 +13,7 @@
 #include "graph/status_macros.h"
 #include "passes/decision.h"
 #include "passes/passes.h"
+#include "passes/rewrite_util.h"
 
 namespace kiln::passes {
 namespace {
@@ -66,8 +67,16 @@ class AssignLayoutPass : public Pass {
       AttrMap attrs = old.attrs;
       attrs["data_format"] = std::string("NHWC");
       if (old.HasAttr("filter_format") && old.string_attr("filter_format") == "OIHW") {
-        ASSIGN_OR_RETURN(inputs[1], AddTranspose(graph, absl::StrCat(old.name, "/to_hwio"),
-                                                 old.inputs[1], kOihwToHwio));
+        // A constant filter is transposed here, at compile time; a computed one gets a node.
+        const Tensor* filter = ConstantValue(graph, old.inputs[1]);
+        if (filter != nullptr && filter->shape().rank() == 4) {
+          ASSIGN_OR_RETURN(Tensor hwio, BroadcastRankAndTranspose(*filter, 4, kOihwToHwio));
+          ASSIGN_OR_RETURN(inputs[1], AddConstant(graph, absl::StrCat(old.name, "/filter_hwio"),
+                                                  std::move(hwio)));
+        } else {
+          ASSIGN_OR_RETURN(inputs[1], AddTranspose(graph, absl::StrCat(old.name, "/to_hwio"),
+                                                   old.inputs[1], kOihwToHwio));
+        }
         attrs["filter_format"] = std::string("HWIO");
       }
       ASSIGN_OR_RETURN(int converted, AddNodeInferred(graph, old.name, old.op, inputs, attrs));

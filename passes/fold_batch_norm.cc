@@ -65,7 +65,18 @@ absl::StatusOr<Tensor> ScaleAlongAxis(const Tensor& w, int axis, const std::vect
   std::vector<int64_t> strides = RowMajorStrides(w.shape());
   const int64_t size = w.shape().dim(axis);
   ASSIGN_OR_RETURN(Tensor out, Tensor::Allocate(w.dtype(), w.shape()));
-  for (int64_t i = 0; i < w.NumElements(); ++i) {
+  const int64_t n = w.NumElements();
+  if (w.dtype() == DataType::kF32) {
+    // The common case, without per-element dtype dispatch: the same double product,
+    // rounded once to float as SetFromDouble does.
+    const float* src = w.data<float>();
+    float* dst = out.data<float>();
+    for (int64_t i = 0; i < n; ++i) {
+      dst[i] = static_cast<float>(static_cast<double>(src[i]) * scale[(i / strides[axis]) % size]);
+    }
+    return out;
+  }
+  for (int64_t i = 0; i < n; ++i) {
     out.SetFromDouble(i, w.GetAsDouble(i) * scale[(i / strides[axis]) % size]);
   }
   return out;

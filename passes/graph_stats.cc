@@ -9,7 +9,8 @@ namespace kiln::passes {
 
 std::string GraphStats::ToString() const {
   return absl::StrCat("nodes ", nodes, ", kernels ", kernels, ", fusions ", fusions,
-                      ", transposes ", transposes);
+                      ", transposes ", transposes,
+                      fused_transposes > 0 ? absl::StrCat(" (+", fused_transposes, " fused)") : "");
 }
 
 GraphStats ComputeGraphStats(const Graph& graph) {
@@ -20,7 +21,7 @@ GraphStats ComputeGraphStats(const Graph& graph) {
     if (const Graph* body = FusionBody(node)) {
       ++stats.fusions;
       ++stats.kernels;
-      for (const Node& inner : body->nodes()) stats.transposes += inner.op == "Transpose";
+      for (const Node& inner : body->nodes()) stats.fused_transposes += inner.op == "Transpose";
       continue;
     }
     const OpDef* def = node.def != nullptr ? node.def : OpRegistry::Global().Find(node.op);

@@ -14,10 +14,14 @@ struct GraphStats {
   // moves data (not Input, Constant, or a bitcast such as Reshape, which is a view).
   int kernels = 0;
   int fusions = 0;
-  // Transpose nodes, including those inside Fusion bodies.
+  // Transpose nodes outside fusions (each its own kernel: a layout change in memory).
   int transposes = 0;
+  // Transposes inside Fusion bodies, where they are addressing (an attention kernel reading
+  // heads with strides), not a pass over memory.
+  int fused_transposes = 0;
 
-  std::string ToString() const;  // "nodes 12, kernels 3, fusions 2, transposes 0"
+  // "nodes 12, kernels 3, fusions 2, transposes 0 (+4 fused)"
+  std::string ToString() const;
 };
 
 GraphStats ComputeGraphStats(const Graph& graph);

@@ -65,6 +65,37 @@ std::vector<int64_t> ComposePermutations(const std::vector<int64_t>& first,
   return composed;
 }
 
+namespace {
+
+// out[i] = in[offset(i)], walking out's index like an odometer so that each step costs
+// O(1) amortized: compile-time filter transposes of a ResNet-50 move 23.5M elements.
+template <typename Element>
+void PermuteElements(const Tensor& in, const Shape& in_shape, const std::vector<int64_t>& perm,
+                     Tensor& out) {
+  const int rank = out.shape().rank();
+  std::vector<int64_t> in_strides = RowMajorStrides(in_shape);
+  std::vector<int64_t> stride(rank), dims = out.shape().dims();
+  for (int d = 0; d < rank; ++d) stride[d] = in_strides[perm[d]];
+  std::vector<int64_t> index(rank, 0);
+  const Element* src = in.data<Element>();
+  Element* dst = out.data<Element>();
+  const int64_t n = out.NumElements();
+  int64_t offset = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    dst[i] = src[offset];
+    for (int d = rank - 1; d >= 0; --d) {
+      if (++index[d] < dims[d]) {
+        offset += stride[d];
+        break;
+      }
+      offset -= (dims[d] - 1) * stride[d];
+      index[d] = 0;
+    }
+  }
+}
+
+}  // namespace
+
 absl::StatusOr<Tensor> BroadcastRankAndTranspose(const Tensor& value, int rank,
                                                  const std::vector<int64_t>& perm) {
   if (value.shape().rank() > rank || static_cast<int>(perm.size()) != rank) {
@@ -76,21 +107,12 @@ absl::StatusOr<Tensor> BroadcastRankAndTranspose(const Tensor& value, int rank,
   Shape out_shape{std::vector<int64_t>(rank)};
   for (int i = 0; i < rank; ++i) out_shape.dim(i) = dims[perm[i]];
   ASSIGN_OR_RETURN(Tensor out, Tensor::Allocate(value.dtype(), out_shape));
-  const int64_t n = out.NumElements();
-  if (n == 0) return out;
-  std::vector<int64_t> in_strides = RowMajorStrides(in_shape);
-  std::vector<int64_t> index(rank, 0);
-  const int64_t size = DataTypeSize(value.dtype());
-  const auto* src = static_cast<const uint8_t*>(value.raw_data());
-  auto* dst = static_cast<uint8_t*>(out.raw_data());
-  for (int64_t i = 0; i < n; ++i) {
-    int64_t offset = 0;
-    for (int d = 0; d < rank; ++d) offset += index[d] * in_strides[perm[d]];
-    std::memcpy(dst + i * size, src + offset * size, size);
-    for (int d = rank - 1; d >= 0; --d) {
-      if (++index[d] < out_shape.dim(d)) break;
-      index[d] = 0;
-    }
+  if (out.NumElements() == 0) return out;
+  switch (DataTypeSize(value.dtype())) {
+    case 1: PermuteElements<uint8_t>(value, in_shape, perm, out); break;
+    case 2: PermuteElements<uint16_t>(value, in_shape, perm, out); break;
+    case 4: PermuteElements<uint32_t>(value, in_shape, perm, out); break;
+    default: PermuteElements<uint64_t>(value, in_shape, perm, out); break;
   }
   return out;
 }

@@ -54,6 +54,10 @@ TEST(ModelCountsTest, BertBase) {
   EXPECT_EQ(c.before.kernels, 300);  // 25 per layer
   EXPECT_EQ(c.after.kernels, 9 * 12);
   EXPECT_EQ(c.after.fusions, 7 * 12);
+  // The head split/merge transposes (4 per layer) live inside the attention fusions.
+  EXPECT_EQ(c.before.transposes, 4 * 12);
+  EXPECT_EQ(c.after.transposes, 0);
+  EXPECT_EQ(c.after.fused_transposes, 4 * 12);
   EXPECT_EQ(c.after.nodes, 301);
 }
 
