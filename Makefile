@@ -30,7 +30,8 @@ fuzz: deps
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-60} KILN_ASAN=0 tools/run_fuzzers.sh
 
 docs: deps
-	$(BAZEL) run //tools:gen_op_docs -- $(CURDIR)/docs/ops.md
+	$(BAZEL) run //docs:gen_op_docs -- $(CURDIR)/docs/ops.md
+	$(BAZEL) run //docs:gen_pass_docs -- $(CURDIR)/docs/passes.md
 
 clean:
 	$(BAZEL) clean

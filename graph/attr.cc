@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "graph/graph.h"
 
 namespace kiln {
 
@@ -19,6 +20,7 @@ absl::string_view AttrTypeName(AttrType type) {
     case AttrType::kStrings: return "strings";
     case AttrType::kDType: return "dtype";
     case AttrType::kTensor: return "tensor";
+    case AttrType::kGraph: return "graph";
   }
   return "?";
 }
@@ -38,6 +40,10 @@ std::string AttrValueToString(const AttrValue& value) {
                           "]");
     case AttrType::kDType: return std::string(DataTypeName(std::get<DataType>(value)));
     case AttrType::kTensor: return absl::StrCat(std::get<Tensor>(value).TypeString(), " tensor");
+    case AttrType::kGraph: {
+      const GraphValue& graph = std::get<GraphValue>(value);
+      return absl::StrCat("graph(", graph ? graph->num_nodes() : 0, " nodes)");
+    }
   }
   return "?";
 }
@@ -51,6 +57,9 @@ bool AttrValuesEqual(const AttrValue& a, const AttrValue& b) {
         if constexpr (std::is_same_v<T, Tensor>) {
           if (x.dtype() != y.dtype() || x.shape() != y.shape()) return false;
           return x.ByteSize() == 0 || std::memcmp(x.raw_data(), y.raw_data(), x.ByteSize()) == 0;
+        } else if constexpr (std::is_same_v<T, GraphValue>) {
+          if (x == y) return true;
+          return x != nullptr && y != nullptr && GraphsEqual(*x, *y);
         } else {
           return x == y;
         }

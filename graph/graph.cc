@@ -124,4 +124,86 @@ std::string Graph::UniqueName(absl::string_view prefix) const {
   }
 }
 
+absl::Status Graph::RenameNode(int id, const std::string& name) {
+  absl::Status valid = ValidateNodeName(name);
+  if (!valid.ok()) return valid;
+  if (nodes_[id].name == name) return absl::OkStatus();
+  if (index_.contains(name)) {
+    return absl::InvalidArgumentError(absl::StrCat("duplicate node name '", name, "'"));
+  }
+  index_.erase(nodes_[id].name);
+  nodes_[id].name = name;
+  index_[name] = id;
+  return absl::OkStatus();
+}
+
+absl::Status Graph::KeepNodes(const std::vector<int>& order) {
+  std::vector<int> remap(num_nodes(), -1);
+  for (int i = 0; i < static_cast<int>(order.size()); ++i) {
+    int old = order[i];
+    if (old < 0 || old >= num_nodes() || remap[old] >= 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("KeepNodes: entry ", i, " (", old, ") is out of range or repeated"));
+    }
+    remap[old] = i;
+  }
+  for (int old : order) {
+    for (const TensorRef& in : nodes_[old].inputs) {
+      if (in.node < 0 || in.node >= num_nodes() || remap[in.node] < 0) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "KeepNodes: node '", nodes_[old].name, "' reads a node that is dropped"));
+      }
+    }
+  }
+  for (int id : inputs_) {
+    if (id < 0 || id >= num_nodes() || remap[id] < 0) {
+      return absl::InvalidArgumentError("KeepNodes: a signature input is dropped");
+    }
+  }
+  for (const GraphOutput& out : outputs_) {
+    if (out.tensor.node < 0 || out.tensor.node >= num_nodes() || remap[out.tensor.node] < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("KeepNodes: signature output '", out.name, "' reads a dropped node"));
+    }
+  }
+  std::vector<Node> kept;
+  kept.reserve(order.size());
+  for (int old : order) {
+    Node node = std::move(nodes_[old]);
+    for (TensorRef& in : node.inputs) in.node = remap[in.node];
+    kept.push_back(std::move(node));
+  }
+  nodes_ = std::move(kept);
+  index_.clear();
+  for (int i = 0; i < num_nodes(); ++i) index_[nodes_[i].name] = i;
+  for (int& id : inputs_) id = remap[id];
+  for (GraphOutput& out : outputs_) out.tensor.node = remap[out.tensor.node];
+  return absl::OkStatus();
+}
+
+bool GraphsEqual(const Graph& a, const Graph& b) {
+  if (a.num_nodes() != b.num_nodes() || a.inputs() != b.inputs() ||
+      a.outputs().size() != b.outputs().size() || a.opset_version() != b.opset_version()) {
+    return false;
+  }
+  for (size_t i = 0; i < a.outputs().size(); ++i) {
+    if (a.outputs()[i].name != b.outputs()[i].name ||
+        a.outputs()[i].tensor != b.outputs()[i].tensor) {
+      return false;
+    }
+  }
+  for (int i = 0; i < a.num_nodes(); ++i) {
+    const Node& x = a.node(i);
+    const Node& y = b.node(i);
+    if (x.name != y.name || x.op != y.op || x.inputs != y.inputs ||
+        x.attrs.size() != y.attrs.size()) {
+      return false;
+    }
+    for (auto xi = x.attrs.begin(), yi = y.attrs.begin(); xi != x.attrs.end(); ++xi, ++yi) {
+      if (xi->first != yi->first || !AttrValuesEqual(xi->second, yi->second)) return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace kiln

@@ -106,6 +106,15 @@ class Graph {
   // A name not yet used in the graph, built from `prefix` ("add" -> "add", "add_1", ...).
   std::string UniqueName(absl::string_view prefix) const;
 
+  // Renames node `id`; error when `name` is malformed or taken by another node.
+  absl::Status RenameNode(int id, const std::string& name);
+
+  // Keeps exactly the nodes listed in `order` (old indices), in that order, renumbering
+  // every input reference and the signature. Error, with the graph unchanged, when `order`
+  // lists a node twice or out of range, or when a kept node or a signature entry refers
+  // to a dropped node. The basis of node removal and reordering (graph/graph_rewrite.h).
+  absl::Status KeepNodes(const std::vector<int>& order);
+
  private:
   std::vector<Node> nodes_;
   absl::flat_hash_map<std::string, int> index_;
@@ -116,6 +125,10 @@ class Graph {
 
 // Node names: non-empty, at most 256 characters of [A-Za-z0-9_./-].
 absl::Status ValidateNodeName(absl::string_view name);
+
+// Structural equality: same nodes in the same order (name, op, inputs, attributes by
+// AttrValuesEqual), same signature and opset. Inferred types are not compared.
+bool GraphsEqual(const Graph& a, const Graph& b);
 
 }  // namespace kiln
 

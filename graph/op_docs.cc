@@ -14,7 +14,9 @@ std::string TraitList(const OpDef& def) {
       {kElementwise, "elementwise"},        {kBroadcasting, "broadcasting"},
       {kCommutative, "commutative"},        {kLayoutAgnostic, "layout-agnostic"},
       {kReduction, "reduction"},            {kDataMovement, "data movement"},
-      {kSource, "source"},
+      {kSource, "source"},                  {kChannelAxis, "channel axis"},
+      {kLayoutSelectable, "layout-selectable"}, {kContraction, "contraction"},
+      {kAxisReduction, "axis reduction"},   {kBitcast, "bitcast"},
   };
   std::vector<std::string> names;
   for (const auto& [trait, name] : kNames) {
@@ -53,7 +55,8 @@ std::string OpReferenceMarkdown(const OpRegistry& registry) {
   for (const OpDef* def : ops) {
     absl::StrAppend(&out, "\n## ", def->name, "\n\n", def->summary, "\n\n");
     absl::StrAppend(&out, "- inputs: ", InputList(*def), "\n");
-    absl::StrAppend(&out, "- outputs: ", def->num_outputs, "\n");
+    absl::StrAppend(&out, "- outputs: ",
+                    def->num_outputs >= 0 ? absl::StrCat(def->num_outputs) : "variadic", "\n");
     if (!def->dtypes.empty()) {
       std::vector<std::string> types;
       for (DataType t : def->dtypes) types.emplace_back(DataTypeName(t));

@@ -30,6 +30,19 @@ enum OpTrait : uint32_t {
   kReduction = 1u << 4,       // reduces over axes
   kDataMovement = 1u << 5,    // moves or copies elements without arithmetic
   kSource = 1u << 6,          // has no inputs (Input, Constant)
+  // Elementwise over input 0 with 1-D parameters laid along dimension `axis` (an int
+  // attribute): permuting x's dimensions commutes with the op once `axis` is remapped.
+  kChannelAxis = 1u << 7,
+  // Rank-4 activations (input 0, output 0) in the layout named by the `data_format`
+  // attribute ("NCHW" or "NHWC"); layout assignment may switch it.
+  kLayoutSelectable = 1u << 8,
+  // A contraction (matrix product, convolution): the anchor epilogues fuse into.
+  kContraction = 1u << 9,
+  // Reduces along attribute `axis` and broadcasts the result back, so the output has input
+  // 0's shape (softmax, layer normalization).
+  kAxisReduction = 1u << 10,
+  // Output 0 is input 0's row-major elements unchanged under another shape (no data moves).
+  kBitcast = 1u << 11,
 };
 
 struct AttrSpec {

@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "graph/shape_inference.h"
 #include "graph/status_macros.h"
 #include "graph/verifier.h"
 
@@ -53,6 +54,17 @@ absl::StatusOr<Tensor> ReadExternal(const proto::ExternalData& ext, DataType dty
 
 absl::StatusOr<AttrValue> AttrFromProto(const proto::AttrValue& a, const std::string& dir,
                                         absl::string_view what) {
+  if (a.value_case() == proto::AttrValue::kGraph) {
+    // Bodies are verified on import like any graph; protobuf's parser bounds the nesting.
+    ImportOptions body_options;
+    body_options.external_data_dir = dir;
+    absl::StatusOr<Graph> body = GraphFromProto(a.graph(), body_options);
+    if (!body.ok()) {
+      return absl::Status(body.status().code(),
+                          absl::StrCat(what, ": subgraph: ", body.status().message()));
+    }
+    return AttrValue(std::make_shared<const Graph>(*std::move(body)));
+  }
   switch (a.value_case()) {
     case proto::AttrValue::kI: return AttrValue(a.i());
     case proto::AttrValue::kF: return AttrValue(a.f());
@@ -74,36 +86,45 @@ absl::StatusOr<AttrValue> AttrFromProto(const proto::AttrValue& a, const std::st
       ASSIGN_OR_RETURN(Tensor t, TensorFromProto(a.tensor(), dir, what));
       return AttrValue(std::move(t));
     }
+    case proto::AttrValue::kGraph:  // handled above
     case proto::AttrValue::VALUE_NOT_SET: break;
   }
   return absl::InvalidArgumentError(absl::StrCat(what, ": attribute has no value"));
 }
 
-void AttrToProto(const AttrValue& value, proto::AttrValue* out) {
+absl::Status AttrToProto(const AttrValue& value, proto::AttrValue* out) {
   switch (TypeOf(value)) {
-    case AttrType::kInt: out->set_i(std::get<int64_t>(value)); return;
-    case AttrType::kFloat: out->set_f(std::get<double>(value)); return;
-    case AttrType::kString: out->set_s(std::get<std::string>(value)); return;
-    case AttrType::kBool: out->set_b(std::get<bool>(value)); return;
+    case AttrType::kInt: out->set_i(std::get<int64_t>(value)); break;
+    case AttrType::kFloat: out->set_f(std::get<double>(value)); break;
+    case AttrType::kString: out->set_s(std::get<std::string>(value)); break;
+    case AttrType::kBool: out->set_b(std::get<bool>(value)); break;
     case AttrType::kInts:
       for (int64_t v : std::get<std::vector<int64_t>>(value)) out->mutable_ints()->add_values(v);
       out->mutable_ints();
-      return;
+      break;
     case AttrType::kFloats:
       for (double v : std::get<std::vector<double>>(value)) out->mutable_floats()->add_values(v);
       out->mutable_floats();
-      return;
+      break;
     case AttrType::kStrings:
       for (const auto& v : std::get<std::vector<std::string>>(value)) {
         out->mutable_strings()->add_values(v);
       }
       out->mutable_strings();
-      return;
+      break;
     case AttrType::kDType:
       out->set_dtype(static_cast<proto::DataType>(std::get<DataType>(value)));
-      return;
-    case AttrType::kTensor: *out->mutable_tensor() = TensorToProto(std::get<Tensor>(value)); return;
+      break;
+    case AttrType::kTensor: *out->mutable_tensor() = TensorToProto(std::get<Tensor>(value)); break;
+    case AttrType::kGraph: {
+      const GraphValue& graph = std::get<GraphValue>(value);
+      if (graph == nullptr) return absl::InvalidArgumentError("graph attribute is empty");
+      // Bodies are written inline: their constants are small (large ones are fusion inputs).
+      ASSIGN_OR_RETURN(*out->mutable_graph(), GraphToProto(*graph));
+      break;
+    }
   }
+  return absl::OkStatus();
 }
 
 // Splits "name" / "name:k" without a graph (producers may come later in the file).
@@ -253,7 +274,11 @@ absl::StatusOr<proto::GraphDef> GraphToProto(const Graph& graph, const ExportOpt
         external->write(static_cast<const char*>(tensor->raw_data()), tensor->ByteSize());
         external_offset += tensor->ByteSize();
       } else {
-        AttrToProto(value, &out);
+        absl::Status status = AttrToProto(value, &out);
+        if (!status.ok()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(NodeErrorPrefix(node), "attribute '", key, "': ", status.message()));
+        }
       }
     }
   }

@@ -1,79 +1,15 @@
+// The runtime's entry to the reference evaluation loop, which lives in graph/evaluate.cc so
+// that the Fusion op's kernel and constant folding share it.
 #include "runtime/reference_interpreter.h"
 
-#include "absl/strings/str_cat.h"
-#include "graph/op_registry.h"
-#include "graph/shape_inference.h"
-#include "graph/status_macros.h"
+#include "graph/evaluate.h"
 
 namespace kiln {
-namespace {
-
-// Marks the nodes that `fetches` transitively depend on.
-std::vector<bool> NeededNodes(const Graph& graph, absl::Span<const TensorRef> fetches) {
-  std::vector<bool> needed(graph.num_nodes(), false);
-  std::vector<int> stack;
-  for (const TensorRef& f : fetches) stack.push_back(f.node);
-  while (!stack.empty()) {
-    int n = stack.back();
-    stack.pop_back();
-    if (needed[n]) continue;
-    needed[n] = true;
-    for (const TensorRef& in : graph.node(n).inputs) stack.push_back(in.node);
-  }
-  return needed;
-}
-
-}  // namespace
 
 absl::StatusOr<std::vector<Tensor>> EvaluateReference(
     const Graph& graph, const absl::flat_hash_map<int, Tensor>& feeds,
     absl::Span<const TensorRef> fetches) {
-  for (const TensorRef& f : fetches) {
-    if (f.node < 0 || f.node >= graph.num_nodes() || f.output < 0 ||
-        f.output >= static_cast<int>(graph.node(f.node).outputs.size())) {
-      return absl::InvalidArgumentError("fetch refers to a missing tensor");
-    }
-  }
-  ASSIGN_OR_RETURN(std::vector<int> order, graph.TopologicalOrder());
-  std::vector<bool> needed = NeededNodes(graph, fetches);
-  std::vector<std::vector<Tensor>> values(graph.num_nodes());
-
-  for (int id : order) {
-    if (!needed[id]) continue;
-    const Node& node = graph.node(id);
-    if (node.op == "Input") {
-      auto it = feeds.find(id);
-      if (it == feeds.end()) {
-        return absl::InvalidArgumentError(absl::StrCat("input '", node.name, "' is not fed"));
-      }
-      values[id] = {it->second};
-      continue;
-    }
-    const OpDef* def = node.def != nullptr ? node.def : OpRegistry::Global().Find(node.op);
-    if (def == nullptr) return absl::InvalidArgumentError(absl::StrCat(NodeErrorPrefix(node), "unknown op"));
-
-    std::vector<Tensor> inputs;
-    inputs.reserve(node.inputs.size());
-    for (const TensorRef& in : node.inputs) inputs.push_back(values[in.node][in.output]);
-    std::vector<Tensor> outputs;
-    outputs.reserve(node.outputs.size());
-    for (const TensorType& type : node.outputs) {
-      absl::StatusOr<Tensor> t = Tensor::Allocate(type.dtype, type.shape);
-      if (!t.ok()) return absl::Status(t.status().code(), absl::StrCat(NodeErrorPrefix(node), t.status().message()));
-      outputs.push_back(*std::move(t));
-    }
-    KernelContext ctx{node, inputs, absl::MakeSpan(outputs)};
-    absl::Status status = def->reference(ctx);
-    if (!status.ok()) {
-      return absl::Status(status.code(), absl::StrCat(NodeErrorPrefix(node), status.message()));
-    }
-    values[id] = std::move(outputs);
-  }
-
-  std::vector<Tensor> results;
-  results.reserve(fetches.size());
-  for (const TensorRef& f : fetches) results.push_back(values[f.node][f.output].Clone());
-  return results;
+  return EvaluateGraph(graph, feeds, fetches);
 }
 
 }  // namespace kiln

@@ -11,8 +11,8 @@ namespace {
 
 // The explicit list of subcommands, in the order `kiln --help` shows them.
 const std::vector<const Command*>& Commands() {
-  static const std::vector<const Command*> commands = {&InspectCommand(), &RunCommand(),
-                                                       &BenchCommand()};
+  static const std::vector<const Command*> commands = {&InspectCommand(), &OptCommand(),
+                                                       &RunCommand(), &BenchCommand()};
   return commands;
 }
 

@@ -218,7 +218,7 @@ void RegisterConvOps(OpRegistry& registry) {
                 {"data_format", AttrType::kString, std::string("NCHW")},
                 {"filter_format", AttrType::kString, std::string("OIHW")}},
       .dtypes = FloatTypes(),
-      .traits = kTraitNone,
+      .traits = kContraction | kLayoutSelectable,
       .infer = InferConv2D,
       .reference = RunConv2D,
       .flops = Conv2DFlops,

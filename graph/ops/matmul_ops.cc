@@ -159,7 +159,7 @@ void RegisterMatMulOps(OpRegistry& registry) {
       .max_inputs = 2,
       .attrs = {{"transpose_a", AttrType::kBool, false}, {"transpose_b", AttrType::kBool, false}},
       .dtypes = NumericTypes(),
-      .traits = kTraitNone,
+      .traits = kContraction,
       .infer = MatMulInfer,
       .reference = MatMulKernel,
       .flops = MatMulFlops,

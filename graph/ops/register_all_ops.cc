@@ -12,6 +12,7 @@ void RegisterAllOps(OpRegistry& registry) {
   RegisterNormalizationOps(registry);
   RegisterReductionOps(registry);
   RegisterShapeOps(registry);
+  RegisterFusionOps(registry);
 }
 
 }  // namespace kiln

@@ -15,6 +15,7 @@ void RegisterPoolOps(OpRegistry& registry);            // MaxPool, AvgPool, Glob
 void RegisterNormalizationOps(OpRegistry& registry);   // BatchNorm, LayerNorm, Softmax, BiasAdd
 void RegisterReductionOps(OpRegistry& registry);       // ReduceSum, ReduceMean, ReduceMax
 void RegisterShapeOps(OpRegistry& registry);  // Reshape, Transpose, Concat, Slice, Gather, Pad, Flatten
+void RegisterFusionOps(OpRegistry& registry);          // Fusion
 
 // Calls every function above.
 void RegisterAllOps(OpRegistry& registry);

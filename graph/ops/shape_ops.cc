@@ -565,7 +565,7 @@ void RegisterShapeOps(OpRegistry& registry) {
       .max_inputs = 1,
       .attrs = {{"shape", AttrType::kInts, std::nullopt}},
       .dtypes = AllTypes(),
-      .traits = kDataMovement,
+      .traits = kDataMovement | kBitcast,
       .infer = InferReshape,
       .reference = CopyAll,
   });
@@ -662,7 +662,7 @@ void RegisterShapeOps(OpRegistry& registry) {
       .max_inputs = 1,
       .attrs = {{"axis", AttrType::kInt, int64_t{1}}},
       .dtypes = AllTypes(),
-      .traits = kDataMovement,
+      .traits = kDataMovement | kBitcast,
       .infer = InferFlatten,
       .reference = CopyAll,
   });

@@ -69,7 +69,7 @@ void RegisterSourceOps(OpRegistry& registry) {
       .input_names = {"x"},
       .min_inputs = 1,
       .max_inputs = 1,
-      .traits = kElementwise | kLayoutAgnostic | kDataMovement,
+      .traits = kElementwise | kLayoutAgnostic | kDataMovement | kBitcast,
       .infer =
           [](InferContext& ctx) {
             ctx.outputs.push_back(ctx.inputs[0]);

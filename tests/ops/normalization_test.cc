@@ -369,8 +369,15 @@ TEST(NormalizationTest, NoElementwiseTraits) {
   for (const char* op : {"Softmax", "LayerNorm", "BatchNorm", "BiasAdd"}) {
     const OpDef* def = OpRegistry::Global().Find(op);
     ASSERT_NE(def, nullptr) << op;
-    EXPECT_EQ(def->traits, kTraitNone) << op;
+    EXPECT_FALSE(def->Has(kElementwise)) << op;
+    EXPECT_FALSE(def->Has(kLayoutAgnostic)) << op;
   }
+  // What passes rely on instead: per-channel ops remap `axis` under a permutation, and
+  // Softmax/LayerNorm reduce along `axis` and keep x's shape.
+  EXPECT_TRUE(OpRegistry::Global().Find("BatchNorm")->Has(kChannelAxis));
+  EXPECT_TRUE(OpRegistry::Global().Find("BiasAdd")->Has(kChannelAxis));
+  EXPECT_TRUE(OpRegistry::Global().Find("Softmax")->Has(kAxisReduction));
+  EXPECT_TRUE(OpRegistry::Global().Find("LayerNorm")->Has(kAxisReduction));
 }
 
 }  // namespace

@@ -35,8 +35,9 @@ int UsageError(std::ostream& err, absl::string_view message);
 // Same for a failure of the command; returns kExitFailure.
 int Failure(std::ostream& err, const absl::Status& status);
 
-// The subcommands (tools/cli/inspect.cc, tools/cli/run.cc, tools/cli/bench.cc).
+// The subcommands (tools/cli/inspect.cc, opt.cc, run.cc, bench.cc).
 const Command& InspectCommand();
+const Command& OptCommand();
 const Command& RunCommand();
 const Command& BenchCommand();
 
