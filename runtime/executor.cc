@@ -25,6 +25,7 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(std::shared_ptr<const
   executor->output_positions_.resize(p.fetches.size());
   int position = 0;
   for (const PlanStep& step : p.steps) {
+    executor->calls_.push_back({step.fn, step.workgroup_count});
     executor->step_begin_.push_back(position);
     for (int v : step.operands) {
       const PlannedValue& value = p.value(v);
@@ -72,12 +73,14 @@ absl::StatusOr<std::unique_ptr<ExecutionContext>> Executor::NewContext() const {
 }
 
 absl::Status Executor::RunSteps(ExecutionContext& context) const {
-  const Plan& p = *plan_;
-  for (size_t s = 0; s < p.steps.size(); ++s) {
-    const PlanStep& step = p.steps[s];
+  const size_t num_steps = calls_.size();
+  for (size_t s = 0; s < num_steps; ++s) {
+    const Call& step = calls_[s];
     const kiln_kernel_call* call = &context.calls_[s];
     int32_t code = 0;
-    if (pool_ != nullptr) {
+    if (step.workgroup_count == 1) {
+      code = step.fn(call, 0, 1);
+    } else if (pool_ != nullptr) {
       code = pool_->Run(step.fn, call, step.workgroup_count);
     } else {
       for (int64_t id = 0; id < step.workgroup_count && code == 0; ++id) {
@@ -85,8 +88,9 @@ absl::Status Executor::RunSteps(ExecutionContext& context) const {
       }
     }
     if (code != 0) {
-      return absl::InternalError(absl::StrCat("node '", step.node_name, "' (", step.op,
-                                              "): kernel '", step.kernel,
+      const PlanStep& failed = plan_->steps[s];
+      return absl::InternalError(absl::StrCat("node '", failed.node_name, "' (", failed.op,
+                                              "): kernel '", failed.kernel,
                                               "' failed with code ", code));
     }
   }

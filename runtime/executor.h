@@ -67,9 +67,16 @@ class Executor {
   // Calls every step's kernel over its workgroups.
   absl::Status RunSteps(ExecutionContext& context) const;
 
+  // What the run loop needs of each step, packed (PlanStep also carries names).
+  struct Call {
+    kiln_kernel_fn fn;
+    int64_t workgroup_count;
+  };
+
   std::shared_ptr<const Plan> plan_;
   const uint8_t* weights_;
   ThreadPool* pool_;
+  std::vector<Call> calls_;
   std::vector<int> step_begin_;  // first pointer of each step in ExecutionContext::pointers_
   // Pointer-table positions patched per run: per graph input position, per fetch.
   std::vector<std::vector<int>> input_positions_;

@@ -4,6 +4,8 @@ namespace kiln {
 
 ThreadPool::ThreadPool(int num_threads) {
   for (int i = 1; i < num_threads; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+  std::unique_lock<std::mutex> lock(mu_);
+  done_cv_.wait(lock, [&] { return started_ == static_cast<int>(workers_.size()); });
 }
 
 ThreadPool::~ThreadPool() {
@@ -76,6 +78,8 @@ int32_t ThreadPool::Run(kiln_kernel_fn fn, const kiln_kernel_call* call, int64_t
 
 void ThreadPool::WorkerLoop() {
   std::unique_lock<std::mutex> lock(mu_);
+  ++started_;
+  done_cv_.notify_all();
   while (true) {
     work_cv_.wait(lock, [&] { return stop_ || head_ != nullptr; });
     if (stop_) return;

@@ -17,7 +17,9 @@ namespace kiln {
 class ThreadPool {
  public:
   // A pool of `num_threads` threads in all: the caller of Run plus num_threads - 1
-  // workers, started here. Values below 1 count as 1 (no workers).
+  // workers, started here; returns once every worker is running (so whatever a thread
+  // does when it starts happens now, not during a later Run). Values below 1 count as 1
+  // (no workers).
   explicit ThreadPool(int num_threads);
   // Joins the workers; no Run may be in progress.
   ~ThreadPool();
@@ -62,6 +64,7 @@ class ThreadPool {
   Job* head_ = nullptr;              // oldest queued job
   Job* tail_ = nullptr;
   bool stop_ = false;
+  int started_ = 0;  // workers that reached their loop
   std::vector<std::thread> workers_;
 };
 

@@ -18,6 +18,7 @@ namespace {
 
 std::atomic<bool> g_counting{false};
 std::atomic<int64_t> g_count{0};
+std::atomic<bool> g_print_stacks{false};
 
 inline void Count() {
   if (g_counting.load(std::memory_order_relaxed)) g_count.fetch_add(1, std::memory_order_relaxed);
@@ -27,10 +28,22 @@ inline void Count() {
 
 #ifdef KILN_SANITIZED
 #include <sanitizer/allocator_interface.h>
+#include <sanitizer/common_interface_defs.h>
+
+#include <cstdio>
 
 namespace {
 // The sanitizer owns malloc and operator new; it reports every allocation to this hook.
-void OnAllocation(const volatile void*, std::size_t) { Count(); }
+// With stacks asked for, the first few counted allocations print where they come from
+// (the sanitizer's unwinder and stderr writes do not allocate through malloc).
+void OnAllocation(const volatile void*, std::size_t size) {
+  if (!g_counting.load(std::memory_order_relaxed)) return;
+  int64_t n = g_count.fetch_add(1, std::memory_order_relaxed);
+  if (g_print_stacks.load(std::memory_order_relaxed) && n < 5) {
+    std::fprintf(stderr, "alloc_counter: allocation of %zu bytes while counting:\n", size);
+    __sanitizer_print_stack_trace();
+  }
+}
 void OnFree(const volatile void*) {}
 }  // namespace
 #else
@@ -126,7 +139,7 @@ void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::f
 
 namespace kiln::testing {
 
-AllocationCounter::AllocationCounter() {
+AllocationCounter::AllocationCounter(bool print_stacks) {
 #ifdef KILN_SANITIZED
   static const bool installed = [] {
     __sanitizer_install_malloc_and_free_hooks(OnAllocation, OnFree);
@@ -135,6 +148,7 @@ AllocationCounter::AllocationCounter() {
   (void)installed;
 #endif
   g_count.store(0);
+  g_print_stacks.store(print_stacks);
   g_counting.store(true);
 }
 

@@ -14,7 +14,9 @@ namespace kiln::testing {
 // destruction). One counter at a time.
 class AllocationCounter {
  public:
-  AllocationCounter();
+  // With `print_stacks`, sanitizer builds print the stack of the first 5 allocations
+  // counted, to stderr (other builds ignore it).
+  explicit AllocationCounter(bool print_stacks = false);
   ~AllocationCounter();
   // Stops counting and returns the allocations seen.
   int64_t Stop();

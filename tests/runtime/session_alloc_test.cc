@@ -48,7 +48,7 @@ TEST(SessionAllocTest, SteadyStateRunAllocatesNothing) {
     // The first run compiles the plan and makes the first arena.
     ASSERT_TRUE((*session)->Run(feeds, fetches, absl::MakeSpan(outputs)).ok());
 
-    AllocationCounter counter;
+    AllocationCounter counter(/*print_stacks=*/true);
     absl::Status status;
     for (int run = 0; run < 100 && status.ok(); ++run) {
       status = (*session)->Run(feeds, fetches, absl::MakeSpan(outputs));
