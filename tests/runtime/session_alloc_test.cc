@@ -1,6 +1,7 @@
 // The zero-allocation guarantee: once a plan is compiled and its arenas exist, a
 // Session::Run into caller buffers allocates nothing on the heap, with one thread or a
 // pool. Allocations are counted by a replaced operator new and malloc (alloc_counter).
+#include "examples/models.h"
 #include "graph/builder.h"
 #include "graph/builder_ops.h"
 #include "gtest/gtest.h"
@@ -62,6 +63,55 @@ TEST(SessionAllocTest, SteadyStateRunAllocatesNothing) {
     EXPECT_NEAR(outputs[0].data<float>()[127], std::tanh(3.0) - 0.125, 1e-6);
     EXPECT_FLOAT_EQ(outputs[1].data<float>()[5], 1.5f);
     EXPECT_FLOAT_EQ(outputs[2].data<float>()[5], 1.0f);
+  }
+}
+
+// The same guarantee with the default kernels (the portable CPU library) on the example
+// models at small sizes: every op they use has a non-allocating CPU kernel.
+TEST(SessionAllocTest, DefaultKernelsOnExampleModelsAllocateNothing) {
+  examples::ResNetConfig resnet;
+  resnet.image = 32;
+  resnet.base_width = 4;
+  for (int64_t& blocks : resnet.blocks) blocks = 1;
+  resnet.classes = 10;
+  struct Case {
+    const char* name;
+    absl::StatusOr<Graph> graph;
+    Shape input;
+  };
+  Case cases[] = {
+      {"mlp", examples::BuildMlp({.in = 32, .hidden = 64, .out = 10}), Shape{4, 32}},
+      {"resnet", examples::BuildResNet50(resnet), Shape{2, 3, 32, 32}},
+      {"bert", examples::BuildBert({.layers = 2, .hidden = 32, .heads = 4, .ffn = 64, .seq = 8}),
+       Shape{2, 8, 32}},
+      {"eltwise", examples::BuildEltwise(), Shape{1000}},
+  };
+  for (Case& c : cases) {
+    ASSERT_TRUE(c.graph.ok()) << c.name << ": " << c.graph.status();
+    for (int threads : {1, 2}) {
+      SessionOptions options;
+      options.num_threads = threads;
+      auto session = Session::Create(*c.graph, options);
+      ASSERT_TRUE(session.ok()) << session.status();
+      Feeds feeds = {{"x", Tensor::Allocate(DataType::kF32, c.input).value()}};
+      for (int64_t i = 0; i < feeds[0].second.NumElements(); ++i) {
+        feeds[0].second.data<float>()[i] = static_cast<float>((i % 17) - 8) / 8.0f;
+      }
+      std::vector<std::string> fetches = {"y"};
+      absl::StatusOr<std::vector<Tensor>> first = (*session)->Run(feeds, fetches);
+      ASSERT_TRUE(first.ok()) << c.name << ": " << first.status();
+      std::vector<Tensor> outputs = {(*first)[0].Clone()};
+      ASSERT_TRUE((*session)->Run(feeds, fetches, absl::MakeSpan(outputs)).ok());
+
+      AllocationCounter counter(/*print_stacks=*/true);
+      absl::Status status;
+      for (int run = 0; run < 10 && status.ok(); ++run) {
+        status = (*session)->Run(feeds, fetches, absl::MakeSpan(outputs));
+      }
+      int64_t allocations = counter.Stop();
+      ASSERT_TRUE(status.ok()) << status;
+      EXPECT_EQ(allocations, 0) << c.name << ", " << threads << " threads";
+    }
   }
 }
 
