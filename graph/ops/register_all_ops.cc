@@ -12,6 +12,8 @@ void RegisterAllOps(OpRegistry& registry) {
   RegisterNormalizationOps(registry);
   RegisterReductionOps(registry);
   RegisterShapeOps(registry);
+  RegisterMathExtraOps(registry);
+  RegisterMiscOps(registry);
 }
 
 }  // namespace kiln

@@ -15,6 +15,10 @@ void RegisterPoolOps(OpRegistry& registry);            // MaxPool, AvgPool, Glob
 void RegisterNormalizationOps(OpRegistry& registry);   // BatchNorm, LayerNorm, Softmax, BiasAdd
 void RegisterReductionOps(OpRegistry& registry);       // ReduceSum, ReduceMean, ReduceMax
 void RegisterShapeOps(OpRegistry& registry);  // Reshape, Transpose, Concat, Slice, Gather, Pad, Flatten
+// Trigonometric, rounding, Sign, Softplus, IsNaN, IsInf, Mod, Not, And, Or, Xor
+void RegisterMathExtraOps(OpRegistry& registry);
+// ArgMax, ArgMin, CumSum, Trilu, GatherElements, Expand, Tile, ReduceMin, ReduceProd
+void RegisterMiscOps(OpRegistry& registry);
 
 // Calls every function above.
 void RegisterAllOps(OpRegistry& registry);

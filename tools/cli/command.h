@@ -38,6 +38,9 @@ int Failure(std::ostream& err, const absl::Status& status);
 // The subcommands (tools/cli/inspect.cc, tools/cli/run.cc).
 const Command& InspectCommand();
 const Command& RunCommand();
+// tools/cli/import.cc, tools/cli/conformance.cc
+const Command& ImportCommand();
+const Command& ConformanceCommand();
 
 }  // namespace kiln::cli
 
