@@ -49,7 +49,6 @@ An unsupported op or attribute is an error naming the node, op type and opset.
 
 int ImportMain(absl::Span<const std::string> args, std::ostream& out, std::ostream& err) {
   std::string output;
-  std::string output_short;
   std::vector<std::string> freeze;
   int64_t threshold = 0;
   bool no_fold = false;
@@ -57,7 +56,7 @@ int ImportMain(absl::Span<const std::string> args, std::ostream& out, std::ostre
   bool list_ops = false;
   FlagSet flags("kiln import");
   flags.AddString("output", &output);
-  flags.AddString("o", &output_short);
+  flags.AddShortAlias('o', "output");
   flags.AddStringList("freeze", &freeze);
   flags.AddInt64("external-data-threshold", &threshold, 0, std::numeric_limits<int64_t>::max());
   flags.AddBool("no-fold", &no_fold);
@@ -76,10 +75,6 @@ int ImportMain(absl::Span<const std::string> args, std::ostream& out, std::ostre
   if (positional->size() != 1) {
     return UsageError(err, absl::StrCat("'kiln import' takes one model file, got ",
                                         positional->size(), " arguments"));
-  }
-  if (!output_short.empty()) {
-    if (!output.empty()) return UsageError(err, "give -o or --output, not both");
-    output = output_short;
   }
   if (!report && output.empty()) return UsageError(err, "'kiln import' needs -o GRAPH (or --report)");
   const std::string& path = (*positional)[0];
