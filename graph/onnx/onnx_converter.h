@@ -110,6 +110,10 @@ class NodeContext {
   absl::StatusOr<TensorRef> Constant(Tensor value);
   // A scalar constant of `dtype`.
   absl::StatusOr<TensorRef> Scalar(DataType dtype, double value);
+  // A zero-filled tensor for a constant the converter builds; UnimplementedError beyond
+  // OnnxImportOptions::max_folded_elements (sizes here come from the model's values).
+  absl::StatusOr<Tensor> AllocateConstant(DataType dtype, const Shape& shape) const;
+  int64_t max_constant_elements() const;
   // A 1-D i64 constant.
   absl::StatusOr<TensorRef> Int64s(const std::vector<int64_t>& values);
 

@@ -336,6 +336,21 @@ absl::StatusOr<TensorRef> NodeContext::Scalar(DataType dtype, double value) {
   return Constant(std::move(t));
 }
 
+int64_t NodeContext::max_constant_elements() const {
+  return state_.options().max_folded_elements;
+}
+
+absl::StatusOr<Tensor> NodeContext::AllocateConstant(DataType dtype, const Shape& shape) const {
+  absl::Status valid = ValidateShape(shape);
+  if (!valid.ok()) return absl::InvalidArgumentError(valid.message());
+  if (!shape.IsFullyKnown() || shape.NumElements() > max_constant_elements()) {
+    return absl::UnimplementedError(absl::StrCat("a constant of shape ", shape.ToString(),
+                                                 " exceeds the import limit of ",
+                                                 max_constant_elements(), " elements"));
+  }
+  return Tensor::Allocate(dtype, shape);
+}
+
 absl::StatusOr<TensorRef> NodeContext::Int64s(const std::vector<int64_t>& values) {
   return Constant(Tensor::I64(Shape{static_cast<int64_t>(values.size())}, values));
 }
@@ -478,6 +493,32 @@ absl::StatusOr<Graph> SweepDeadNodes(const Graph& graph) {
   return out;
 }
 
+// live[i]: some graph output depends on node i.
+std::vector<bool> LiveNodes(const onnx::GraphProto& g) {
+  absl::flat_hash_map<std::string, int> producer;
+  for (int i = 0; i < g.node_size(); ++i) {
+    for (const std::string& out : g.node(i).output()) {
+      if (!out.empty()) producer[out] = i;
+    }
+  }
+  std::vector<bool> live(g.node_size(), false);
+  std::vector<int> stack;
+  auto visit = [&](const std::string& name) {
+    auto it = producer.find(name);
+    if (it != producer.end() && !live[it->second]) {
+      live[it->second] = true;
+      stack.push_back(it->second);
+    }
+  };
+  for (const onnx::ValueInfoProto& out : g.output()) visit(out.name());
+  while (!stack.empty()) {
+    const int n = stack.back();
+    stack.pop_back();
+    for (const std::string& in : g.node(n).input()) visit(in);
+  }
+  return live;
+}
+
 class Importer {
  public:
   Importer(const onnx::ModelProto& model, const OnnxImportOptions& options,
@@ -490,7 +531,12 @@ class Importer {
     const onnx::GraphProto& g = model_.graph();
     RETURN_IF_ERROR(AddInitializers(g));
     RETURN_IF_ERROR(AddInputs(g));
-    for (const onnx::NodeProto& node : g.node()) RETURN_IF_ERROR(ConvertNode(node));
+    // Nodes no graph output depends on are skipped, as ONNX Runtime's graph
+    // optimizations remove them: they cannot change a result.
+    const std::vector<bool> live = LiveNodes(g);
+    for (int i = 0; i < g.node_size(); ++i) {
+      if (live[i]) RETURN_IF_ERROR(ConvertNode(g.node(i)));
+    }
     if (report_ != nullptr) return Graph();
     for (const onnx::ValueInfoProto& out : g.output()) {
       std::optional<TensorRef> ref = state_.Lookup(out.name());
@@ -524,6 +570,10 @@ class Importer {
       // An initializer listed as an input is a constant (a default value under IR < 4).
       if (state_.Lookup(input.name())) continue;
       absl::StatusOr<TensorType> declared = ValueInfoType(input, "graph input");
+      auto bound = options_.input_shapes.find(input.name());
+      if (declared.ok() && bound != options_.input_shapes.end()) {
+        RETURN_IF_ERROR(BindShape(input.name(), bound->second, declared->shape));
+      }
       if (!declared.ok() && report_ != nullptr &&
           declared.status().code() == absl::StatusCode::kUnimplemented) {
         report_->push_back(OnnxUnsupportedNode{input.name(), "graph input", opset_,
@@ -554,6 +604,22 @@ class Importer {
       state_.graph().inputs().push_back(refs[0].node);
       state_.Bind(input.name(), refs[0]);
     }
+    return absl::OkStatus();
+  }
+
+  // Replaces a declared shape by `shape`: same rank, and equal wherever declared known.
+  static absl::Status BindShape(const std::string& name, const Shape& shape, Shape& declared) {
+    bool fits = shape.rank() == declared.rank();
+    for (int d = 0; fits && d < shape.rank(); ++d) {
+      fits = shape.dim(d) >= kUnknownDim &&
+             (declared.dim(d) == kUnknownDim || declared.dim(d) == shape.dim(d));
+    }
+    if (!fits) {
+      return absl::InvalidArgumentError(absl::StrCat("input shape ", shape.ToString(), " for '",
+                                                     name, "' does not fit its declared shape ",
+                                                     declared.ToString()));
+    }
+    declared = shape;
     return absl::OkStatus();
   }
 

@@ -40,10 +40,15 @@ struct OnnxImportOptions {
   // inputs that Kiln needs as constants, such as Reshape's shape fed at run time. The
   // value must match the input's declared dtype and shape.
   std::map<std::string, Tensor, std::less<>> frozen_inputs;
+  // Shapes for graph inputs (name -> shape), replacing symbolic dimensions with sizes
+  // (-1 keeps one unknown); known declared sizes must match. Static shapes let shape
+  // subgraphs fold (ONNX Runtime's free-dimension overrides).
+  std::map<std::string, Shape, std::less<>> input_shapes;
 };
 
-// Reads and imports the model at `path`. The Graph is verified; its inputs are the ONNX
-// graph inputs that are not initializers (in order, with symbolic dimensions as -1) and
+// Reads and imports the model at `path`. Nodes that no graph output depends on are
+// skipped. The Graph is verified; its inputs are the ONNX graph inputs that are not
+// initializers (in order, with symbolic dimensions as -1) and
 // its outputs the ONNX graph outputs (in order, under their ONNX names). Errors:
 //  - UnimplementedError for what Kiln does not support (an op, an op version, an
 //    attribute value, a type); the message names the node, its op type and the opset:

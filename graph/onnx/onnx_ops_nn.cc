@@ -56,12 +56,22 @@ absl::StatusOr<Window> ReadWindow(NodeContext& ctx, const Shape& x, std::vector<
   RETURN_IF_ERROR(CheckLength(w.strides, n, "strides"));
   RETURN_IF_ERROR(CheckLength(w.dilations, n, "dilations"));
   RETURN_IF_ERROR(CheckLength(w.pads, 2 * n, "pads"));
+  // Bounded so the window arithmetic below cannot overflow: (kernel-1)*dilation and
+  // (out-1)*stride stay within 2^40 each.
   for (int i = 0; i < n; ++i) {
     if (w.strides[i] < 1 || w.strides[i] > kMaxElements || w.dilations[i] < 1 ||
-        w.dilations[i] > kMaxElements || w.kernel[i] < 1 || w.kernel[i] > kMaxElements) {
+        w.dilations[i] > kMaxElements || w.kernel[i] < 1 || w.kernel[i] > kMaxElements ||
+        (w.kernel[i] - 1) > kMaxElements / w.dilations[i]) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "kernel, strides and dilations must be in [1, 2^40]; got kernel ",
-          w.kernel[i], ", stride ", w.strides[i], ", dilation ", w.dilations[i]));
+          "kernel, strides and dilations must be in [1, 2^40] with a dilated kernel within "
+          "2^40; got kernel ", w.kernel[i], ", stride ", w.strides[i], ", dilation ",
+          w.dilations[i]));
+    }
+  }
+  for (int64_t p : w.pads) {
+    if (p < 0 || p > kMaxElements) {
+      return absl::InvalidArgumentError(absl::StrCat("attribute 'pads' entry ", p,
+                                                     " is outside [0, 2^40]"));
     }
   }
   if (auto_pad == "NOTSET") return w;
@@ -374,7 +384,7 @@ absl::Status ConvertLayerNormalization(NodeContext& ctx) {
                             (!bias || ctx.ShapeOf(*bias) == normalized) && normalized.IsFullyKnown();
   if (!ctx.OutputUsed(1) && !ctx.OutputUsed(2) && exact_params) {
     if (!bias) {
-      ASSIGN_OR_RETURN(Tensor zeros, Tensor::Allocate(ctx.Dtype(x), normalized));
+      ASSIGN_OR_RETURN(Tensor zeros, ctx.AllocateConstant(ctx.Dtype(x), normalized));
       ASSIGN_OR_RETURN(bias, ctx.Constant(zeros));
     }
     ASSIGN_OR_RETURN(TensorRef y, ctx.Emit("LayerNorm", {x, scale, *bias},
@@ -437,7 +447,7 @@ absl::StatusOr<TensorRef> SoftmaxAlong(NodeContext& ctx, TensorRef x, int axis) 
                                                            {"keepdims", true}}));
   std::vector<int64_t> ramp_dims(xs.rank() - axis, 1);
   ramp_dims[0] = size;
-  ASSIGN_OR_RETURN(Tensor ramp, Tensor::Allocate(DataType::kI64, Shape(ramp_dims)));
+  ASSIGN_OR_RETURN(Tensor ramp, ctx.AllocateConstant(DataType::kI64, Shape(ramp_dims)));
   for (int64_t i = 0; i < size; ++i) ramp.SetFromInt64(i, i);
   ASSIGN_OR_RETURN(TensorRef ramp_ref, ctx.Constant(ramp));
   ASSIGN_OR_RETURN(TensorRef hit, ctx.Emit("Equal", {arg, ramp_ref}));
@@ -487,7 +497,7 @@ absl::Status ConvertDropout(NodeContext& ctx) {
   if (ctx.OutputUsed(1)) {
     const Shape& shape = ctx.ShapeOf(x);
     if (!shape.IsFullyKnown()) return NodeContext::Unsupported("a mask of unknown shape");
-    ASSIGN_OR_RETURN(Tensor mask, Tensor::Allocate(DataType::kBool, shape));
+    ASSIGN_OR_RETURN(Tensor mask, ctx.AllocateConstant(DataType::kBool, shape));
     for (int64_t i = 0; i < mask.NumElements(); ++i) mask.SetFromInt64(i, 1);
     ASSIGN_OR_RETURN(TensorRef m, ctx.Constant(mask));
     RETURN_IF_ERROR(ctx.SetOutput(1, m));

@@ -128,7 +128,15 @@ absl::Status ConvertConstantOfShape(NodeContext& ctx) {
     }
     dtype = value->dtype();
   }
-  ASSIGN_OR_RETURN(Tensor out, Tensor::Allocate(dtype, Shape(dims)));
+  // Beyond the constant limit: a one-element constant broadcast by Expand.
+  if (Shape(dims).NumElements() > ctx.max_constant_elements()) {
+    ASSIGN_OR_RETURN(Tensor one, ctx.AllocateConstant(dtype, Shape{}));
+    if (value) std::memcpy(one.raw_data(), value->raw_data(), DataTypeSize(dtype));
+    ASSIGN_OR_RETURN(TensorRef scalar, ctx.Constant(one));
+    ASSIGN_OR_RETURN(TensorRef expanded, ctx.Emit("Expand", {scalar}, {{"shape", dims}}));
+    return ctx.SetOutput(0, expanded);
+  }
+  ASSIGN_OR_RETURN(Tensor out, ctx.AllocateConstant(dtype, Shape(dims)));
   if (value) {
     const int64_t size = DataTypeSize(dtype);
     for (int64_t i = 0; i < out.NumElements(); ++i) {
@@ -429,7 +437,7 @@ absl::Status ConvertRange(NodeContext& ctx) {
     return absl::InvalidArgumentError("Range has more than 2^40 elements");
   }
   const int64_t n = static_cast<int64_t>(count);
-  ASSIGN_OR_RETURN(Tensor out, Tensor::Allocate(dtype, Shape{n}));
+  ASSIGN_OR_RETURN(Tensor out, ctx.AllocateConstant(dtype, Shape{n}));
   for (int64_t i = 0; i < n; ++i) {
     if (IsFloating(dtype)) {
       out.SetFromDouble(i, s + static_cast<double>(i) * d);
@@ -455,7 +463,7 @@ absl::Status ConvertEyeLike(NodeContext& ctx) {
   }
   ASSIGN_OR_RETURN(std::vector<int64_t> dims, KnownDims(ctx, x, "EyeLike"));
   if (dims.size() != 2) return absl::InvalidArgumentError("EyeLike needs a 2-D input");
-  ASSIGN_OR_RETURN(Tensor out, Tensor::Allocate(dtype, Shape(dims)));
+  ASSIGN_OR_RETURN(Tensor out, ctx.AllocateConstant(dtype, Shape(dims)));
   for (int64_t r = 0; r < dims[0]; ++r) {
     // k is compared, never added, so a huge k cannot overflow.
     for (int64_t c = 0; c < dims[1]; ++c) {
@@ -505,7 +513,7 @@ absl::Status ConvertOneHot(NodeContext& ctx) {
   ASSIGN_OR_RETURN(idx, ReshapeTo(ctx, idx, dims));
   std::vector<int64_t> ramp_dims(out_rank - axis, 1);
   ramp_dims[0] = depth;
-  ASSIGN_OR_RETURN(Tensor ramp, Tensor::Allocate(DataType::kI64, Shape(ramp_dims)));
+  ASSIGN_OR_RETURN(Tensor ramp, ctx.AllocateConstant(DataType::kI64, Shape(ramp_dims)));
   for (int64_t i = 0; i < depth; ++i) ramp.SetFromInt64(i, i);
   ASSIGN_OR_RETURN(TensorRef ramp_ref, ctx.Constant(ramp));
   ASSIGN_OR_RETURN(TensorRef hit, ctx.Emit("Equal", {idx, ramp_ref}));
@@ -548,7 +556,8 @@ absl::Status ConvertSpaceToDepth(NodeContext& ctx) {
   ASSIGN_OR_RETURN(int64_t b, ctx.RequiredInt("blocksize"));
   ASSIGN_OR_RETURN(TensorRef x, ctx.Input(0));
   ASSIGN_OR_RETURN(std::vector<int64_t> d, KnownDims(ctx, x, "SpaceToDepth"));
-  if (d.size() != 4 || b < 1 || b > 4096 || d[2] % b != 0 || d[3] % b != 0) {
+  if (d.size() != 4 || b < 1 || b > 4096 || d[2] % b != 0 || d[3] % b != 0 ||
+      d[1] > kMaxElements / (b * b)) {
     return absl::InvalidArgumentError(absl::StrCat("blocksize ", b, " does not divide the spatial size of ",
                                                    ctx.ShapeOf(x).ToString()));
   }

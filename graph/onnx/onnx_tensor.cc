@@ -59,8 +59,10 @@ absl::StatusOr<std::filesystem::path> ResolveExternal(absl::string_view location
   return full;
 }
 
-absl::Status ReadExternal(const TensorProto& proto, const std::string& dir, Tensor& t,
-                          absl::string_view what) {
+absl::StatusOr<Tensor> ReadExternal(const TensorProto& proto, const std::string& dir,
+                                    DataType dtype, const Shape& shape, absl::string_view what) {
+  const int64_t bytes = shape.NumElements() * DataTypeSize(dtype);
+  const std::string type = absl::StrCat(DataTypeName(dtype), shape.ToString());
   if (dir.empty()) {
     return Invalid(what, "external data needs the model's directory (import the model from a file)");
   }
@@ -81,23 +83,24 @@ absl::Status ReadExternal(const TensorProto& proto, const std::string& dir, Tens
     // "checksum" (optional SHA-1) and unknown keys are ignored, as ONNX's loader does.
   }
   ASSIGN_OR_RETURN(std::filesystem::path path, ResolveExternal(location, dir, what));
-  if (length >= 0 && length != t.ByteSize()) {
-    return Invalid(what, absl::StrCat("external data length ", length, ", expected ",
-                                      t.ByteSize(), " bytes for ", t.TypeString()));
+  if (length >= 0 && length != bytes) {
+    return Invalid(what, absl::StrCat("external data length ", length, ", expected ", bytes,
+                                      " bytes for ", type));
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat(what, ": cannot open external data '", location, "'"));
   in.seekg(0, std::ios::end);
   const int64_t file_size = static_cast<int64_t>(in.tellg());
-  if (offset > file_size || file_size - offset < t.ByteSize()) {
+  if (file_size < 0 || offset > file_size || file_size - offset < bytes) {
     return absl::OutOfRangeError(absl::StrCat(what, ": external data '", location, "' is ",
-                                              file_size, " bytes, too short for ", t.ByteSize(),
+                                              file_size, " bytes, too short for ", bytes,
                                               " bytes at offset ", offset));
   }
+  ASSIGN_OR_RETURN(Tensor t, Tensor::Allocate(dtype, shape));
   in.seekg(offset);
-  in.read(static_cast<char*>(t.raw_data()), t.ByteSize());
+  in.read(static_cast<char*>(t.raw_data()), bytes);
   if (!in) return absl::DataLossError(absl::StrCat(what, ": reading '", location, "' failed"));
-  return absl::OkStatus();
+  return t;
 }
 
 // Copies a typed repeated field into `t`, converting each element with `store`.
@@ -172,22 +175,37 @@ absl::StatusOr<Tensor> TensorFromOnnx(const TensorProto& proto,
   Shape shape(std::move(dims));
   absl::Status valid = ValidateShape(shape);
   if (!valid.ok()) return Invalid(what, valid.message());
-  ASSIGN_OR_RETURN(Tensor t, Tensor::Allocate(*dtype, shape));
+  const int64_t count = shape.NumElements();
+  const int64_t bytes = count * DataTypeSize(*dtype);
+  const std::string type = absl::StrCat(DataTypeName(*dtype), shape.ToString());
 
+  // Sizes are checked before allocating, so a small file cannot claim a huge tensor.
   if (proto.data_location() == TensorProto::EXTERNAL) {
-    RETURN_IF_ERROR(ReadExternal(proto, external_data_dir, t, what));
-    return t;
+    return ReadExternal(proto, external_data_dir, *dtype, shape, what);
   }
   if (proto.has_raw_data()) {
     // Kiln runs on little-endian hosts only, like ONNX's raw_data.
-    if (static_cast<int64_t>(proto.raw_data().size()) != t.ByteSize()) {
+    if (static_cast<int64_t>(proto.raw_data().size()) != bytes) {
       return Invalid(what, absl::StrCat("raw_data has ", proto.raw_data().size(),
-                                        " bytes, expected ", t.ByteSize(), " for ",
-                                        t.TypeString()));
+                                        " bytes, expected ", bytes, " for ", type));
     }
-    if (t.ByteSize() > 0) std::memcpy(t.raw_data(), proto.raw_data().data(), t.ByteSize());
+    ASSIGN_OR_RETURN(Tensor t, Tensor::Allocate(*dtype, shape));
+    if (bytes > 0) std::memcpy(t.raw_data(), proto.raw_data().data(), bytes);
     return t;
   }
+  int64_t field_size = 0;
+  absl::string_view field_name;
+  switch (proto.data_type()) {
+    case TensorProto::FLOAT: field_size = proto.float_data_size(); field_name = "float_data"; break;
+    case TensorProto::DOUBLE: field_size = proto.double_data_size(); field_name = "double_data"; break;
+    case TensorProto::INT64: field_size = proto.int64_data_size(); field_name = "int64_data"; break;
+    default: field_size = proto.int32_data_size(); field_name = "int32_data"; break;
+  }
+  if (field_size != count) {
+    return Invalid(what, absl::StrCat(field_name, " has ", field_size, " values, expected ", count,
+                                      " for ", type));
+  }
+  ASSIGN_OR_RETURN(Tensor t, Tensor::Allocate(*dtype, shape));
   switch (proto.data_type()) {
     case TensorProto::FLOAT:
       RETURN_IF_ERROR(CopyTyped(proto.float_data(), t, "float_data", what,

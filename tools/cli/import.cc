@@ -7,7 +7,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "graph/graph_io.h"
 #include "graph/onnx/onnx_importer.h"
 #include "tools/cli/command.h"
@@ -17,13 +19,13 @@
 namespace kiln::cli {
 namespace {
 
-constexpr absl::string_view kHelp = R"help(Usage: kiln import MODEL.onnx -o GRAPH [--freeze NAME=FILE.npy ...]
+constexpr absl::string_view kHelp = R"help(Usage: kiln import MODEL.onnx -o GRAPH [--freeze NAME=FILE.npy ...] [--input-shape NAME=D0,D1,...]
                    [--external-data-threshold BYTES] [--no-fold]
        kiln import MODEL.onnx --report
        kiln import --list-ops
 
 Converts the ONNX model MODEL.onnx (opsets 1 to 17, op by op; external data is
-read beside the model) into the Kiln graph file GRAPH (.pbtxt/.txt: text
+read beside the model; nodes no output depends on are skipped) into the Kiln graph file GRAPH (.pbtxt/.txt: text
 GraphDef, else binary). The graph's inputs are the model's inputs that are not
 initializers, with symbolic dimensions as -1; its outputs keep the model's
 output names. Nodes whose inputs are all constants (shape computations on
@@ -33,6 +35,10 @@ Flags:
   -o, --output GRAPH     the graph file to write
   --freeze NAME=FILE.npy replace graph input NAME by the constant in FILE.npy
                          (for inputs Kiln needs as constants, such as a shape)
+  --input-shape NAME=D0,D1,...
+                         give graph input NAME these dimensions instead of its
+                         symbolic ones (-1 keeps one unknown), so shape
+                         computations on it fold to constants
   --external-data-threshold BYTES
                          write constants of at least BYTES bytes to GRAPH.data
                          beside the graph (default 0: all inline)
@@ -50,6 +56,7 @@ An unsupported op or attribute is an error naming the node, op type and opset.
 int ImportMain(absl::Span<const std::string> args, std::ostream& out, std::ostream& err) {
   std::string output;
   std::vector<std::string> freeze;
+  std::vector<std::string> input_shapes;
   int64_t threshold = 0;
   bool no_fold = false;
   bool report = false;
@@ -58,6 +65,7 @@ int ImportMain(absl::Span<const std::string> args, std::ostream& out, std::ostre
   flags.AddString("output", &output);
   flags.AddShortAlias('o', "output");
   flags.AddStringList("freeze", &freeze);
+  flags.AddStringList("input-shape", &input_shapes);
   flags.AddInt64("external-data-threshold", &threshold, 0, std::numeric_limits<int64_t>::max());
   flags.AddBool("no-fold", &no_fold);
   flags.AddBool("report", &report);
@@ -89,6 +97,21 @@ int ImportMain(absl::Span<const std::string> args, std::ostream& out, std::ostre
     absl::StatusOr<Tensor> value = ReadNpy(flag.substr(eq + 1));
     if (!value.ok()) return Failure(err, value.status());
     options.frozen_inputs[flag.substr(0, eq)] = *value;
+  }
+
+  for (const std::string& flag : input_shapes) {
+    size_t eq = flag.find('=');
+    std::vector<int64_t> dims;
+    bool ok = eq != std::string::npos && eq > 0;
+    if (ok && eq + 1 < flag.size()) {
+      for (absl::string_view part : absl::StrSplit(flag.substr(eq + 1), ',')) {
+        int64_t d = 0;
+        ok = ok && absl::SimpleAtoi(part, &d) && d >= -1;
+        dims.push_back(d);
+      }
+    }
+    if (!ok) return UsageError(err, absl::StrCat("--input-shape '", flag, "' is not NAME=D0,D1,..."));
+    options.input_shapes[flag.substr(0, eq)] = Shape(dims);
   }
 
   const auto start = std::chrono::steady_clock::now();
