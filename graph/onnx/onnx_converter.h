@@ -165,6 +165,7 @@ absl::Status ConvertDropout(NodeContext& ctx);
 absl::Status ConvertLrn(NodeContext& ctx);
 absl::Status ConvertNegativeLogLikelihoodLoss(NodeContext& ctx);
 absl::Status ConvertSoftmaxCrossEntropyLoss(NodeContext& ctx);
+absl::Status ConvertResize(NodeContext& ctx);
 
 // onnx_ops_reduce.cc
 absl::Status ConvertReduce(NodeContext& ctx);  // ReduceSum ... ReduceLogSumExp

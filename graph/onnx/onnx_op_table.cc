@@ -126,6 +126,7 @@ std::vector<OpConverter> BuildTable() {
       {"Pad", 2, kMax, ConvertPad},
       {"Range", 11, kMax, ConvertRange},
       {"Reshape", 5, kMax, ConvertReshape},
+      {"Resize", 11, kMax, ConvertResize},
       {"Shape", 1, kMax, ConvertShape},
       {"Size", 1, kMax, ConvertSize},
       {"Slice", 1, kMax, ConvertSlice},

@@ -644,3 +644,77 @@ absl::Status ConvertSoftmaxCrossEntropyLoss(NodeContext& ctx) {
 }
 
 }  // namespace kiln::onnx_import
+
+namespace kiln::onnx_import {
+
+// Resize-11/13: roi, scales and sizes are (optional) constant inputs; the output size is
+// `sizes`, or floor(input * scales).
+absl::Status ConvertResize(NodeContext& ctx) {
+  ASSIGN_OR_RETURN(std::string mode, ctx.String("mode", "nearest"));
+  ASSIGN_OR_RETURN(std::string transform, ctx.String("coordinate_transformation_mode", "half_pixel"));
+  ASSIGN_OR_RETURN(std::string nearest_mode, ctx.String("nearest_mode", "round_prefer_floor"));
+  ASSIGN_OR_RETURN(double cubic_a, ctx.Float("cubic_coeff_a", -0.75));
+  ASSIGN_OR_RETURN(int64_t exclude_outside, ctx.Int("exclude_outside", 0));
+  ASSIGN_OR_RETURN(double extrapolation, ctx.Float("extrapolation_value", 0.0));
+  ASSIGN_OR_RETURN(TensorRef x, ctx.Input(0));
+  const Shape in = ctx.ShapeOf(x);
+  std::vector<double> roi;
+  if (transform == "tf_crop_and_resize" && ctx.HasInput(1)) {
+    ASSIGN_OR_RETURN(Tensor r, ctx.ConstantInput(1, "roi"));
+    for (int64_t i = 0; i < r.NumElements(); ++i) roi.push_back(r.GetAsDouble(i));
+  }
+  std::vector<double> scales;
+  if (ctx.HasInput(2)) {
+    ASSIGN_OR_RETURN(Tensor s, ctx.ConstantInput(2, "scales"));
+    for (int64_t i = 0; i < s.NumElements(); ++i) scales.push_back(s.GetAsDouble(i));
+  }
+  std::vector<int64_t> sizes;
+  if (ctx.HasInput(3)) {
+    ASSIGN_OR_RETURN(sizes, ctx.ConstantInts(3, "sizes"));
+  }
+  if (sizes.empty() == scales.empty()) {
+    return absl::InvalidArgumentError("exactly one of 'scales' and 'sizes' must be given");
+  }
+  if (sizes.empty()) {
+    if (static_cast<int>(scales.size()) != in.rank()) {
+      return absl::InvalidArgumentError(absl::StrCat("'scales' has ", scales.size(),
+                                                     " entries for input ", in.ToString()));
+    }
+    for (int d = 0; d < in.rank(); ++d) {
+      if (!(scales[d] > 0) || scales[d] > static_cast<double>(kMaxElements)) {
+        return absl::InvalidArgumentError(absl::StrCat("scale ", scales[d], " is out of range"));
+      }
+      if (in.dim(d) == kUnknownDim) {
+        if (scales[d] != 1.0) return NodeContext::Unsupported("scaling an unknown dimension");
+        sizes.push_back(kUnknownDim);
+        continue;
+      }
+      const double size = std::floor(scales[d] * static_cast<double>(in.dim(d)));
+      if (size > static_cast<double>(kMaxElements)) {
+        return absl::InvalidArgumentError("the resized tensor exceeds 2^40 elements");
+      }
+      sizes.push_back(static_cast<int64_t>(size));
+    }
+  } else {
+    for (int d = 0; d < static_cast<int>(sizes.size()) && d < in.rank(); ++d) {
+      if (in.dim(d) == kUnknownDim && sizes[d] >= 0) {
+        return NodeContext::Unsupported("resizing an unknown dimension to a fixed size");
+      }
+    }
+  }
+  for (int64_t s : sizes) {
+    if (s == kUnknownDim) return NodeContext::Unsupported("Resize with unknown dimensions");
+  }
+  ASSIGN_OR_RETURN(TensorRef y, ctx.Emit("Resize", {x}, {{"sizes", sizes},
+                                                         {"scales", scales},
+                                                         {"roi", roi},
+                                                         {"mode", mode},
+                                                         {"coordinate_transformation_mode", transform},
+                                                         {"nearest_mode", nearest_mode},
+                                                         {"cubic_coeff_a", cubic_a},
+                                                         {"exclude_outside", exclude_outside != 0},
+                                                         {"extrapolation_value", extrapolation}}));
+  return ctx.SetOutput(0, y);
+}
+
+}  // namespace kiln::onnx_import

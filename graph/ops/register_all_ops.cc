@@ -14,6 +14,7 @@ void RegisterAllOps(OpRegistry& registry) {
   RegisterShapeOps(registry);
   RegisterMathExtraOps(registry);
   RegisterMiscOps(registry);
+  RegisterResizeOps(registry);
 }
 
 }  // namespace kiln

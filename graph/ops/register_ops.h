@@ -19,6 +19,7 @@ void RegisterShapeOps(OpRegistry& registry);  // Reshape, Transpose, Concat, Sli
 void RegisterMathExtraOps(OpRegistry& registry);
 // ArgMax, ArgMin, CumSum, Trilu, GatherElements, Expand, Tile, ReduceMin, ReduceProd
 void RegisterMiscOps(OpRegistry& registry);
+void RegisterResizeOps(OpRegistry& registry);  // Resize
 
 // Calls every function above.
 void RegisterAllOps(OpRegistry& registry);
