@@ -154,6 +154,7 @@ absl::Status ConvertIdentity(NodeContext& ctx);
 absl::Status ConvertGemm(NodeContext& ctx);
 absl::Status ConvertMatMul(NodeContext& ctx);
 absl::Status ConvertConv(NodeContext& ctx);
+absl::Status ConvertConvTranspose(NodeContext& ctx);
 absl::Status ConvertPool(NodeContext& ctx);  // MaxPool, AveragePool
 absl::Status ConvertGlobalPool(NodeContext& ctx);
 absl::Status ConvertBatchNormalization(NodeContext& ctx);

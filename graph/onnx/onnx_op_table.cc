@@ -82,6 +82,7 @@ std::vector<OpConverter> BuildTable() {
       {"AveragePool", 7, kMax, ConvertPool},
       {"BatchNormalization", 7, kMax, ConvertBatchNormalization},
       {"Conv", 1, kMax, ConvertConv},
+      {"ConvTranspose", 1, kMax, ConvertConvTranspose},
       {"Dropout", 7, kMax, ConvertDropout},
       {"Gemm", 7, kMax, ConvertGemm},
       {"GlobalAveragePool", 1, kMax, ConvertGlobalPool},

@@ -2,7 +2,9 @@
 // onto the 2-D Kiln ops (1-D through a unit height; auto_pad and ceil_mode resolved into
 // explicit pads), normalizations onto BatchNorm / LayerNorm or their arithmetic, and the
 // softmax family.
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -714,6 +716,149 @@ absl::Status ConvertResize(NodeContext& ctx) {
                                                          {"cubic_coeff_a", cubic_a},
                                                          {"exclude_outside", exclude_outside != 0},
                                                          {"extrapolation_value", extrapolation}}));
+  return ctx.SetOutput(0, y);
+}
+
+}  // namespace kiln::onnx_import
+
+namespace kiln::onnx_import {
+
+// ConvTranspose as a convolution of the stride-dilated input (zeros inserted by
+// Reshape -> Pad -> Reshape -> Slice) with the kernel flipped and its channel axes
+// swapped per group, padded by dilation * (kernel - 1) - pads (negative amounts crop).
+absl::Status ConvertConvTranspose(NodeContext& ctx) {
+  ASSIGN_OR_RETURN(TensorRef x, ctx.Input(0));
+  ASSIGN_OR_RETURN(TensorRef w, ctx.Input(1));
+  const Shape xs = ctx.ShapeOf(x);
+  const Shape ws = ctx.ShapeOf(w);
+  ASSIGN_OR_RETURN(int spatial, SpatialRank(xs, "transposed convolution"));
+  if (ws.rank() != xs.rank() || !ws.IsFullyKnown()) {
+    return absl::InvalidArgumentError(absl::StrCat("weights ", ws.ToString(),
+                                                   " do not fit input ", xs.ToString()));
+  }
+  std::vector<int64_t> kernel(ws.dims().begin() + 2, ws.dims().end());
+  ASSIGN_OR_RETURN(std::vector<int64_t> kernel_shape, ctx.Ints("kernel_shape", kernel));
+  if (kernel_shape != kernel) {
+    return absl::InvalidArgumentError("attribute 'kernel_shape' differs from the weights' shape");
+  }
+  ASSIGN_OR_RETURN(int64_t group, ctx.Int("group", 1));
+  ASSIGN_OR_RETURN(std::vector<int64_t> strides, ctx.Ints("strides", std::vector<int64_t>(spatial, 1)));
+  ASSIGN_OR_RETURN(std::vector<int64_t> dilations, ctx.Ints("dilations", std::vector<int64_t>(spatial, 1)));
+  ASSIGN_OR_RETURN(std::vector<int64_t> pads, ctx.Ints("pads", std::vector<int64_t>(2 * spatial, 0)));
+  ASSIGN_OR_RETURN(std::vector<int64_t> out_pad, ctx.Ints("output_padding", std::vector<int64_t>(spatial, 0)));
+  ASSIGN_OR_RETURN(std::vector<int64_t> out_shape, ctx.Ints("output_shape"));
+  ASSIGN_OR_RETURN(std::string auto_pad, ctx.String("auto_pad", "NOTSET"));
+  RETURN_IF_ERROR(CheckLength(strides, spatial, "strides"));
+  RETURN_IF_ERROR(CheckLength(dilations, spatial, "dilations"));
+  RETURN_IF_ERROR(CheckLength(pads, 2 * spatial, "pads"));
+  RETURN_IF_ERROR(CheckLength(out_pad, spatial, "output_padding"));
+  if (out_shape.size() == static_cast<size_t>(xs.rank())) out_shape.erase(out_shape.begin(), out_shape.begin() + 2);
+  if (!out_shape.empty()) RETURN_IF_ERROR(CheckLength(out_shape, spatial, "output_shape"));
+  const int64_t c = xs.dim(1);
+  if (group < 1 || c == kUnknownDim || ws.dim(0) != c || c % group != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("group ", group, " and weights ", ws.ToString(),
+                                                   " do not fit input ", xs.ToString()));
+  }
+  for (int i = 0; i < spatial; ++i) {
+    const int64_t in = xs.dim(2 + i);
+    if (in == kUnknownDim) return NodeContext::Unsupported("unknown spatial sizes");
+    if (strides[i] < 1 || strides[i] > 4096 || dilations[i] < 1 || dilations[i] > 4096 ||
+        kernel[i] > 4096 || out_pad[i] < 0 || out_pad[i] >= std::max(strides[i], dilations[i]) ||
+        pads[i] < 0 || pads[i] > kMaxElements || pads[spatial + i] < 0 ||
+        pads[spatial + i] > kMaxElements) {
+      return absl::InvalidArgumentError("strides, dilations, kernel, pads or output_padding out of range");
+    }
+    const int64_t natural = strides[i] * (in - 1) + out_pad[i] + (kernel[i] - 1) * dilations[i] + 1;
+    int64_t target = -1;
+    if (!out_shape.empty()) {
+      target = out_shape[i];
+    } else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+      target = in * strides[i];
+    } else if (auto_pad == "VALID") {
+      pads[i] = pads[spatial + i] = 0;
+    } else if (auto_pad != "NOTSET") {
+      return absl::InvalidArgumentError(absl::StrCat("attribute 'auto_pad' is '", auto_pad, "'"));
+    }
+    if (target >= 0) {
+      if (target > kMaxElements) return absl::InvalidArgumentError("output_shape out of range");
+      const int64_t total = natural - target;
+      if (total < 0) {  // a larger output extends at the end, as ONNX Runtime does
+        pads[i] = 0;
+        pads[spatial + i] = total;
+      } else if (auto_pad == "SAME_UPPER") {
+        pads[i] = total / 2;
+        pads[spatial + i] = total - total / 2;
+      } else {
+        pads[i] = total - total / 2;
+        pads[spatial + i] = total / 2;
+      }
+    }
+  }
+  std::vector<int64_t> k2 = kernel, s2 = strides, d2 = dilations, op2 = out_pad;
+  std::vector<int64_t> pb(pads.begin(), pads.begin() + spatial), pe(pads.begin() + spatial, pads.end());
+  if (spatial == 1) {
+    ASSIGN_OR_RETURN(x, AddUnitHeight(ctx, x));
+    ASSIGN_OR_RETURN(w, AddUnitHeight(ctx, w));
+    for (auto* v : {&k2, &s2, &d2, &pb, &pe}) v->insert(v->begin(), 1);
+    op2.insert(op2.begin(), 0);
+    pb[0] = pe[0] = 0;
+  }
+  const std::vector<int64_t> xd = ctx.ShapeOf(x).dims();  // [N, C, H, W]
+  // Zeros between input samples: [N,C,H,1,W,1] padded to [N,C,H,sh,W,sw], then cut.
+  if (s2[0] > 1 || s2[1] > 1) {
+    ASSIGN_OR_RETURN(x, ReshapeTo(ctx, x, {xd[0], xd[1], xd[2], 1, xd[3], 1}));
+    std::vector<int64_t> pad6(12, 0);
+    pad6[6 + 3] = s2[0] - 1;
+    pad6[6 + 5] = s2[1] - 1;
+    ASSIGN_OR_RETURN(x, ctx.Emit("Pad", {x}, {{"pads", pad6}}));
+    ASSIGN_OR_RETURN(x, ReshapeTo(ctx, x, {xd[0], xd[1], xd[2] * s2[0], xd[3] * s2[1]}));
+    ASSIGN_OR_RETURN(x, ctx.Emit("Slice", {x}, {{"starts", std::vector<int64_t>{0, 0}},
+                                                {"ends", std::vector<int64_t>{(xd[2] - 1) * s2[0] + 1,
+                                                                              (xd[3] - 1) * s2[1] + 1}},
+                                                {"axes", std::vector<int64_t>{2, 3}}}));
+  }
+  // Full-correlation padding less the ONNX pads; negative amounts crop the input.
+  std::vector<int64_t> conv_pads(4, 0), crop_start(2, 0), crop_end(2, 0);
+  bool crop = false;
+  for (int i = 0; i < 2; ++i) {
+    const int64_t full = d2[i] * (k2[i] - 1);
+    const int64_t begin = full - pb[i];
+    const int64_t end = full - pe[i] + op2[i];
+    const int64_t size = ctx.ShapeOf(x).dim(2 + i);
+    conv_pads[i] = std::max<int64_t>(begin, 0);
+    conv_pads[2 + i] = std::max<int64_t>(end, 0);
+    crop_start[i] = std::max<int64_t>(-begin, 0);
+    crop_end[i] = size - std::max<int64_t>(-end, 0);
+    crop = crop || begin < 0 || end < 0;
+  }
+  if (crop) {
+    ASSIGN_OR_RETURN(x, ctx.Emit("Slice", {x}, {{"starts", crop_start}, {"ends", crop_end},
+                                                {"axes", std::vector<int64_t>{2, 3}}}));
+  }
+  // Weights [C, M/g, kh, kw] -> [M, C/g, kh, kw], spatially flipped.
+  const std::vector<int64_t> wd = ctx.ShapeOf(w).dims();
+  const int64_t m_per_group = wd[1];
+  ASSIGN_OR_RETURN(TensorRef wt, ReshapeTo(ctx, w, {group, c / group, m_per_group, wd[2], wd[3]}));
+  ASSIGN_OR_RETURN(wt, ctx.Emit("Transpose", {wt}, {{"perm", std::vector<int64_t>{0, 2, 1, 3, 4}}}));
+  ASSIGN_OR_RETURN(wt, ReshapeTo(ctx, wt, {group * m_per_group, c / group, wd[2], wd[3]}));
+  const int64_t kMin = std::numeric_limits<int64_t>::min();
+  ASSIGN_OR_RETURN(wt, ctx.Emit("Slice", {wt}, {{"starts", std::vector<int64_t>{-1, -1}},
+                                                {"ends", std::vector<int64_t>{kMin, kMin}},
+                                                {"axes", std::vector<int64_t>{2, 3}},
+                                                {"steps", std::vector<int64_t>{-1, -1}}}));
+  std::vector<TensorRef> inputs = {x, wt};
+  if (ctx.HasInput(2)) {
+    ASSIGN_OR_RETURN(TensorRef bias, ctx.Input(2));
+    inputs.push_back(bias);
+  }
+  ASSIGN_OR_RETURN(TensorRef y, ctx.Emit("Conv2D", inputs, {{"pads", conv_pads},
+                                                           {"dilations", d2},
+                                                           {"groups", group}}));
+  if (spatial == 1) {
+    std::vector<int64_t> dims = ctx.ShapeOf(y).dims();
+    dims.erase(dims.begin() + 2);
+    ASSIGN_OR_RETURN(y, ReshapeTo(ctx, y, dims));
+  }
   return ctx.SetOutput(0, y);
 }
 
