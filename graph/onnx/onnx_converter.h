@@ -197,6 +197,10 @@ absl::Status ConvertTrilu(NodeContext& ctx);
 absl::Status ConvertOneHot(NodeContext& ctx);
 absl::Status ConvertDepthToSpace(NodeContext& ctx);
 absl::Status ConvertSpaceToDepth(NodeContext& ctx);
+absl::Status ConvertGatherND(NodeContext& ctx);
+absl::Status ConvertScatter(NodeContext& ctx);  // ScatterElements, Scatter, ScatterND
+absl::Status ConvertTopK(NodeContext& ctx);
+absl::Status ConvertUpsample(NodeContext& ctx);
 
 }  // namespace kiln::onnx_import
 

@@ -568,3 +568,81 @@ absl::Status ConvertSpaceToDepth(NodeContext& ctx) {
 }
 
 }  // namespace kiln::onnx_import
+
+namespace kiln::onnx_import {
+
+absl::Status ConvertGatherND(NodeContext& ctx) {
+  ASSIGN_OR_RETURN(int64_t batch_dims, ctx.Int("batch_dims", 0));
+  ASSIGN_OR_RETURN(TensorRef data, ctx.Input(0));
+  ASSIGN_OR_RETURN(TensorRef indices, ctx.Input(1));
+  ASSIGN_OR_RETURN(TensorRef y, ctx.Emit("GatherND", {data, indices}, {{"batch_dims", batch_dims}}));
+  return ctx.SetOutput(0, y);
+}
+
+// ScatterElements (and the deprecated Scatter-9/10, the same op) and ScatterND.
+absl::Status ConvertScatter(NodeContext& ctx) {
+  const bool nd = ctx.node().op_type() == "ScatterND";
+  AttrMap attrs;
+  if (!nd) {
+    ASSIGN_OR_RETURN(int64_t axis, ctx.Int("axis", 0));
+    attrs["axis"] = axis;
+  }
+  std::string reduction = "none";
+  if (ctx.opset() >= 16) {
+    ASSIGN_OR_RETURN(reduction, ctx.String("reduction", "none"));
+  }
+  attrs["reduction"] = reduction;
+  ASSIGN_OR_RETURN(TensorRef data, ctx.Input(0));
+  ASSIGN_OR_RETURN(TensorRef indices, ctx.Input(1));
+  ASSIGN_OR_RETURN(TensorRef updates, ctx.Input(2));
+  ASSIGN_OR_RETURN(TensorRef y, ctx.Emit(nd ? "ScatterND" : "ScatterElements", {data, indices, updates},
+                                         std::move(attrs)));
+  return ctx.SetOutput(0, y);
+}
+
+// TopK-10+: k is a constant input (an attribute before); the output is always sorted.
+absl::Status ConvertTopK(NodeContext& ctx) {
+  ASSIGN_OR_RETURN(int64_t axis, ctx.Int("axis", -1));
+  ASSIGN_OR_RETURN(int64_t largest, ctx.Int("largest", 1));
+  ASSIGN_OR_RETURN(int64_t sorted, ctx.Int("sorted", 1));
+  (void)sorted;  // an unsorted result may be in any order; sorted is one of them
+  ASSIGN_OR_RETURN(TensorRef x, ctx.Input(0));
+  ASSIGN_OR_RETURN(std::vector<int64_t> k, ctx.ConstantInts(1, "k"));
+  if (k.size() != 1) return absl::InvalidArgumentError("input 'k' must hold one value");
+  ASSIGN_OR_RETURN(std::vector<TensorRef> y, ctx.EmitMulti("TopK", {x}, {{"k", k[0]},
+                                                                         {"axis", axis},
+                                                                         {"largest", largest != 0}}));
+  RETURN_IF_ERROR(ctx.SetOutput(0, y[0]));
+  return ctx.SetOutput(1, y[1]);
+}
+
+// Upsample-9 (deprecated): Resize with the asymmetric transform, nearest rounding down.
+absl::Status ConvertUpsample(NodeContext& ctx) {
+  ASSIGN_OR_RETURN(std::string mode, ctx.String("mode", "nearest"));
+  ASSIGN_OR_RETURN(TensorRef x, ctx.Input(0));
+  ASSIGN_OR_RETURN(Tensor scales_t, ctx.ConstantInput(1, "scales"));
+  const Shape in = ctx.ShapeOf(x);
+  if (scales_t.NumElements() != in.rank() || !in.IsFullyKnown()) {
+    return absl::InvalidArgumentError(absl::StrCat("'scales' has ", scales_t.NumElements(),
+                                                   " values for input ", in.ToString()));
+  }
+  std::vector<double> scales;
+  std::vector<int64_t> sizes;
+  for (int d = 0; d < in.rank(); ++d) {
+    const double s = scales_t.GetAsDouble(d);
+    if (!(s >= 1) || s > 4096) return absl::InvalidArgumentError(absl::StrCat("scale ", s, " is out of range"));
+    scales.push_back(s);
+    sizes.push_back(static_cast<int64_t>(std::floor(s * static_cast<double>(in.dim(d)))));
+  }
+  if (mode != "nearest" && mode != "linear") {
+    return absl::InvalidArgumentError(absl::StrCat("attribute 'mode' is '", mode, "'"));
+  }
+  ASSIGN_OR_RETURN(TensorRef y, ctx.Emit("Resize", {x}, {{"sizes", sizes},
+                                                         {"scales", scales},
+                                                         {"mode", mode},
+                                                         {"coordinate_transformation_mode", std::string("asymmetric")},
+                                                         {"nearest_mode", std::string("floor")}}));
+  return ctx.SetOutput(0, y);
+}
+
+}  // namespace kiln::onnx_import

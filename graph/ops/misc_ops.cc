@@ -1,9 +1,10 @@
 // Indexing, scanning and replication ops added for the ONNX importer: ArgMax, ArgMin,
-// CumSum, Trilu, GatherElements, Expand, Tile, and the reductions ReduceMin and
-// ReduceProd. Floating values are read as double, integers as exact int64 (sums and
+// CumSum, Trilu, GatherElements, GatherND, ScatterElements, ScatterND, TopK, Expand,
+// Tile, and the reductions ReduceMin and ReduceProd. Floating values are read as double, integers as exact int64 (sums and
 // products wrap modulo 2^bits like Add and Mul).
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -324,6 +325,280 @@ absl::Status TileKernel(KernelContext& ctx) {
   return absl::OkStatus();
 }
 
+// -------------------------------------------------------------------------- GatherND
+
+absl::Status CheckIndexType(const InferContext& ctx, int input) {
+  const DataType t = ctx.inputs[input].dtype;
+  if (t != DataType::kI32 && t != DataType::kI64) {
+    return absl::InvalidArgumentError(absl::StrCat("input '", ctx.node.def->input_names[input],
+                                                   "' has dtype ", DataTypeName(t),
+                                                   ", expected i32 or i64"));
+  }
+  return absl::OkStatus();
+}
+
+// GatherND's index depth (indices' last dimension) and batch_dims, validated.
+struct NdParams {
+  int batch = 0;
+  int depth = 0;
+};
+
+absl::StatusOr<NdParams> GetNdParams(const Node& node, const Shape& data, const Shape& indices) {
+  NdParams p;
+  const int64_t batch = node.int_attr("batch_dims");
+  if (indices.rank() < 1) return absl::InvalidArgumentError("input 'indices' is a scalar; expected rank >= 1");
+  if (batch < 0 || batch >= indices.rank() || batch >= data.rank()) {
+    return AttrError("batch_dims", absl::StrCat("is ", batch, "; expected in [0, ", std::min(indices.rank(), data.rank()), ")"));
+  }
+  p.batch = static_cast<int>(batch);
+  const int64_t depth = indices.dim(indices.rank() - 1);
+  if (depth == kUnknownDim) return absl::InvalidArgumentError("the last dimension of 'indices' must be known");
+  if (depth < 1 || depth > data.rank() - p.batch) {
+    return absl::InvalidArgumentError(absl::StrCat("the last dimension of 'indices' ", indices.ToString(),
+                                                   " is ", depth, "; expected in [1, ", data.rank() - p.batch, "]"));
+  }
+  p.depth = static_cast<int>(depth);
+  for (int d = 0; d < p.batch; ++d) {
+    if (data.dim(d) != kUnknownDim && indices.dim(d) != kUnknownDim && data.dim(d) != indices.dim(d)) {
+      return absl::InvalidArgumentError(absl::StrCat("batch dimension ", d, " differs: 'data' ", data.ToString(),
+                                                     ", 'indices' ", indices.ToString()));
+    }
+  }
+  return p;
+}
+
+absl::Status GatherNDInfer(InferContext& ctx) {
+  RETURN_IF_ERROR(CheckIndexType(ctx, 1));
+  const Shape& data = ctx.inputs[0].shape;
+  const Shape& indices = ctx.inputs[1].shape;
+  ASSIGN_OR_RETURN(NdParams p, GetNdParams(ctx.node, data, indices));
+  std::vector<int64_t> out(indices.dims().begin(), indices.dims().end() - 1);
+  for (int d = p.batch + p.depth; d < data.rank(); ++d) out.push_back(data.dim(d));
+  ctx.outputs.push_back({ctx.inputs[0].dtype, Shape(std::move(out))});
+  return absl::OkStatus();
+}
+
+// Offset into `data` of index tuple `t` (depth entries at indices[t * depth]) within batch
+// `b`; an error for an index out of range.
+absl::StatusOr<int64_t> TupleOffset(const Tensor& data, const Tensor& indices, const NdParams& p,
+                                    const std::vector<int64_t>& strides, int64_t b, int64_t t) {
+  int64_t offset = b * (p.batch > 0 ? strides[p.batch - 1] : 0);
+  for (int k = 0; k < p.depth; ++k) {
+    const int d = p.batch + k;
+    const int64_t size = data.shape().dim(d);
+    int64_t i = indices.GetAsInt64(t * p.depth + k);
+    if (i < -size || i >= size) {
+      return absl::InvalidArgumentError(absl::StrCat("index ", i, " is out of range for dimension ", d,
+                                                     " of size ", size));
+    }
+    if (i < 0) i += size;
+    offset += i * strides[d];
+  }
+  return offset;
+}
+
+absl::Status GatherNDKernel(KernelContext& ctx) {
+  const Tensor& data = ctx.inputs[0];
+  const Tensor& indices = ctx.inputs[1];
+  Tensor& out = ctx.outputs[0];
+  ASSIGN_OR_RETURN(NdParams p, GetNdParams(ctx.node, data.shape(), indices.shape()));
+  const std::vector<int64_t> strides = RowMajorStrides(data.shape());
+  int64_t slice = 1;  // elements copied per index tuple
+  for (int d = p.batch + p.depth; d < data.shape().rank(); ++d) slice *= data.shape().dim(d);
+  int64_t batches = 1;
+  for (int d = 0; d < p.batch; ++d) batches *= data.shape().dim(d);
+  const int64_t tuples = indices.NumElements() / p.depth;
+  const int64_t per_batch = batches == 0 ? 0 : tuples / batches;
+  for (int64_t t = 0; t < tuples; ++t) {
+    ASSIGN_OR_RETURN(int64_t offset, TupleOffset(data, indices, p, strides, t / per_batch, t));
+    for (int64_t j = 0; j < slice; ++j) CopyElement(data, offset + j, out, t * slice + j);
+  }
+  return absl::OkStatus();
+}
+
+// -------------------------------------------------------- ScatterElements / ScatterND
+
+enum class Combine { kNone, kAdd, kMul, kMax, kMin };
+
+absl::StatusOr<Combine> GetCombine(const Node& node) {
+  const std::string& r = node.string_attr("reduction");
+  if (r == "none") return Combine::kNone;
+  if (r == "add") return Combine::kAdd;
+  if (r == "mul") return Combine::kMul;
+  if (r == "max") return Combine::kMax;
+  if (r == "min") return Combine::kMin;
+  return AttrError("reduction", absl::StrCat("is \"", r, "\", expected none, add, mul, max or min"));
+}
+
+// out[j] = combine(out[j], updates[i]), in double for floats and wrapping int64 otherwise.
+void Store(Tensor& out, int64_t j, const Tensor& updates, int64_t i, Combine c) {
+  if (c == Combine::kNone) {
+    CopyElement(updates, i, out, j);
+  } else if (IsFloating(out.dtype())) {
+    const double a = out.GetAsDouble(j), b = updates.GetAsDouble(i);
+    out.SetFromDouble(j, c == Combine::kAdd ? a + b : c == Combine::kMul ? a * b
+                          : c == Combine::kMax ? std::max(a, b) : std::min(a, b));
+  } else {
+    const int64_t a = out.GetAsInt64(j), b = updates.GetAsInt64(i);
+    out.SetFromInt64(j, c == Combine::kAdd ? WrapAdd(a, b) : c == Combine::kMul ? WrapMul(a, b)
+                         : c == Combine::kMax ? std::max(a, b) : std::min(a, b));
+  }
+}
+
+absl::Status ScatterElementsInfer(InferContext& ctx) {
+  RETURN_IF_ERROR(CheckIndexType(ctx, 1));
+  RETURN_IF_ERROR(CheckSameDtype(ctx, 2));
+  RETURN_IF_ERROR(GetCombine(ctx.node).status());
+  const Shape& data = ctx.inputs[0].shape;
+  const Shape& indices = ctx.inputs[1].shape;
+  if (indices != ctx.inputs[2].shape || indices.rank() != data.rank() || data.rank() == 0) {
+    return absl::InvalidArgumentError(absl::StrCat("inputs 'indices' ", indices.ToString(), " and 'updates' ",
+                                                   ctx.inputs[2].shape.ToString(),
+                                                   " must have one shape, of the rank of 'data' ", data.ToString()));
+  }
+  ASSIGN_OR_RETURN(int axis, AxisAttr(ctx.node, data.rank()));
+  for (int d = 0; d < data.rank(); ++d) {
+    if (d != axis && data.dim(d) != kUnknownDim && indices.dim(d) != kUnknownDim && indices.dim(d) > data.dim(d)) {
+      return absl::InvalidArgumentError(absl::StrCat("input 'indices' ", indices.ToString(),
+                                                     " is larger than 'data' ", data.ToString(), " in dimension ", d));
+    }
+  }
+  ctx.outputs.push_back(ctx.inputs[0]);
+  return absl::OkStatus();
+}
+
+absl::Status ScatterElementsKernel(KernelContext& ctx) {
+  const Tensor& data = ctx.inputs[0];
+  const Tensor& indices = ctx.inputs[1];
+  const Tensor& updates = ctx.inputs[2];
+  Tensor& out = ctx.outputs[0];
+  if (data.ByteSize() > 0) std::memcpy(out.raw_data(), data.raw_data(), data.ByteSize());
+  const int rank = data.shape().rank();
+  ASSIGN_OR_RETURN(int axis, AxisAttr(ctx.node, rank));
+  ASSIGN_OR_RETURN(Combine c, GetCombine(ctx.node));
+  const std::vector<int64_t> strides = RowMajorStrides(data.shape());
+  const int64_t size = data.shape().dim(axis);
+  std::vector<int64_t> index(rank, 0);
+  for (int64_t i = 0; i < indices.NumElements(); ++i) {
+    int64_t k = indices.GetAsInt64(i);
+    if (k < -size || k >= size) {
+      return absl::InvalidArgumentError(absl::StrCat("index ", k, " at element ", i,
+                                                     " is out of range for dimension ", axis, " of size ", size));
+    }
+    if (k < 0) k += size;
+    int64_t target = 0;
+    for (int d = 0; d < rank; ++d) target += (d == axis ? k : index[d]) * strides[d];
+    Store(out, target, updates, i, c);
+    for (int d = rank - 1; d >= 0; --d) {
+      if (++index[d] < indices.shape().dim(d)) break;
+      index[d] = 0;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ScatterNDInfer(InferContext& ctx) {
+  RETURN_IF_ERROR(CheckIndexType(ctx, 1));
+  RETURN_IF_ERROR(CheckSameDtype(ctx, 2));
+  RETURN_IF_ERROR(GetCombine(ctx.node).status());
+  const Shape& data = ctx.inputs[0].shape;
+  const Shape& indices = ctx.inputs[1].shape;
+  const Shape& updates = ctx.inputs[2].shape;
+  if (indices.rank() < 1 || indices.dim(indices.rank() - 1) == kUnknownDim) {
+    return absl::InvalidArgumentError("input 'indices' needs rank >= 1 and a known last dimension");
+  }
+  const int64_t depth = indices.dim(indices.rank() - 1);
+  if (depth < 1 || depth > data.rank()) {
+    return absl::InvalidArgumentError(absl::StrCat("the last dimension of 'indices' is ", depth,
+                                                   "; expected in [1, ", data.rank(), "]"));
+  }
+  std::vector<int64_t> want(indices.dims().begin(), indices.dims().end() - 1);
+  for (int d = static_cast<int>(depth); d < data.rank(); ++d) want.push_back(data.dim(d));
+  bool fits = static_cast<int>(want.size()) == updates.rank();
+  for (int d = 0; fits && d < updates.rank(); ++d) {
+    fits = want[d] == kUnknownDim || updates.dim(d) == kUnknownDim || want[d] == updates.dim(d);
+  }
+  if (!fits) {
+    return absl::InvalidArgumentError(absl::StrCat("input 'updates' ", updates.ToString(), " should be ",
+                                                   Shape(want).ToString()));
+  }
+  ctx.outputs.push_back(ctx.inputs[0]);
+  return absl::OkStatus();
+}
+
+absl::Status ScatterNDKernel(KernelContext& ctx) {
+  const Tensor& data = ctx.inputs[0];
+  const Tensor& indices = ctx.inputs[1];
+  const Tensor& updates = ctx.inputs[2];
+  Tensor& out = ctx.outputs[0];
+  if (data.ByteSize() > 0) std::memcpy(out.raw_data(), data.raw_data(), data.ByteSize());
+  ASSIGN_OR_RETURN(Combine c, GetCombine(ctx.node));
+  NdParams p;
+  p.depth = static_cast<int>(indices.shape().dim(indices.shape().rank() - 1));
+  const std::vector<int64_t> strides = RowMajorStrides(data.shape());
+  int64_t slice = 1;
+  for (int d = p.depth; d < data.shape().rank(); ++d) slice *= data.shape().dim(d);
+  const int64_t tuples = indices.NumElements() / p.depth;
+  for (int64_t t = 0; t < tuples; ++t) {
+    ASSIGN_OR_RETURN(int64_t offset, TupleOffset(data, indices, p, strides, 0, t));
+    for (int64_t j = 0; j < slice; ++j) Store(out, offset + j, updates, t * slice + j, c);
+  }
+  return absl::OkStatus();
+}
+
+// ------------------------------------------------------------------------------ TopK
+
+absl::Status TopKInfer(InferContext& ctx) {
+  const Shape& x = ctx.inputs[0].shape;
+  if (x.rank() == 0) return absl::InvalidArgumentError("input 'x' is a scalar; expected rank >= 1");
+  ASSIGN_OR_RETURN(int axis, AxisAttr(ctx.node, x.rank()));
+  const int64_t k = ctx.node.int_attr("k");
+  if (k < 0 || (x.dim(axis) != kUnknownDim && k > x.dim(axis))) {
+    return AttrError("k", absl::StrCat("is ", k, "; expected in [0, ", x.dim(axis), "] (dimension ", axis,
+                                       " of input 'x' ", x.ToString(), ")"));
+  }
+  Shape out = x;
+  out.dim(axis) = k;
+  ctx.outputs.push_back({ctx.inputs[0].dtype, out});
+  ctx.outputs.push_back({DataType::kI64, out});
+  return absl::OkStatus();
+}
+
+// The k largest (or smallest) along `axis`, in order; equal values keep their index
+// order, and NaN counts as larger than every number.
+absl::Status TopKKernel(KernelContext& ctx) {
+  const Tensor& x = ctx.inputs[0];
+  ASSIGN_OR_RETURN(int axis, AxisAttr(ctx.node, x.shape().rank()));
+  const int64_t k = ctx.node.int_attr("k");
+  const bool largest = ctx.node.bool_attr("largest");
+  const AxisSplit s = SplitAt(x.shape(), axis);
+  const bool floating = IsFloating(x.dtype());
+  std::vector<int64_t> order(s.size);
+  for (int64_t o = 0; o < s.outer; ++o) {
+    for (int64_t in = 0; in < s.inner; ++in) {
+      const int64_t base = o * s.size * s.inner + in;
+      auto before = [&](int64_t a, int64_t b) {  // a strictly before b
+        if (floating) {
+          const double va = x.GetAsDouble(base + a * s.inner), vb = x.GetAsDouble(base + b * s.inner);
+          const bool na = std::isnan(va), nb = std::isnan(vb);
+          if (na || nb) return largest ? (na && !nb) : (!na && nb);
+          return largest ? va > vb : va < vb;
+        }
+        const int64_t va = x.GetAsInt64(base + a * s.inner), vb = x.GetAsInt64(base + b * s.inner);
+        return largest ? va > vb : va < vb;
+      };
+      std::iota(order.begin(), order.end(), 0);
+      std::stable_sort(order.begin(), order.end(), before);
+      for (int64_t j = 0; j < k; ++j) {
+        const int64_t dst = (o * k + j) * s.inner + in;
+        CopyElement(x, base + order[j] * s.inner, ctx.outputs[0], dst);
+        ctx.outputs[1].SetFromInt64(dst, order[j]);
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 // ------------------------------------------------------------ ReduceMin / ReduceProd
 
 absl::StatusOr<std::vector<bool>> ReducedDims(const Node& node, int rank) {
@@ -503,6 +778,70 @@ void RegisterMiscOps(OpRegistry& registry) {
       .traits = kDataMovement,
       .infer = GatherElementsInfer,
       .reference = GatherElementsKernel,
+  });
+  MustRegister(registry, OpDef{
+      .name = "GatherND",
+      .summary = "Gathers slices of `data` by index tuples: the last dimension of i32/i64 "
+                 "`indices` (depth q) indexes dimensions batch_dims..batch_dims+q-1 of data, "
+                 "the first batch_dims dimensions of both are shared; output shape "
+                 "indices.shape[:-1] + data.shape[batch_dims+q:]; negative indices count from "
+                 "the end, out of range is a run-time error.",
+      .input_names = {"data", "indices"},
+      .min_inputs = 2,
+      .max_inputs = 2,
+      .attrs = {{"batch_dims", AttrType::kInt, int64_t{0}}},
+      .dtypes = AllTypes(),
+      .traits = kDataMovement,
+      .infer = GatherNDInfer,
+      .reference = GatherNDKernel,
+  });
+  MustRegister(registry, OpDef{
+      .name = "ScatterElements",
+      .summary = "A copy of `data` where, for every element of `indices` (i32/i64, the shape of "
+                 "`updates`, data's rank), the position with the index along `axis` replaced by "
+                 "that index receives the update, combined by `reduction` (none, add, mul, max, "
+                 "min); with none, later updates to one position win.",
+      .input_names = {"data", "indices", "updates"},
+      .min_inputs = 3,
+      .max_inputs = 3,
+      .attrs = {{"axis", AttrType::kInt, int64_t{0}},
+                {"reduction", AttrType::kString, std::string("none")}},
+      .dtypes = AllTypes(),
+      .traits = kDataMovement,
+      .infer = ScatterElementsInfer,
+      .reference = ScatterElementsKernel,
+  });
+  MustRegister(registry, OpDef{
+      .name = "ScatterND",
+      .summary = "A copy of `data` where each index tuple (the last dimension of i32/i64 "
+                 "`indices`, depth q) addresses a slice data[i0..iq-1] that receives the "
+                 "matching slice of `updates` (shape indices.shape[:-1] + data.shape[q:]), "
+                 "combined by `reduction` (none, add, mul, max, min), in index order.",
+      .input_names = {"data", "indices", "updates"},
+      .min_inputs = 3,
+      .max_inputs = 3,
+      .attrs = {{"reduction", AttrType::kString, std::string("none")}},
+      .dtypes = AllTypes(),
+      .traits = kDataMovement,
+      .infer = ScatterNDInfer,
+      .reference = ScatterNDKernel,
+  });
+  MustRegister(registry, OpDef{
+      .name = "TopK",
+      .summary = "The k largest (or, without `largest`, smallest) elements along `axis`, sorted, "
+                 "and their i64 indices as a second output; equal values keep index order and "
+                 "NaN counts as larger than every number.",
+      .input_names = {"x"},
+      .min_inputs = 1,
+      .max_inputs = 1,
+      .num_outputs = 2,
+      .attrs = {{"k", AttrType::kInt, std::nullopt},
+                {"axis", AttrType::kInt, int64_t{-1}},
+                {"largest", AttrType::kBool, true}},
+      .dtypes = NumericTypes(),
+      .traits = kTraitNone,
+      .infer = TopKInfer,
+      .reference = TopKKernel,
   });
   MustRegister(registry, OpDef{
       .name = "Expand",

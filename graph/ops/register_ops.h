@@ -17,7 +17,8 @@ void RegisterReductionOps(OpRegistry& registry);       // ReduceSum, ReduceMean,
 void RegisterShapeOps(OpRegistry& registry);  // Reshape, Transpose, Concat, Slice, Gather, Pad, Flatten
 // Trigonometric, rounding, Sign, Softplus, IsNaN, IsInf, Mod, Not, And, Or, Xor
 void RegisterMathExtraOps(OpRegistry& registry);
-// ArgMax, ArgMin, CumSum, Trilu, GatherElements, Expand, Tile, ReduceMin, ReduceProd
+// ArgMax, ArgMin, CumSum, Trilu, GatherElements, GatherND, ScatterElements, ScatterND,
+// TopK, Expand, Tile, ReduceMin, ReduceProd
 void RegisterMiscOps(OpRegistry& registry);
 void RegisterResizeOps(OpRegistry& registry);  // Resize
 

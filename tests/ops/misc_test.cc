@@ -1,5 +1,5 @@
-// Tests of ArgMax, ArgMin, CumSum, Trilu, GatherElements, Expand, Tile, ReduceMin and
-// ReduceProd: hand-computed values, several dtypes, size-0 and size-1 dims, unknown dims
+// Tests of ArgMax, ArgMin, CumSum, Trilu, GatherElements, GatherND, ScatterElements,
+// ScatterND, TopK, Expand, Tile, ReduceMin and ReduceProd: hand-computed values, several dtypes, size-0 and size-1 dims, unknown dims
 // in shape inference, and errors naming the attribute or input.
 #include <cmath>
 #include <cstdint>
@@ -174,6 +174,86 @@ TEST(TileTest, RepeatsEachDimension) {
   ExpectInvalid(InferSingleOp("Tile", {{DataType::kF32, Shape{1 << 20}}},
                               {{"repeats", V{int64_t{1} << 40}}}).status(),
                 "attribute 'repeats'");
+}
+
+// ------------------------------------------------- GatherND, ScatterElements, ScatterND
+
+TEST(GatherNDTest, TuplesSlicesAndBatches) {
+  Tensor data = MakeTensor(DataType::kF32, Shape{2, 2}, {0, 1, 2, 3});
+  // Full tuples pick elements; partial tuples pick rows.
+  EXPECT_EQ(Values(MustEval("GatherND", {data, Tensor::I64(Shape{2, 2}, {0, 0, 1, 1})})), (D{0, 3}));
+  Tensor rows = MustEval("GatherND", {data, Tensor::I64(Shape{2, 1}, {1, -2})});
+  EXPECT_EQ(rows.shape(), (Shape{2, 2}));
+  EXPECT_EQ(Values(rows), (D{2, 3, 0, 1}));
+  // batch_dims 1: each batch of data [2, 2, 2] indexed by its own tuple.
+  Tensor cube = Tensor::I32(Shape{2, 2, 2}, {0, 1, 2, 3, 4, 5, 6, 7});
+  Tensor b = MustEval("GatherND", {cube, Tensor::I64(Shape{2, 1}, {1, 0})}, {{"batch_dims", int64_t{1}}});
+  EXPECT_EQ(b.shape(), (Shape{2, 2}));
+  EXPECT_EQ(Values(b), (D{2, 3, 4, 5}));
+  ExpectInvalid(Eval("GatherND", {data, Tensor::I64(Shape{1, 1}, {2})}).status(), "out of range");
+  ExpectInvalid(InferSingleOp("GatherND", {{DataType::kF32, Shape{2, 2}}, {DataType::kI64, Shape{1, 3}}}).status(),
+                "last dimension of 'indices'");
+  ExpectInvalid(InferSingleOp("GatherND", {{DataType::kF32, Shape{2, 2}}, {DataType::kF32, Shape{1, 1}}}).status(),
+                "input 'indices'");
+  EXPECT_EQ(InferShape("GatherND", {{DataType::kF32, Shape{-1, 5}}, {DataType::kI64, Shape{3, 1}}}, {}), (Shape{3, 5}));
+}
+
+TEST(ScatterTest, ElementsAlongAxisWithReductions) {
+  Tensor data = MakeTensor(DataType::kF32, Shape{2, 3}, {0, 0, 0, 0, 0, 0});
+  Tensor idx = Tensor::I64(Shape{2, 2}, {2, 0, -1, 1});
+  Tensor upd = MakeTensor(DataType::kF32, Shape{2, 2}, {1, 2, 3, 4});
+  EXPECT_EQ(Values(MustEval("ScatterElements", {data, idx, upd}, {{"axis", int64_t{1}}})), (D{2, 0, 1, 0, 4, 3}));
+  // Duplicates: add accumulates, none keeps the last.
+  Tensor dup = Tensor::I64(Shape{1, 2}, {1, 1});
+  Tensor upd2 = MakeTensor(DataType::kF32, Shape{1, 2}, {5, 7});
+  Tensor ones = MakeTensor(DataType::kF32, Shape{1, 3}, {1, 1, 1});
+  EXPECT_EQ(Values(MustEval("ScatterElements", {ones, dup, upd2}, {{"axis", int64_t{1}}, {"reduction", std::string("add")}})),
+            (D{1, 13, 1}));
+  EXPECT_EQ(Values(MustEval("ScatterElements", {ones, dup, upd2}, {{"axis", int64_t{1}}, {"reduction", std::string("mul")}})),
+            (D{1, 35, 1}));
+  EXPECT_EQ(Values(MustEval("ScatterElements", {ones, dup, upd2}, {{"axis", int64_t{1}}})), (D{1, 7, 1}));
+  ExpectInvalid(Eval("ScatterElements", {ones, Tensor::I64(Shape{1, 1}, {3}), MakeTensor(DataType::kF32, Shape{1, 1}, {1})},
+                     {{"axis", int64_t{1}}}).status(), "out of range");
+  ExpectInvalid(InferSingleOp("ScatterElements", {{DataType::kF32, Shape{2}}, {DataType::kI64, Shape{2}}, {DataType::kF32, Shape{2}}},
+                              {{"reduction", std::string("avg")}}).status(), "attribute 'reduction'");
+  ExpectInvalid(InferSingleOp("ScatterElements", {{DataType::kF32, Shape{2}}, {DataType::kI64, Shape{2}}, {DataType::kF32, Shape{3}}}).status(),
+                "one shape");
+}
+
+TEST(ScatterTest, NDSlices) {
+  Tensor data = Tensor::I64(Shape{3, 2}, {1, 1, 1, 1, 1, 1});
+  // Tuples of depth 1 address rows; updates are rows.
+  Tensor y = MustEval("ScatterND", {data, Tensor::I64(Shape{2, 1}, {2, 0}), Tensor::I64(Shape{2, 2}, {7, 8, 9, 10})});
+  EXPECT_EQ(Values(y), (D{9, 10, 1, 1, 7, 8}));
+  Tensor m = MustEval("ScatterND", {data, Tensor::I64(Shape{2, 2}, {0, 1, 0, 1}), Tensor::I64(Shape{2}, {3, 4})},
+                      {{"reduction", std::string("mul")}});
+  EXPECT_EQ(Values(m), (D{1, 12, 1, 1, 1, 1}));
+  ExpectInvalid(InferSingleOp("ScatterND", {{DataType::kF32, Shape{3, 2}}, {DataType::kI64, Shape{2, 1}}, {DataType::kF32, Shape{2, 3}}}).status(),
+                "input 'updates'");
+}
+
+// ------------------------------------------------------------------------------- TopK
+
+TEST(TopKTest, LargestSmallestAndTies) {
+  Tensor x = MakeTensor(DataType::kF32, Shape{2, 4}, {1, 3, 3, 2, 5, -1, 0, 5});
+  absl::StatusOr<std::vector<Tensor>> out = RunSingleOp("TopK", {x}, {{"k", int64_t{2}}});
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ((*out)[0].shape(), (Shape{2, 2}));
+  EXPECT_EQ(Values((*out)[0]), (D{3, 3, 5, 5}));
+  EXPECT_EQ((*out)[1].dtype(), DataType::kI64);
+  EXPECT_EQ(Values((*out)[1]), (D{1, 2, 0, 3}));  // ties keep index order
+  out = RunSingleOp("TopK", {x}, {{"k", int64_t{1}}, {"axis", int64_t{0}}, {"largest", false}});
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(Values((*out)[0]), (D{1, -1, 0, 2}));
+  EXPECT_EQ(Values((*out)[1]), (D{0, 1, 1, 0}));
+  out = RunSingleOp("TopK", {MakeTensor(DataType::kF64, Shape{3}, {1, kNaN, 2})}, {{"k", int64_t{2}}});
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(Values((*out)[1]), (D{1, 2}));
+  ExpectInvalid(InferSingleOp("TopK", {{DataType::kF32, Shape{3}}}, {{"k", int64_t{4}}}).status(), "attribute 'k'");
+  absl::StatusOr<std::vector<TensorType>> t = InferSingleOp("TopK", {{DataType::kI32, Shape{-1, 6}}}, {{"k", int64_t{3}}});
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ((*t)[0].shape, (Shape{-1, 3}));
+  EXPECT_EQ((*t)[1].dtype, DataType::kI64);
 }
 
 // ------------------------------------------------------------ ReduceMin / ReduceProd
