@@ -49,7 +49,9 @@ Flags:
   --list-ops             print the supported ONNX ops and their opsets
 
 On success prints one line:
-  imported MODEL: N ONNX nodes (opset V) -> M Kiln nodes, I inputs, O outputs, T ms
+  imported MODEL: N ONNX nodes (opset V) -> M Kiln nodes, I inputs, O outputs;
+    read R ms, import C ms, write W ms
+(reading and parsing the file, converting and verifying, writing GRAPH).
 An unsupported op or attribute is an error naming the node, op type and opset.
 )help";
 
@@ -135,18 +137,24 @@ int ImportMain(absl::Span<const std::string> args, std::ostream& out, std::ostre
     return nodes->empty() ? kExitOk : kExitFailure;
   }
 
+  const auto read = std::chrono::steady_clock::now();
   absl::StatusOr<Graph> graph = ImportOnnxModel(*model, options);
   if (!graph.ok()) return Failure(err, graph.status());
+  const auto imported = std::chrono::steady_clock::now();
   absl::Status saved = SaveGraph(*graph, output, threshold);
   if (!saved.ok()) return Failure(err, saved);
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  const auto written = std::chrono::steady_clock::now();
+  auto ms = [](auto from, auto to) {
+    return static_cast<int64_t>(std::chrono::duration<double, std::milli>(to - from).count() + 0.5);
+  };
   int64_t opset = 0;
   for (const onnx::OperatorSetIdProto& op_set : model->opset_import()) {
     if (op_set.domain().empty() || op_set.domain() == "ai.onnx") opset = op_set.version();
   }
   out << "imported " << path << ": " << model->graph().node_size() << " ONNX nodes (opset " << opset
       << ") -> " << graph->num_nodes() << " Kiln nodes, " << graph->inputs().size() << " inputs, "
-      << graph->outputs().size() << " outputs, " << static_cast<int64_t>(ms + 0.5) << " ms\n";
+      << graph->outputs().size() << " outputs; read " << ms(start, read) << " ms, import "
+      << ms(read, imported) << " ms, write " << ms(imported, written) << " ms\n";
   return kExitOk;
 }
 
