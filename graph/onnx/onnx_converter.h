@@ -167,6 +167,16 @@ absl::Status ConvertLrn(NodeContext& ctx);
 absl::Status ConvertNegativeLogLikelihoodLoss(NodeContext& ctx);
 absl::Status ConvertSoftmaxCrossEntropyLoss(NodeContext& ctx);
 absl::Status ConvertResize(NodeContext& ctx);
+absl::Status ConvertEinsum(NodeContext& ctx);
+
+// onnx_ops_quant.cc
+absl::Status ConvertQuantizeLinear(NodeContext& ctx);
+absl::Status ConvertDequantizeLinear(NodeContext& ctx);
+absl::Status ConvertDynamicQuantizeLinear(NodeContext& ctx);
+absl::Status ConvertMatMulInteger(NodeContext& ctx);
+absl::Status ConvertConvInteger(NodeContext& ctx);
+absl::Status ConvertQLinearMatMul(NodeContext& ctx);
+absl::Status ConvertQLinearConv(NodeContext& ctx);
 
 // onnx_ops_reduce.cc
 absl::Status ConvertReduce(NodeContext& ctx);  // ReduceSum ... ReduceLogSumExp

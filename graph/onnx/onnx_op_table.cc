@@ -84,6 +84,7 @@ std::vector<OpConverter> BuildTable() {
       {"Conv", 1, kMax, ConvertConv},
       {"ConvTranspose", 1, kMax, ConvertConvTranspose},
       {"Dropout", 7, kMax, ConvertDropout},
+      {"Einsum", 12, kMax, ConvertEinsum},
       {"Gemm", 7, kMax, ConvertGemm},
       {"GlobalAveragePool", 1, kMax, ConvertGlobalPool},
       {"GlobalMaxPool", 1, kMax, ConvertGlobalPool},
@@ -99,6 +100,14 @@ std::vector<OpConverter> BuildTable() {
       // Losses (inference of their values; no gradients).
       {"NegativeLogLikelihoodLoss", 13, kMax, ConvertNegativeLogLikelihoodLoss},
       {"SoftmaxCrossEntropyLoss", 13, kMax, ConvertSoftmaxCrossEntropyLoss},
+      // Linear quantization, decomposed (integer products exact in f64).
+      {"ConvInteger", 10, kMax, ConvertConvInteger},
+      {"DequantizeLinear", 10, kMax, ConvertDequantizeLinear},
+      {"DynamicQuantizeLinear", 11, kMax, ConvertDynamicQuantizeLinear},
+      {"MatMulInteger", 10, kMax, ConvertMatMulInteger},
+      {"QLinearConv", 10, kMax, ConvertQLinearConv},
+      {"QLinearMatMul", 10, kMax, ConvertQLinearMatMul},
+      {"QuantizeLinear", 10, kMax, ConvertQuantizeLinear},
       // Reductions.
       {"ArgMax", 11, kMax, ConvertArgMinMax},
       {"ArgMin", 11, kMax, ConvertArgMinMax},

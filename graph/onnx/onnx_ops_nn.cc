@@ -4,11 +4,15 @@
 // softmax family.
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <optional>
 #include <limits>
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/str_join.h"
 #include "graph/onnx/onnx_converter.h"
 #include "graph/onnx/onnx_ops_util.h"
@@ -858,6 +862,97 @@ absl::Status ConvertConvTranspose(NodeContext& ctx) {
     std::vector<int64_t> dims = ctx.ShapeOf(y).dims();
     dims.erase(dims.begin() + 2);
     ASSIGN_OR_RETURN(y, ReshapeTo(ctx, y, dims));
+  }
+  return ctx.SetOutput(0, y);
+}
+
+}  // namespace kiln::onnx_import
+
+namespace kiln::onnx_import {
+
+// Einsum without repeated labels in an operand (diagonals) or ellipses: every operand is
+// transposed to one label order and reshaped to all labels (size 1 where absent), the
+// operands are multiplied with broadcasting, and the contracted labels summed away.
+absl::Status ConvertEinsum(NodeContext& ctx) {
+  ASSIGN_OR_RETURN(std::string equation, ctx.String("equation", ""));
+  std::string eq;
+  for (char ch : equation) {
+    if (ch != ' ') eq += ch;
+  }
+  if (eq.find("...") != std::string::npos) return NodeContext::Unsupported("Einsum with an ellipsis");
+  const size_t arrow = eq.find("->");
+  std::vector<std::string> terms = absl::StrSplit(eq.substr(0, arrow), ',');
+  if (static_cast<int>(terms.size()) != ctx.num_inputs()) {
+    return absl::InvalidArgumentError(absl::StrCat("equation '", equation, "' has ", terms.size(),
+                                                   " operands for ", ctx.num_inputs(), " inputs"));
+  }
+  std::map<char, int> count;
+  for (const std::string& t : terms) {
+    for (char ch : t) {
+      if (!absl::ascii_isalpha(ch)) {
+        return absl::InvalidArgumentError(absl::StrCat("equation '", equation, "' has '", std::string(1, ch), "'"));
+      }
+      ++count[ch];
+    }
+  }
+  std::string out;
+  if (arrow == std::string::npos) {
+    for (const auto& [ch, n] : count) {
+      if (n == 1) out += ch;  // implicit output: labels seen once, alphabetically
+    }
+  } else {
+    out = eq.substr(arrow + 2);
+  }
+  std::string labels = out;
+  for (const std::string& t : terms) {
+    for (char ch : t) {
+      if (labels.find(ch) == std::string::npos) labels += ch;
+    }
+  }
+  for (char ch : out) {
+    if (count.find(ch) == count.end() || std::count(out.begin(), out.end(), ch) != 1) {
+      return absl::InvalidArgumentError(absl::StrCat("output label '", std::string(1, ch), "' is not a single input label"));
+    }
+  }
+  std::optional<TensorRef> product;
+  for (int i = 0; i < ctx.num_inputs(); ++i) {
+    ASSIGN_OR_RETURN(TensorRef x, ctx.Input(i));
+    const std::string& t = terms[i];
+    const Shape s = ctx.ShapeOf(x);
+    if (static_cast<int>(t.size()) != s.rank()) {
+      return absl::InvalidArgumentError(absl::StrCat("operand ", i, " '", t, "' does not match input ", s.ToString()));
+    }
+    for (char ch : t) {
+      if (std::count(t.begin(), t.end(), ch) > 1) {
+        return NodeContext::Unsupported("Einsum with a repeated label in one operand (a diagonal)");
+      }
+    }
+    // Transpose to the global label order, then insert unit dimensions.
+    std::vector<int64_t> perm;
+    std::vector<int64_t> dims;
+    for (char ch : labels) {
+      const size_t at = t.find(ch);
+      if (at == std::string::npos) {
+        dims.push_back(1);
+      } else {
+        perm.push_back(static_cast<int64_t>(at));
+        dims.push_back(s.dim(static_cast<int>(at)));
+      }
+    }
+    ASSIGN_OR_RETURN(x, ctx.Emit("Transpose", {x}, {{"perm", perm}}));
+    ASSIGN_OR_RETURN(x, ReshapeTo(ctx, x, dims));
+    if (product) {
+      ASSIGN_OR_RETURN(product, ctx.Emit("Mul", {*product, x}));
+    } else {
+      product = x;
+    }
+  }
+  if (!product) return absl::InvalidArgumentError("Einsum has no operands");
+  TensorRef y = *product;
+  if (labels.size() > out.size()) {
+    std::vector<int64_t> axes;
+    for (size_t a = out.size(); a < labels.size(); ++a) axes.push_back(static_cast<int64_t>(a));
+    ASSIGN_OR_RETURN(y, ctx.Emit("ReduceSum", {y}, {{"axes", axes}, {"keepdims", false}}));
   }
   return ctx.SetOutput(0, y);
 }
