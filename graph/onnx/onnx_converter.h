@@ -68,7 +68,7 @@ class NodeContext {
   const Tensor* ConstantValue(TensorRef ref) const;
   // Input i's value; UnimplementedError when it is computed at run time ("input 1
   // ('shape') of Reshape must be a constant: Kiln shapes are static"), with the
-  // kOnnxNeedsConstantPayload payload when it is a graph input.
+  // kOnnxNeedsConstantPayload payload naming the graph inputs it is computed from.
   absl::StatusOr<Tensor> ConstantInput(int i, absl::string_view role) const;
   // ConstantInput of an integer tensor as int64 values.
   absl::StatusOr<std::vector<int64_t>> ConstantInts(int i, absl::string_view role) const;
@@ -178,6 +178,9 @@ absl::Status ConvertConvInteger(NodeContext& ctx);
 absl::Status ConvertQLinearMatMul(NodeContext& ctx);
 absl::Status ConvertQLinearConv(NodeContext& ctx);
 
+// onnx_ops_rnn.cc
+absl::Status ConvertRecurrent(NodeContext& ctx);  // RNN, GRU, LSTM
+
 // onnx_ops_reduce.cc
 absl::Status ConvertReduce(NodeContext& ctx);  // ReduceSum ... ReduceLogSumExp
 absl::Status ConvertArgMinMax(NodeContext& ctx);
@@ -211,6 +214,7 @@ absl::Status ConvertGatherND(NodeContext& ctx);
 absl::Status ConvertScatter(NodeContext& ctx);  // ScatterElements, Scatter, ScatterND
 absl::Status ConvertTopK(NodeContext& ctx);
 absl::Status ConvertUpsample(NodeContext& ctx);
+absl::Status ConvertWindow(NodeContext& ctx);  // BlackmanWindow, HannWindow, HammingWindow
 
 }  // namespace kiln::onnx_import
 

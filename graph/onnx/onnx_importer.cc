@@ -49,6 +49,28 @@ class ImportState {
   absl::StatusOr<std::vector<TensorRef>> Add(Node node);
   absl::StatusOr<TensorRef> AddConstant(const std::string& name, Tensor value);
 
+  // Records that Kiln Input node `id` is the ONNX graph input `onnx_name`.
+  void AddGraphInput(int id, const std::string& onnx_name) { graph_input_names_[id] = onnx_name; }
+
+  // ONNX names of the graph inputs `ref` depends on, in graph order.
+  std::vector<std::string> GraphInputsFeeding(TensorRef ref) const {
+    std::vector<bool> seen(graph_.num_nodes(), false);
+    std::vector<int> stack = {ref.node};
+    std::vector<int> found;
+    while (!stack.empty()) {
+      const int n = stack.back();
+      stack.pop_back();
+      if (seen[n]) continue;
+      seen[n] = true;
+      if (graph_input_names_.contains(n)) found.push_back(n);
+      for (const TensorRef& in : graph_.node(n).inputs) stack.push_back(in.node);
+    }
+    std::sort(found.begin(), found.end());
+    std::vector<std::string> names;
+    for (int n : found) names.push_back(graph_input_names_.at(n));
+    return names;
+  }
+
   const Tensor* ConstantValue(TensorRef ref) const {
     const Node& n = graph_.node(ref.node);
     if (n.op != "Constant") return nullptr;
@@ -61,6 +83,7 @@ class ImportState {
   const OnnxImportOptions& options_;
   Graph graph_;
   absl::flat_hash_map<std::string, TensorRef> values_;
+  absl::flat_hash_map<int, std::string> graph_input_names_;
 };
 
 namespace {
@@ -185,9 +208,10 @@ absl::StatusOr<Tensor> NodeContext::ConstantInput(int i, absl::string_view role)
   absl::Status status = absl::UnimplementedError(absl::StrCat(
       "input ", i, " ('", role, "') must be a constant, but '", node_.input(i),
       "' is computed at run time (Kiln shapes and attributes are static)"));
-  const Node& producer = state_.graph().node(ref.node);
-  if (producer.op == "Input") {
-    status.SetPayload(kOnnxNeedsConstantPayload, absl::Cord(node_.input(i)));
+  // Name the graph inputs the value is computed from, so a caller can freeze them.
+  std::vector<std::string> inputs = state_.GraphInputsFeeding(ref);
+  if (!inputs.empty()) {
+    status.SetPayload(kOnnxNeedsConstantPayload, absl::Cord(absl::StrJoin(inputs, "\n")));
   }
   return status;
 }
@@ -606,6 +630,7 @@ class Importer {
       node.attrs["shape"] = type.shape.dims();
       ASSIGN_OR_RETURN(std::vector<TensorRef> refs, state_.Add(std::move(node)));
       state_.graph().inputs().push_back(refs[0].node);
+      state_.AddGraphInput(refs[0].node, input.name());
       state_.Bind(input.name(), refs[0]);
     }
     return absl::OkStatus();

@@ -54,8 +54,9 @@ struct OnnxImportOptions {
 //    attribute value, a type); the message names the node, its op type and the opset:
 //    "node 'conv1' (Conv, opset 13): 3-D convolution is not supported".
 //  - InvalidArgumentError / NotFoundError for malformed models and unreadable files.
-// A graph input that a converter needs as a constant is UnimplementedError with the
-// payload kOnnxNeedsConstantPayload holding the input's name (see frozen_inputs).
+// A value that a converter needs as a constant but that is computed from graph inputs is
+// UnimplementedError with the payload kOnnxNeedsConstantPayload holding those inputs'
+// names, one per line (see frozen_inputs).
 absl::StatusOr<Graph> ImportOnnx(const std::string& path, const OnnxImportOptions& options = {});
 // The same for serialized ModelProto bytes.
 absl::StatusOr<Graph> ImportOnnxFromBytes(absl::string_view bytes,

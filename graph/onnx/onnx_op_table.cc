@@ -108,6 +108,10 @@ std::vector<OpConverter> BuildTable() {
       {"QLinearConv", 10, kMax, ConvertQLinearConv},
       {"QLinearMatMul", 10, kMax, ConvertQLinearMatMul},
       {"QuantizeLinear", 10, kMax, ConvertQuantizeLinear},
+      // Recurrent ops, unrolled over the static sequence length.
+      {"GRU", 7, kMax, ConvertRecurrent},
+      {"LSTM", 7, kMax, ConvertRecurrent},
+      {"RNN", 7, kMax, ConvertRecurrent},
       // Reductions.
       {"ArgMax", 11, kMax, ConvertArgMinMax},
       {"ArgMin", 11, kMax, ConvertArgMinMax},
@@ -141,6 +145,9 @@ std::vector<OpConverter> BuildTable() {
       {"OneHot", 11, kMax, ConvertOneHot},
       {"Pad", 2, kMax, ConvertPad},
       {"Range", 11, kMax, ConvertRange},
+      {"BlackmanWindow", 17, kMax, ConvertWindow},
+      {"HammingWindow", 17, kMax, ConvertWindow},
+      {"HannWindow", 17, kMax, ConvertWindow},
       {"Reshape", 5, kMax, ConvertReshape},
       {"Resize", 11, kMax, ConvertResize},
       {"Shape", 1, kMax, ConvertShape},

@@ -646,3 +646,36 @@ absl::Status ConvertUpsample(NodeContext& ctx) {
 }
 
 }  // namespace kiln::onnx_import
+
+namespace kiln::onnx_import {
+
+// BlackmanWindow, HannWindow, HammingWindow of a constant size: constants
+// a0 - a1 cos(2 pi n / N) + a2 cos(4 pi n / N), N = size (periodic) or size - 1.
+absl::Status ConvertWindow(NodeContext& ctx) {
+  ASSIGN_OR_RETURN(int64_t periodic, ctx.Int("periodic", 1));
+  ASSIGN_OR_RETURN(int64_t out_type, ctx.Int("output_datatype", onnx::TensorProto::FLOAT));
+  ASSIGN_OR_RETURN(DataType dtype, DataTypeFromOnnx(static_cast<int>(out_type)));
+  ASSIGN_OR_RETURN(std::vector<int64_t> size, ctx.ConstantInts(0, "size"));
+  if (size.size() != 1 || size[0] < 0) return absl::InvalidArgumentError("input 'size' must be one value >= 0");
+  const std::string& op = ctx.node().op_type();
+  double a0 = 0.5, a1 = 0.5, a2 = 0;  // Hann
+  if (op == "HammingWindow") {
+    a0 = 25.0 / 46.0;
+    a1 = 21.0 / 46.0;
+  } else if (op == "BlackmanWindow") {
+    a0 = 0.42;
+    a1 = 0.5;
+    a2 = 0.08;
+  }
+  ASSIGN_OR_RETURN(Tensor w, ctx.AllocateConstant(dtype, Shape{size[0]}));
+  const double n_total = static_cast<double>(periodic != 0 ? size[0] : size[0] - 1);
+  const double pi = 3.14159265358979323846;
+  for (int64_t n = 0; n < size[0]; ++n) {
+    const double t = n_total == 0 ? 0 : static_cast<double>(n) / n_total;
+    w.SetFromDouble(n, a0 - a1 * std::cos(2 * pi * t) + a2 * std::cos(4 * pi * t));
+  }
+  ASSIGN_OR_RETURN(TensorRef ref, ctx.Constant(w));
+  return ctx.SetOutput(0, ref);
+}
+
+}  // namespace kiln::onnx_import

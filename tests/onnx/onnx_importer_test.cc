@@ -256,6 +256,26 @@ TEST(OnnxImporterTest, ShapeInputMustBeConstantOrFrozen) {
   EXPECT_EQ(out[0].shape(), (Shape{3, 2}));
 }
 
+// A shape computed from a graph input (through Cast and Concat) names that input.
+TEST(OnnxImporterTest, NeedsConstantPayloadNamesTheInputsBehindAValue) {
+  ModelBuilder b;
+  b.Input("x", kFloat, {2, 3}).Input("rows", kFloat, {1}).Output("y");
+  b.Initializer("minus_one", Tensor::I64(Shape{1}, {-1}));
+  SetInt(b.Node("Cast", {"rows"}, {"rows_i"}), "to", kInt64);
+  SetInt(b.Node("Concat", {"rows_i", "minus_one"}, {"target"}), "axis", 0);
+  b.Node("Reshape", {"x", "target"}, {"y"});
+  absl::StatusOr<Graph> graph = ImportOnnxModel(b.model());
+  ASSERT_FALSE(graph.ok());
+  absl::optional<absl::Cord> payload = graph.status().GetPayload(kOnnxNeedsConstantPayload);
+  ASSERT_TRUE(payload.has_value()) << graph.status();
+  EXPECT_EQ(std::string(*payload), "rows");
+  OnnxImportOptions options;
+  options.frozen_inputs["rows"] = Tensor::F32(Shape{1}, {3});
+  std::vector<Tensor> out = ImportAndRun(b.model(), {{"x", Tensor::F32(Shape{2, 3}, {1, 2, 3, 4, 5, 6})}}, options);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].shape(), (Shape{3, 2}));
+}
+
 // ------------------------------------------------------------------ decompositions
 
 // Y = alpha * A^T B + beta * C, with C broadcast over rows.

@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "graph/onnx/onnx_importer.h"
 #include "graph/onnx/onnx_tensor.h"
 #include "graph/status_macros.h"
@@ -161,17 +162,22 @@ TestResult RunConformanceTest(const std::string& test_dir, const ConformanceOpti
         !first_inputs.ok()) {
       return FromStatus(r, graph.status(), "import");
     }
-    const std::string name(*needed);
-    int position = -1;
-    for (int j = 0; j < model->graph().input_size(); ++j) {
-      if (model->graph().input(j).name() == name) position = j;
+    bool added = false;
+    const std::vector<std::string> names = absl::StrSplit(std::string(*needed), '\n', absl::SkipEmpty());
+    for (const std::string& name : names) {
+      int position = -1;
+      for (int j = 0; j < model->graph().input_size(); ++j) {
+        if (model->graph().input(j).name() == name) position = j;
+      }
+      if (position < 0 || position >= static_cast<int>(first_inputs->size()) ||
+          import.frozen_inputs.count(name) > 0) {
+        continue;
+      }
+      import.frozen_inputs[name] = (*first_inputs)[position];
+      r.frozen_inputs.push_back(name);
+      added = true;
     }
-    if (position < 0 || position >= static_cast<int>(first_inputs->size()) ||
-        import.frozen_inputs.count(name) > 0) {
-      return FromStatus(r, graph.status(), "import");
-    }
-    import.frozen_inputs[name] = (*first_inputs)[position];
-    r.frozen_inputs.push_back(name);
+    if (!added) return FromStatus(r, graph.status(), "import");
   }
   absl::StatusOr<std::unique_ptr<Session>> session = Session::Create(*std::move(graph));
   if (!session.ok()) return FromStatus(r, session.status(), "session");
