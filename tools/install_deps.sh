@@ -10,6 +10,10 @@ packages=(
   libprotobuf-dev protobuf-compiler
   libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
   python3
+  # ONNX import: protobuf classes, and the backend test generator the conformance test
+  # runs (tools/onnx/export_models.py also needs python3-torch python3-torchvision, which
+  # no test does: the tiny exported models are kept in tests/onnx/testdata).
+  libonnx-dev python3-onnx python3-numpy
 )
 
 missing=()

@@ -11,8 +11,9 @@ namespace {
 
 // The explicit list of subcommands, in the order `kiln --help` shows them.
 const std::vector<const Command*>& Commands() {
-  static const std::vector<const Command*> commands = {&InspectCommand(), &OptCommand(),
-                                                       &RunCommand(), &BenchCommand()};
+  static const std::vector<const Command*> commands = {
+      &InspectCommand(), &OptCommand(),    &RunCommand(),
+      &BenchCommand(),   &ImportCommand(), &ConformanceCommand()};
   return commands;
 }
 
@@ -31,11 +32,11 @@ std::string Usage() {
       "\n"
       "Commands:\n";
   for (const Command* command : Commands()) {
-    size_t pad = command->name.size() < 10 ? 10 - command->name.size() : 1;
+    size_t pad = command->name.size() < 13 ? 13 - command->name.size() : 1;
     absl::StrAppend(&text, "  ", command->name, std::string(pad, ' '), command->summary, "\n");
   }
   absl::StrAppend(&text,
-                  "  help      print this text, or a command's with 'kiln help COMMAND'\n"
+                  "  help         print this text, or a command's with 'kiln help COMMAND'\n"
                   "\n"
                   "Run 'kiln COMMAND --help' for the flags of a command.\n"
                   "\n"

@@ -13,6 +13,9 @@ void RegisterAllOps(OpRegistry& registry) {
   RegisterReductionOps(registry);
   RegisterShapeOps(registry);
   RegisterFusionOps(registry);
+  RegisterMathExtraOps(registry);
+  RegisterMiscOps(registry);
+  RegisterResizeOps(registry);
 }
 
 }  // namespace kiln

@@ -106,8 +106,8 @@ TEST(KilnCliTest, Help) {
     Result r = Kiln(args);
     EXPECT_EQ(r.exit_code, 0);
     EXPECT_THAT(r.out, StartsWith("Usage: kiln COMMAND [ARGS...]\n"));
-    EXPECT_THAT(r.out, HasSubstr("\n  inspect   "));
-    EXPECT_THAT(r.out, HasSubstr("\n  run       "));
+    EXPECT_THAT(r.out, HasSubstr("\n  inspect      "));
+    EXPECT_THAT(r.out, HasSubstr("\n  run          "));
     EXPECT_THAT(r.out, HasSubstr("Exit status"));
     EXPECT_EQ(r.err, "");
   }

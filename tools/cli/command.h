@@ -40,6 +40,9 @@ const Command& InspectCommand();
 const Command& OptCommand();
 const Command& RunCommand();
 const Command& BenchCommand();
+// tools/cli/import.cc, tools/cli/conformance.cc
+const Command& ImportCommand();
+const Command& ConformanceCommand();
 
 }  // namespace kiln::cli
 

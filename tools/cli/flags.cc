@@ -26,6 +26,10 @@ void FlagSet::AddBool(absl::string_view name, bool* value) {
   flags_.push_back({std::string(name), Kind::kBool, value});
 }
 
+void FlagSet::AddShortAlias(char letter, absl::string_view name) {
+  aliases_.emplace_back(letter, std::string(name));
+}
+
 FlagSet::Flag* FlagSet::Find(absl::string_view name) {
   for (Flag& flag : flags_) {
     if (flag.name == name) return &flag;
@@ -99,11 +103,18 @@ absl::StatusOr<std::vector<std::string>> FlagSet::Parse(absl::Span<const std::st
       positional.push_back(arg);
       continue;
     }
-    if (!absl::StartsWith(arg, "--")) {
+    // A one-letter alias ("-o") stands for its long flag ("--output").
+    std::string aliased;
+    if (arg.size() == 2) {
+      for (const auto& [letter, long_name] : aliases_) {
+        if (arg[1] == letter) aliased = absl::StrCat("--", long_name);
+      }
+    }
+    if (aliased.empty() && !absl::StartsWith(arg, "--")) {
       return absl::InvalidArgumentError(
           absl::StrCat("unknown flag '", arg, "' for '", command_, "' (flags start with --)"));
     }
-    absl::string_view body = absl::string_view(arg).substr(2);
+    absl::string_view body = absl::string_view(aliased.empty() ? arg : aliased).substr(2);
     size_t eq = body.find('=');
     absl::string_view name = body.substr(0, eq);
     Flag* flag = Find(name);

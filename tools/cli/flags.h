@@ -30,6 +30,8 @@ class FlagSet {
   void AddStringList(absl::string_view name, std::vector<std::string>* values);
   // Takes no value: --name sets true.
   void AddBool(absl::string_view name, bool* value);
+  // Makes "-LETTER" stand for "--name" (a flag added before or after).
+  void AddShortAlias(char letter, absl::string_view name);
 
   // Parses `args` (without the program and subcommand names) and returns the positional
   // arguments. Errors (usage errors, one line each): unknown flag, missing value, a value
@@ -56,6 +58,7 @@ class FlagSet {
 
   std::string command_;
   std::vector<Flag> flags_;
+  std::vector<std::pair<char, std::string>> aliases_;
   bool help_requested_ = false;
 };
 
