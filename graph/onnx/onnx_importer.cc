@@ -29,6 +29,9 @@
 namespace kiln {
 namespace onnx_import {
 
+// Nodes costing more arithmetic than this are not folded at import.
+constexpr int64_t kMaxFoldedFlops = int64_t{1} << 27;
+
 // The graph being built and the map from ONNX value names to Kiln tensors.
 class ImportState {
  public:
@@ -48,6 +51,20 @@ class ImportState {
   // Constants instead. Returns the outputs.
   absl::StatusOr<std::vector<TensorRef>> Add(Node node);
   absl::StatusOr<TensorRef> AddConstant(const std::string& name, Tensor value);
+
+  // A node name not yet used, from `prefix`: "prefix", then "prefix_1", "prefix_2", ...
+  // Counters per prefix keep this O(1) amortized where Graph::UniqueName probes from 1
+  // (an unrolled LSTM emits thousands of nodes with one prefix).
+  std::string UniqueName(const std::string& prefix) {
+    const std::string base = prefix.empty() ? std::string("node") : prefix;
+    if (!graph_.FindNode(base)) return base;
+    int64_t& next = next_suffix_[base];
+    std::string candidate;
+    do {
+      candidate = absl::StrCat(base, "_", ++next);
+    } while (graph_.FindNode(candidate));
+    return candidate;
+  }
 
   // Records that Kiln Input node `id` is the ONNX graph input `onnx_name`.
   void AddGraphInput(int id, const std::string& onnx_name) { graph_input_names_[id] = onnx_name; }
@@ -84,6 +101,7 @@ class ImportState {
   Graph graph_;
   absl::flat_hash_map<std::string, TensorRef> values_;
   absl::flat_hash_map<int, std::string> graph_input_names_;
+  absl::flat_hash_map<std::string, int64_t> next_suffix_;
 };
 
 namespace {
@@ -112,7 +130,7 @@ absl::Status Prefix(const absl::Status& status, absl::string_view prefix) {
 
 absl::StatusOr<TensorRef> ImportState::AddConstant(const std::string& name, Tensor value) {
   Node node;
-  node.name = graph_.UniqueName(name);
+  node.name = UniqueName(name);
   node.op = "Constant";
   node.attrs["value"] = std::move(value);
   ASSIGN_OR_RETURN(int id, graph_.AddNode(std::move(node)));
@@ -148,6 +166,13 @@ absl::StatusOr<std::optional<std::vector<Tensor>>> ImportState::TryFold(const No
     if (!t.shape.IsFullyKnown() || t.shape.NumElements() > options_.max_folded_elements) {
       return std::nullopt;
     }
+  }
+  // Folding runs the reference kernel; leave heavy arithmetic (a weights-only MatMul) to
+  // run time rather than stall the import.
+  if (n.def->flops) {
+    std::vector<TensorType> in_types;
+    for (const TensorRef& in : n.inputs) in_types.push_back(scratch.type(in));
+    if (n.def->flops(n, in_types, n.outputs) > kMaxFoldedFlops) return std::nullopt;
   }
   std::vector<Tensor> inputs;
   for (size_t i = 0; i < node.inputs.size(); ++i) inputs.push_back(*ConstantValue(node.inputs[i]));
@@ -336,7 +361,7 @@ absl::StatusOr<std::vector<TensorRef>> NodeContext::EmitMulti(absl::string_view 
                                                               AttrMap attrs) {
   Node node;
   // The first Kiln node keeps the ONNX node's name; helpers get "name/op".
-  node.name = state_.graph().UniqueName(
+  node.name = state_.UniqueName(
       state_.graph().FindNode(name_) ? absl::StrCat(name_, "/", Lower(op)) : name_);
   node.op = std::string(op);
   node.inputs = inputs;
@@ -467,6 +492,29 @@ absl::StatusOr<TensorType> ValueInfoType(const onnx::ValueInfoProto& info, absl:
   return TensorType{*dtype, std::move(shape)};
 }
 
+// A graph output must be a dense tensor; a declared element type must be the computed
+// one (a mismatch means a converter or the model is wrong). Declared shapes are not
+// checked: exporters often leave them partial.
+absl::Status CheckOutputType(const onnx::ValueInfoProto& out, const TensorType& computed) {
+  const onnx::TypeProto& type = out.type();
+  if (type.value_case() != onnx::TypeProto::VALUE_NOT_SET && !type.has_tensor_type()) {
+    return ValueInfoType(out, "graph output").status();
+  }
+  if (type.has_tensor_type() && type.tensor_type().elem_type() != onnx::TensorProto::UNDEFINED) {
+    absl::StatusOr<DataType> declared = DataTypeFromOnnx(type.tensor_type().elem_type());
+    if (!declared.ok()) {
+      return absl::Status(declared.status().code(), absl::StrCat("graph output '", out.name(), "': ",
+                                                                 declared.status().message()));
+    }
+    if (*declared != computed.dtype) {
+      return absl::InvalidArgumentError(absl::StrCat("graph output '", out.name(), "' is declared ",
+                                                     DataTypeName(*declared), " but computes ",
+                                                     computed.ToString()));
+    }
+  }
+  return absl::OkStatus();
+}
+
 std::string NodeLabel(const onnx::NodeProto& node) {
   if (!node.name().empty()) return node.name();
   if (node.output_size() > 0 && !node.output(0).empty()) return node.output(0);
@@ -572,7 +620,7 @@ class Importer {
         return absl::InvalidArgumentError(
             absl::StrCat("graph output '", out.name(), "' is not produced by any node"));
       }
-      RETURN_IF_ERROR(ValueInfoType(out, "graph output").status());
+      RETURN_IF_ERROR(CheckOutputType(out, state_.graph().type(*ref)));
       state_.graph().outputs().push_back(GraphOutput{out.name(), *ref});
     }
     ASSIGN_OR_RETURN(Graph graph, SweepDeadNodes(state_.graph()));
@@ -614,7 +662,11 @@ class Importer {
       auto frozen = options_.frozen_inputs.find(input.name());
       if (frozen != options_.frozen_inputs.end()) {
         const Tensor& value = frozen->second;
-        if (value.dtype() != type.dtype || value.shape().rank() != type.shape.rank()) {
+        bool fits = value.dtype() == type.dtype && value.shape().rank() == type.shape.rank();
+        for (int d = 0; fits && d < type.shape.rank(); ++d) {
+          fits = type.shape.dim(d) == kUnknownDim || type.shape.dim(d) == value.shape().dim(d);
+        }
+        if (!fits) {
           return absl::InvalidArgumentError(absl::StrCat(
               "frozen input '", input.name(), "' is ", value.TypeString(), ", declared ",
               type.ToString()));
@@ -654,7 +706,7 @@ class Importer {
 
   std::string NodeName(absl::string_view onnx_name, absl::string_view fallback) {
     std::string base = SanitizeName(onnx_name);
-    return state_.graph().UniqueName(base.empty() ? std::string(fallback) : base);
+    return state_.UniqueName(base.empty() ? std::string(fallback) : base);
   }
 
   void Report(const onnx::NodeProto& node, absl::string_view reason) {
@@ -703,7 +755,7 @@ class Importer {
   absl::Status RunConverter(const onnx::NodeProto& node, const OpConverter& converter) {
     std::string base = SanitizeName(NodeLabel(node));
     if (base.empty()) base = Lower(node.op_type());
-    NodeContext ctx(state_, node, converter, opset_, state_.graph().UniqueName(base));
+    NodeContext ctx(state_, node, converter, opset_, state_.UniqueName(base));
     RETURN_IF_ERROR(converter.convert(ctx));
     std::vector<std::string> unhandled = ctx.UnhandledAttrs();
     if (!unhandled.empty()) {

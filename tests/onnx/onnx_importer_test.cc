@@ -276,6 +276,35 @@ TEST(OnnxImporterTest, NeedsConstantPayloadNamesTheInputsBehindAValue) {
   EXPECT_EQ(out[0].shape(), (Shape{3, 2}));
 }
 
+// Folding stops at heavy arithmetic: a weights-only 512x512 MatMul (2^28 FLOPs) stays a
+// node, a small one folds.
+TEST(OnnxImporterTest, HeavyConstantArithmeticIsNotFolded) {
+  for (int64_t n : {int64_t{8}, int64_t{512}}) {
+    SCOPED_TRACE(n);
+    ModelBuilder b;
+    b.Input("x", kFloat, {1, n}).Output("y");
+    std::vector<float> ones(n * n, 1.0f);
+    b.Initializer("a", Tensor::F32(Shape{n, n}, ones));
+    b.Initializer("c", Tensor::F32(Shape{n, n}, ones));
+    b.Node("MatMul", {"a", "c"}, {"w"});
+    b.Node("MatMul", {"x", "w"}, {"y"});
+    absl::StatusOr<Graph> graph = ImportOnnxModel(b.model());
+    ASSERT_TRUE(graph.ok()) << graph.status();
+    EXPECT_EQ(CountOps(*graph, "MatMul"), n == 8 ? 1 : 2);
+  }
+}
+
+TEST(OnnxImporterTest, DeclaredOutputTypeMustMatch) {
+  ModelBuilder b;
+  b.Input("x", kFloat, {2}).Output("y", kInt64);
+  b.Node("Relu", {"x"}, {"y"});
+  absl::StatusOr<Graph> graph = ImportOnnxModel(b.model());
+  ASSERT_FALSE(graph.ok());
+  EXPECT_EQ(graph.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(graph.status().message()),
+              HasSubstr("graph output 'y' is declared i64 but computes f32[2]"));
+}
+
 // ------------------------------------------------------------------ decompositions
 
 // Y = alpha * A^T B + beta * C, with C broadcast over rows.
