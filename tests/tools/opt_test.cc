@@ -76,6 +76,17 @@ TEST_F(OptTest, DisableSkipsAPass) {
   EXPECT_EQ(out_.str().find("Fusion"), std::string::npos) << out_.str();
 }
 
+TEST_F(OptTest, DebugPrintsDecisionsWithReasons) {
+  std::string shared = dir_ + "/shared.kgraph";
+  std::ofstream(shared) << "graph(%x: f32[4]) {\n  %e = Exp(%x)\n  %a = Neg(%e)\n"
+                           "  %b = Abs(%e)\n  return y = %a, z = %b\n}\n";
+  ASSERT_EQ(Run({shared, "--passes=fuse-elementwise", "--debug"}), kExitOk) << err_.str();
+  EXPECT_NE(err_.str().find("fuse-elementwise: fuse 'e' into 'b': no: no-recomputation: 'a' "
+                            "outside the cluster reads it too"),
+            std::string::npos)
+      << err_.str();
+}
+
 TEST_F(OptTest, ListsPasses) {
   ASSERT_EQ(Run({"--list-passes"}), kExitOk);
   EXPECT_NE(out_.str().find("fold-constants  "), std::string::npos) << out_.str();

@@ -108,6 +108,7 @@ int OptMain(absl::Span<const std::string> raw_args, std::ostream& out, std::ostr
   }
   passes::PassOptions pass_options;
   pass_options.debug = debug;
+  pass_options.debug_stream = &err;
   passes::PipelineOptions pipeline_options;
   pipeline_options.verify_each = true;
   pipeline_options.verbose = verbose;
