@@ -15,7 +15,8 @@ void RegisterPoolOps(OpRegistry& registry);            // MaxPool, AvgPool, Glob
 void RegisterNormalizationOps(OpRegistry& registry);   // BatchNorm, LayerNorm, Softmax, BiasAdd
 void RegisterReductionOps(OpRegistry& registry);       // ReduceSum, ReduceMean, ReduceMax
 void RegisterShapeOps(OpRegistry& registry);  // Reshape, Transpose, Concat, Slice, Gather, Pad, Flatten
-// Trigonometric, rounding, Sign, Softplus, IsNaN, IsInf, Mod, Not, And, Or, Xor
+// Trigonometric, rounding, Sign, Softplus, IsNaN, IsInf, Mod, BitShift, Not, And, Or,
+// Xor, Det
 void RegisterMathExtraOps(OpRegistry& registry);
 // ArgMax, ArgMin, CumSum, Trilu, GatherElements, GatherND, ScatterElements, ScatterND,
 // TopK, Expand, Tile, ReduceMin, ReduceProd
