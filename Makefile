@@ -2,7 +2,7 @@
 BAZEL ?= bazel
 DEMO_DIR ?= out/demo
 
-.PHONY: all deps build demo test test-asan fuzz docs clean
+.PHONY: all deps build demo test test-asan fuzz docs conformance clean
 
 all: build
 
@@ -28,6 +28,12 @@ test-asan: deps
 # Runs each fuzzer for FUZZ_SECONDS (default 60) on its corpus.
 fuzz: deps
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-60} KILN_ASAN=0 tools/run_fuzzers.sh
+
+# Generates ONNX's backend node tests and runs them through the importer (docs/onnx.md).
+conformance: deps
+	$(BAZEL) build //tools:kiln
+	/usr/bin/python3 tools/onnx/generate_backend_tests.py out/onnx-backend > /dev/null 2>&1
+	bazel-bin/tools/kiln conformance out/onnx-backend/node --quiet
 
 docs: deps
 	$(BAZEL) run //docs:gen_op_docs -- $(CURDIR)/docs/ops.md

@@ -149,6 +149,7 @@ absl::Status ConvertPRelu(NodeContext& ctx);
 absl::Status ConvertIsInf(NodeContext& ctx);
 absl::Status ConvertWhere(NodeContext& ctx);
 absl::Status ConvertIdentity(NodeContext& ctx);
+absl::Status ConvertBitShift(NodeContext& ctx);
 
 // onnx_ops_nn.cc
 absl::Status ConvertGemm(NodeContext& ctx);
@@ -214,6 +215,7 @@ absl::Status ConvertGatherND(NodeContext& ctx);
 absl::Status ConvertScatter(NodeContext& ctx);  // ScatterElements, Scatter, ScatterND
 absl::Status ConvertTopK(NodeContext& ctx);
 absl::Status ConvertUpsample(NodeContext& ctx);
+absl::Status ConvertReverseSequence(NodeContext& ctx);
 absl::Status ConvertWindow(NodeContext& ctx);  // BlackmanWindow, HannWindow, HammingWindow
 
 }  // namespace kiln::onnx_import

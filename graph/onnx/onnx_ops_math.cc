@@ -239,4 +239,15 @@ absl::Status ConvertIdentity(NodeContext& ctx) {
   return ctx.SetOutput(0, x);
 }
 
+absl::Status ConvertBitShift(NodeContext& ctx) {
+  ASSIGN_OR_RETURN(std::string direction, ctx.String("direction", ""));
+  ASSIGN_OR_RETURN(TensorRef x, ctx.Input(0));
+  ASSIGN_OR_RETURN(TensorRef y, ctx.Input(1));
+  if (ctx.Dtype(x) != DataType::kU8) {
+    return NodeContext::Unsupported(absl::StrCat("BitShift of ", DataTypeName(ctx.Dtype(x)), " (u8 is supported)"));
+  }
+  ASSIGN_OR_RETURN(TensorRef z, ctx.Emit("BitShift", {x, y}, {{"direction", direction}}));
+  return ctx.SetOutput(0, z);
+}
+
 }  // namespace kiln::onnx_import

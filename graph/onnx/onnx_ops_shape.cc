@@ -679,3 +679,38 @@ absl::Status ConvertWindow(NodeContext& ctx) {
 }
 
 }  // namespace kiln::onnx_import
+
+namespace kiln::onnx_import {
+
+// ReverseSequence with constant sequence_lens: GatherElements along the time axis with a
+// constant index tensor that reverses the first len[b] steps of each batch entry.
+absl::Status ConvertReverseSequence(NodeContext& ctx) {
+  ASSIGN_OR_RETURN(int64_t batch_axis, ctx.Int("batch_axis", 1));
+  ASSIGN_OR_RETURN(int64_t time_axis, ctx.Int("time_axis", 0));
+  ASSIGN_OR_RETURN(TensorRef x, ctx.Input(0));
+  ASSIGN_OR_RETURN(std::vector<int64_t> lens, ctx.ConstantInts(1, "sequence_lens"));
+  ASSIGN_OR_RETURN(std::vector<int64_t> dims, KnownDims(ctx, x, "ReverseSequence"));
+  const int rank = static_cast<int>(dims.size());
+  if (rank < 2 || (batch_axis != 0 && batch_axis != 1) || time_axis != 1 - batch_axis) {
+    return absl::InvalidArgumentError("batch_axis and time_axis must be 0 and 1 (either order)");
+  }
+  if (static_cast<int64_t>(lens.size()) != dims[batch_axis]) {
+    return absl::InvalidArgumentError(absl::StrCat("sequence_lens has ", lens.size(), " entries for a batch of ",
+                                                   dims[batch_axis]));
+  }
+  for (int64_t len : lens) {
+    if (len < 0 || len > dims[time_axis]) return absl::InvalidArgumentError(absl::StrCat("sequence length ", len, " is out of range"));
+  }
+  ASSIGN_OR_RETURN(Tensor idx, ctx.AllocateConstant(DataType::kI64, Shape(dims)));
+  const std::vector<int64_t> strides = RowMajorStrides(Shape(dims));
+  for (int64_t i = 0; i < idx.NumElements(); ++i) {
+    const int64_t b = (i / strides[batch_axis]) % dims[batch_axis];
+    const int64_t t = (i / strides[time_axis]) % dims[time_axis];
+    idx.SetFromInt64(i, t < lens[b] ? lens[b] - 1 - t : t);
+  }
+  ASSIGN_OR_RETURN(TensorRef idx_ref, ctx.Constant(idx));
+  ASSIGN_OR_RETURN(TensorRef y, ctx.Emit("GatherElements", {x, idx_ref}, {{"axis", time_axis}}));
+  return ctx.SetOutput(0, y);
+}
+
+}  // namespace kiln::onnx_import

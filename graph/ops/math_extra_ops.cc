@@ -1,6 +1,7 @@
 // More elementwise ops, added for the ONNX importer: trigonometric and hyperbolic
-// functions, rounding, Sign, Softplus, NaN/Inf tests, Mod, and the boolean ops Not, And,
-// Or, Xor. FLOPs: one per output element (transcendental or not), 0 for the bool ops.
+// functions, rounding, Sign, Softplus, NaN/Inf tests, Mod, BitShift, the boolean ops Not,
+// And, Or, Xor, and Det. FLOPs: one per output element (transcendental or not), 0 for
+// the bool ops and shifts, n^3 per matrix for Det.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -235,9 +236,117 @@ void RegisterLogic(OpRegistry& registry, const char* name, const char* summary,
   });
 }
 
+// ------------------------------------------------------------------------- BitShift
+
+absl::Status BitShiftInfer(InferContext& ctx) {
+  const std::string& direction = ctx.node.string_attr("direction");
+  if (direction != "LEFT" && direction != "RIGHT") {
+    return absl::InvalidArgumentError(absl::StrCat("attribute 'direction' is \"", direction,
+                                                   "\", expected \"LEFT\" or \"RIGHT\""));
+  }
+  return BinaryInfer(ctx);
+}
+
+// Logical shifts of the unsigned 8-bit pattern; shifting by 8 or more gives 0.
+absl::Status BitShiftKernel(KernelContext& ctx) {
+  const Tensor& x = ctx.inputs[0];
+  const Tensor& y = ctx.inputs[1];
+  Tensor& out = ctx.outputs[0];
+  const bool left = ctx.node.string_attr("direction") == "LEFT";
+  BroadcastIndexer xi(x.shape(), out.shape());
+  BroadcastIndexer yi(y.shape(), out.shape());
+  for (int64_t i = 0; i < out.NumElements(); ++i) {
+    const uint32_t v = static_cast<uint32_t>(x.GetAsInt64(xi.Map(i)));
+    const int64_t by = y.GetAsInt64(yi.Map(i));
+    const uint32_t r = by >= 8 ? 0 : (left ? (v << by) & 0xffu : v >> by);
+    out.SetFromInt64(i, r);
+  }
+  return absl::OkStatus();
+}
+
+// ------------------------------------------------------------------------------ Det
+
+absl::Status DetInfer(InferContext& ctx) {
+  const Shape& x = ctx.inputs[0].shape;
+  const int r = x.rank();
+  if (r < 2 || (x.dim(r - 1) != kUnknownDim && x.dim(r - 2) != kUnknownDim && x.dim(r - 1) != x.dim(r - 2))) {
+    return absl::InvalidArgumentError(absl::StrCat("input 'x' ", x.ToString(),
+                                                   " is not a batch of square matrices [..., M, M]"));
+  }
+  ctx.outputs.push_back({ctx.inputs[0].dtype, Shape(std::vector<int64_t>(x.dims().begin(), x.dims().end() - 2))});
+  return absl::OkStatus();
+}
+
+// Gaussian elimination with partial pivoting in double, per matrix.
+absl::Status DetKernel(KernelContext& ctx) {
+  const Tensor& x = ctx.inputs[0];
+  const int r = x.shape().rank();
+  const int64_t m = x.shape().dim(r - 1);
+  std::vector<double> a(m * m);
+  for (int64_t b = 0; b < ctx.outputs[0].NumElements(); ++b) {
+    for (int64_t i = 0; i < m * m; ++i) a[i] = x.GetAsDouble(b * m * m + i);
+    double det = 1;
+    for (int64_t col = 0; col < m && det != 0; ++col) {
+      int64_t pivot = col;
+      for (int64_t row = col + 1; row < m; ++row) {
+        if (std::fabs(a[row * m + col]) > std::fabs(a[pivot * m + col])) pivot = row;
+      }
+      if (a[pivot * m + col] == 0) {
+        det = 0;
+        break;
+      }
+      if (pivot != col) {
+        for (int64_t k = 0; k < m; ++k) std::swap(a[pivot * m + k], a[col * m + k]);
+        det = -det;
+      }
+      det *= a[col * m + col];
+      for (int64_t row = col + 1; row < m; ++row) {
+        const double f = a[row * m + col] / a[col * m + col];
+        for (int64_t k = col; k < m; ++k) a[row * m + k] -= f * a[col * m + k];
+      }
+    }
+    ctx.outputs[0].SetFromDouble(b, det);
+  }
+  return absl::OkStatus();
+}
+
+int64_t DetFlops(const Node&, absl::Span<const TensorType> inputs, absl::Span<const TensorType> outputs) {
+  const Shape& x = inputs[0].shape;
+  if (!x.IsFullyKnown() || !outputs[0].shape.IsFullyKnown()) return 0;
+  const int64_t m = x.dim(x.rank() - 1);
+  return outputs[0].shape.NumElements() * m * m * m;
+}
+
 }  // namespace
 
 void RegisterMathExtraOps(OpRegistry& registry) {
+  MustRegister(registry, OpDef{
+      .name = "BitShift",
+      .summary = "Logical shift of the bits of u8 x by y places (NumPy broadcasting), toward the "
+                 "high bits for direction \"LEFT\" (bits shifted out are lost) or the low bits "
+                 "for \"RIGHT\"; a shift of 8 or more gives 0.",
+      .input_names = {"x", "y"},
+      .min_inputs = 2,
+      .max_inputs = 2,
+      .attrs = {{"direction", AttrType::kString, std::nullopt}},
+      .dtypes = {DataType::kU8},
+      .traits = kElementwise | kBroadcasting | kLayoutAgnostic,
+      .infer = BitShiftInfer,
+      .reference = BitShiftKernel,
+  });
+  MustRegister(registry, OpDef{
+      .name = "Det",
+      .summary = "Determinant of each square matrix in the last two dimensions: [..., M, M] -> [...].",
+      .input_names = {"x"},
+      .min_inputs = 1,
+      .max_inputs = 1,
+      .dtypes = FloatTypes(),
+      .traits = kTraitNone,
+      .infer = DetInfer,
+      .reference = DetKernel,
+      .flops = DetFlops,
+  });
+
   RegisterUnaryMath(registry);
 
   MustRegister(registry, OpDef{

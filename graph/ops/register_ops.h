@@ -16,7 +16,8 @@ void RegisterNormalizationOps(OpRegistry& registry);   // BatchNorm, LayerNorm, 
 void RegisterReductionOps(OpRegistry& registry);       // ReduceSum, ReduceMean, ReduceMax
 void RegisterShapeOps(OpRegistry& registry);  // Reshape, Transpose, Concat, Slice, Gather, Pad, Flatten
 void RegisterFusionOps(OpRegistry& registry);          // Fusion
-// Trigonometric, rounding, Sign, Softplus, IsNaN, IsInf, Mod, Not, And, Or, Xor
+// Trigonometric, rounding, Sign, Softplus, IsNaN, IsInf, Mod, BitShift, Not, And, Or,
+// Xor, Det
 void RegisterMathExtraOps(OpRegistry& registry);
 // ArgMax, ArgMin, CumSum, Trilu, GatherElements, GatherND, ScatterElements, ScatterND,
 // TopK, Expand, Tile, ReduceMin, ReduceProd

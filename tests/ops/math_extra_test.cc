@@ -1,5 +1,5 @@
 // Tests of the extra elementwise ops: trigonometric and hyperbolic functions, rounding,
-// Sign, Softplus, IsNaN, IsInf, Mod and the bool ops. Expected values are written out by
+// Sign, Softplus, IsNaN, IsInf, Mod, BitShift, the bool ops and Det. Expected values are written out by
 // hand or computed with <cmath> directly.
 #include <cmath>
 #include <cstdint>
@@ -192,6 +192,42 @@ TEST(LogicTest, TruthTablesWithBroadcast) {
       InferSingleOp("And", {{DataType::kBool, Shape{2}}, {DataType::kBool, Shape{3}}});
   ASSERT_FALSE(bad.ok());
   EXPECT_THAT(std::string(bad.status().message()), HasSubstr("do not broadcast"));
+}
+
+TEST(BitShiftTest, LogicalShiftsOfBytes) {
+  Tensor x = MakeTensor(DataType::kU8, Shape{4}, {16, 4, 1, 255});
+  Tensor y = MakeTensor(DataType::kU8, Shape{4}, {1, 2, 8, 4});
+  EXPECT_EQ(Values(MustEval("BitShift", {x, y}, {{"direction", std::string("LEFT")}})), (D{32, 16, 0, 240}));
+  EXPECT_EQ(Values(MustEval("BitShift", {x, y}, {{"direction", std::string("RIGHT")}})), (D{8, 1, 0, 15}));
+  // Broadcast shift amount.
+  EXPECT_EQ(Values(MustEval("BitShift", {x, MakeTensor(DataType::kU8, Shape{1}, {1})},
+                            {{"direction", std::string("RIGHT")}})),
+            (D{8, 2, 0, 127}));
+  absl::StatusOr<std::vector<TensorType>> bad = InferSingleOp(
+      "BitShift", {{DataType::kU8, Shape{2}}, {DataType::kU8, Shape{2}}}, {{"direction", std::string("UP")}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("attribute 'direction'"));
+  EXPECT_FALSE(InferSingleOp("BitShift", {{DataType::kI32, Shape{2}}, {DataType::kI32, Shape{2}}},
+                             {{"direction", std::string("LEFT")}}).ok());
+}
+
+TEST(DetTest, BatchOfMatrices) {
+  // det [[1, 2], [3, 4]] = -2; det [[0, 1], [1, 0]] = -1 (needs a pivot); a singular one is 0.
+  Tensor x = MakeTensor(DataType::kF64, Shape{3, 2, 2}, {1, 2, 3, 4, 0, 1, 1, 0, 1, 2, 2, 4});
+  Tensor d = MustEval("Det", {x});
+  EXPECT_EQ(d.shape(), (Shape{3}));
+  EXPECT_NEAR(d.GetAsDouble(0), -2, 1e-12);
+  EXPECT_NEAR(d.GetAsDouble(1), -1, 1e-12);
+  EXPECT_NEAR(d.GetAsDouble(2), 0, 1e-12);
+  // 3x3 by the rule of Sarrus: 2*(3*1-0*4) - 0 + 1*(1*4-3*5) = 6 - 11 = -5.
+  Tensor m = MakeTensor(DataType::kF32, Shape{3, 3}, {2, 0, 1, 1, 3, 0, 5, 4, 1});
+  EXPECT_NEAR(MustEval("Det", {m}).GetAsDouble(0), -5, 1e-5);
+  absl::StatusOr<std::vector<TensorType>> t = InferSingleOp("Det", {{DataType::kF32, Shape{-1, 4, 4}}});
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ((*t)[0].shape, (Shape{-1}));
+  absl::StatusOr<std::vector<TensorType>> bad = InferSingleOp("Det", {{DataType::kF32, Shape{2, 3}}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("square"));
 }
 
 TEST(MathExtraTest, TraitsAndFlops) {
