@@ -6,7 +6,7 @@
 //   bazel run -c opt //bench:cpu_kernels_bench -- --benchmark_repetitions=5 \
 //     --benchmark_report_aggregates_only=true
 #include <atomic>
-#include <chrono>
+#include <ctime>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -55,7 +55,7 @@ class SpinPool {
     for (int64_t w = next_.fetch_add(1); w < count_; w = next_.fetch_add(1)) fn_(call_, w, count_);
   }
   void Work() {
-    uint64_t seen = generation_.load();
+    uint64_t seen = 0;  // the initial generation, even if a Run already bumped it
     while (!stop_.load()) {
       if (generation_.load() == seen) {
         _mm_pause();
@@ -185,23 +185,23 @@ double FmaLoop(int64_t iterations) {
   return 0;
 }
 
-void BM_FmaPeak(benchmark::State& state) {
-  double flops = 0;
-  for (auto _ : state) flops += FmaLoop(1 << 22);
-  state.counters["GFLOPS"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsRate);
+double ThreadCpuSeconds() {
+  timespec t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
 }
-BENCHMARK(BM_FmaPeak)->Unit(benchmark::kMillisecond);
 
-// Per-core FMA peak used for peak_frac, measured once per process.
+// Per-core FMA peak used for the peak fractions: the best of several runs, per second of
+// this thread's CPU time (so a loaded machine's time slicing does not lower it). Also
+// printed by BM_FmaPeak.
 double PeakGflopsPerCore() {
   static const double peak = [] {
     FmaLoop(1 << 20);  // warm up (clock ramp)
     double best = 0;
-    for (int rep = 0; rep < 5; ++rep) {
-      const auto t0 = std::chrono::steady_clock::now();
+    for (int rep = 0; rep < 7; ++rep) {
+      const double t0 = ThreadCpuSeconds();
       const double flops = FmaLoop(1 << 23);
-      const double s =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      const double s = ThreadCpuSeconds() - t0;
       if (s > 0 && flops / s / 1e9 > best) best = flops / s / 1e9;
     }
     return best;
@@ -209,21 +209,41 @@ double PeakGflopsPerCore() {
   return peak;
 }
 
+void BM_FmaPeak(benchmark::State& state) {
+  double flops = 0;
+  for (auto _ : state) flops += FmaLoop(1 << 22);
+  state.counters["GFLOPS"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsRate);
+  state.counters["cpu_peak_GFLOPS"] = PeakGflopsPerCore();
+}
+BENCHMARK(BM_FmaPeak)->Unit(benchmark::kMillisecond);
+
+double ProcessCpuSeconds() {
+  timespec t;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+// Counters: GFLOPS (per wall-clock second), peak_frac (GFLOPS over threads x the per-core
+// FMA peak), and the same per second of CPU time the process got (cpu_GFLOPS_per_core,
+// cpu_peak_frac): on a shared, oversubscribed machine the wall-clock figures fall with
+// the load, the CPU-time ones much less (time spent waiting for work counts against them).
 void RunGemmLike(benchmark::State& state, PreparedOp& op, double flops, int threads) {
   if (!op.error().empty()) {
     state.SkipWithError(op.error().c_str());
     return;
   }
+  const double peak = PeakGflopsPerCore();
   SpinPool pool(threads);
   op.Run(pool);  // warm up: page in operands and scratch
+  const double cpu0 = ProcessCpuSeconds();
   for (auto _ : state) op.Run(pool);
-  state.counters["GFLOPS"] =
-      benchmark::Counter(flops * state.iterations() / 1e9, benchmark::Counter::kIsRate);
-  const double peak = PeakGflopsPerCore() * threads;
-  const double seconds = state.iterations() > 0 ? 1.0 : 0.0;
-  (void)seconds;
-  state.counters["peak_frac"] = benchmark::Counter(
-      flops * state.iterations() / 1e9 / (peak > 0 ? peak : 1), benchmark::Counter::kIsRate);
+  const double cpu = ProcessCpuSeconds() - cpu0;
+  const double gflop = flops * static_cast<double>(state.iterations()) / 1e9;
+  state.counters["GFLOPS"] = benchmark::Counter(gflop, benchmark::Counter::kIsRate);
+  state.counters["peak_frac"] =
+      benchmark::Counter(gflop / (peak * threads), benchmark::Counter::kIsRate);
+  state.counters["cpu_GFLOPS_per_core"] = gflop / cpu;
+  state.counters["cpu_peak_frac"] = gflop / cpu / peak;
   state.counters["workgroups"] = static_cast<double>(op.kernel().workgroup_count);
 }
 

@@ -63,7 +63,19 @@ inline int64_t KIndex(const ConvParams& p, int64_t ci, int64_t i, int64_t j) {
   return p.hwio ? (i * p.kw + j) * p.cg + ci : (ci * p.kh + i) * p.kw + j;
 }
 
+// Output columns [lo, hi) whose input column ox * stride + offset lies in [0, size).
+inline void ValidRange(int64_t offset, int64_t stride, int64_t size, int64_t count,
+                       int64_t* lo, int64_t* hi) {
+  // ox >= ceil(-offset / stride) and ox <= floor((size - 1 - offset) / stride).
+  int64_t first = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+  int64_t last = size - 1 - offset < 0 ? -1 : (size - 1 - offset) / stride;
+  *lo = std::min(first, count);
+  *hi = std::max(*lo, std::min(last + 1, count));
+}
+
 // NCHW im2col: col[k][q] for the tile's pixels q = p0 .. p0 + count of image n, group g.
+// Per tap and output row, the valid columns are found once; runs are copied (memcpy at
+// stride 1) and the padding around them zeroed.
 void Im2ColNchw(const ConvParams& p, const float* x, int64_t n, int64_t g, int64_t p0,
                 int64_t count, float* col) {
   for (int64_t ci = 0; ci < p.cg; ++ci) {
@@ -71,23 +83,33 @@ void Im2ColNchw(const ConvParams& p, const float* x, int64_t n, int64_t g, int64
     for (int64_t i = 0; i < p.kh; ++i) {
       for (int64_t j = 0; j < p.kw; ++j) {
         float* dst = col + KIndex(p, ci, i, j) * count;
-        // Walk the tile's pixels row by row of the output.
+        const int64_t ix_offset = j * p.dilation_w - p.pad_left;
+        int64_t lo, hi;
+        ValidRange(ix_offset, p.stride_w, p.w, p.ow, &lo, &hi);
         int64_t q = 0;
         while (q < count) {
           const int64_t pixel = p0 + q;
           const int64_t oy = pixel / p.ow;
           const int64_t ox0 = pixel % p.ow;
           const int64_t run = std::min(p.ow - ox0, count - q);
+          float* d = dst + q - ox0;  // indexed by output column
           const int64_t iy = oy * p.stride_h - p.pad_top + i * p.dilation_h;
+          const int64_t end = ox0 + run;
           if (iy < 0 || iy >= p.h) {
-            for (int64_t t = 0; t < run; ++t) dst[q + t] = 0.0f;
+            for (int64_t ox = ox0; ox < end; ++ox) d[ox] = 0.0f;
           } else {
-            const float* row = plane + iy * p.xs[2];
-            const int64_t ix0 = j * p.dilation_w - p.pad_left;
-            for (int64_t t = 0; t < run; ++t) {
-              const int64_t ix = (ox0 + t) * p.stride_w + ix0;
-              dst[q + t] = ix >= 0 && ix < p.w ? row[ix] : 0.0f;
+            const float* row = plane + iy * p.xs[2] + ix_offset;
+            const int64_t a = std::max(ox0, lo);
+            const int64_t b = std::min(end, hi);
+            for (int64_t ox = ox0; ox < std::min(a, end); ++ox) d[ox] = 0.0f;
+            if (b > a) {
+              if (p.stride_w == 1) {
+                std::memcpy(d + a, row + a, (b - a) * sizeof(float));
+              } else {
+                for (int64_t ox = a; ox < b; ++ox) d[ox] = row[ox * p.stride_w];
+              }
             }
+            for (int64_t ox = std::max(b, ox0); ox < end; ++ox) d[ox] = 0.0f;
           }
           q += run;
         }
@@ -100,6 +122,7 @@ void Im2ColNchw(const ConvParams& p, const float* x, int64_t n, int64_t g, int64
 // C_g contiguous channels.
 void Im2ColNhwc(const ConvParams& p, const float* x, int64_t n, int64_t g, int64_t p0,
                 int64_t count, float* col) {
+  const int64_t cg = p.cg;
   for (int64_t q = 0; q < count; ++q) {
     const int64_t pixel = p0 + q;
     const int64_t oy = pixel / p.ow;
@@ -107,19 +130,20 @@ void Im2ColNhwc(const ConvParams& p, const float* x, int64_t n, int64_t g, int64
     float* dst = col + q * p.kdim;
     for (int64_t i = 0; i < p.kh; ++i) {
       const int64_t iy = oy * p.stride_h - p.pad_top + i * p.dilation_h;
+      const bool row_inside = iy >= 0 && iy < p.h;
       for (int64_t j = 0; j < p.kw; ++j) {
         const int64_t ix = ox * p.stride_w - p.pad_left + j * p.dilation_w;
-        const bool inside = iy >= 0 && iy < p.h && ix >= 0 && ix < p.w;
-        const float* src = x + n * p.xs[0] + iy * p.xs[2] + ix * p.xs[3] + g * p.cg;
+        const bool inside = row_inside && ix >= 0 && ix < p.w;
+        const float* src = x + n * p.xs[0] + iy * p.xs[2] + ix * p.xs[3] + g * cg;
         if (p.hwio) {
-          float* d = dst + (i * p.kw + j) * p.cg;
+          float* d = dst + (i * p.kw + j) * cg;
           if (inside) {
-            std::memcpy(d, src, p.cg * sizeof(float));
+            for (int64_t ci = 0; ci < cg; ++ci) d[ci] = src[ci];
           } else {
-            for (int64_t ci = 0; ci < p.cg; ++ci) d[ci] = 0.0f;
+            for (int64_t ci = 0; ci < cg; ++ci) d[ci] = 0.0f;
           }
         } else {
-          for (int64_t ci = 0; ci < p.cg; ++ci) {
+          for (int64_t ci = 0; ci < cg; ++ci) {
             dst[KIndex(p, ci, i, j)] = inside ? src[ci] : 0.0f;
           }
         }
@@ -324,9 +348,9 @@ PrepareResult PrepareConv2D(const PrepareContext& ctx) {
   const int64_t pixels = p.oh * p.ow;
   const SgemmImpl& impl = GetSgemmImpl(isa);
   p.tiling = p.nhwc ? ChooseMatMulTiling(impl, p.batch * p.groups, pixels, p.og, p.kdim,
-                                         ctx.options.gemm_tile_flops)
+                                         ctx.options)
                     : ChooseMatMulTiling(impl, p.batch * p.groups, p.og, pixels, p.kdim,
-                                         ctx.options.gemm_tile_flops);
+                                         ctx.options);
   const int64_t tile_pixels = p.nhwc ? p.tiling.tile_m : p.tiling.tile_n;
   p.col_bytes = p.pointwise ? 0 : RoundUp(tile_pixels * p.kdim * 4, 64);
   p.tiling.slot_bytes += p.col_bytes;

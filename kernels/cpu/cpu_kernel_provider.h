@@ -29,6 +29,10 @@ struct CpuKernelOptions {
   // output is not split further; 0 means the tuned default (32 MFLOP). Tests lower it to
   // exercise tile boundaries on small problems.
   double gemm_tile_flops = 0;
+  // Threads the runtime will spread workgroups over (0: the machine's hardware threads).
+  // GEMM-shaped kernels split into about two tiles per thread: every tile repacks its
+  // operands, so more tiles than that only add packing.
+  int threads = 0;
 };
 
 // The GEMM microkernel kAuto resolves to on this CPU.

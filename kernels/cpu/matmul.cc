@@ -228,7 +228,7 @@ PrepareResult PrepareMatMul(const PrepareContext& ctx) {
     p.batch_rank = 0;
   }
   const SgemmImpl& impl = GetSgemmImpl(isa);
-  p.tiling = ChooseMatMulTiling(impl, p.batch, p.m, p.n, p.k, ctx.options.gemm_tile_flops);
+  p.tiling = ChooseMatMulTiling(impl, p.batch, p.m, p.n, p.k, ctx.options);
   PreparedKernel kernel =
       MakeKernel(&MatMulF32, p, p.tiling.slots, absl::StrCat("cpu.mat_mul_f32_", GemmIsaName(isa)));
   kernel.scratch_bytes = p.tiling.slots * p.tiling.slot_bytes;

@@ -1,6 +1,7 @@
 #include "kernels/cpu/matmul_tiling.h"
 
 #include <algorithm>
+#include <thread>
 
 namespace kiln::cpu {
 namespace {
@@ -10,19 +11,21 @@ int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 }  // namespace
 
 MatMulTiling ChooseMatMulTiling(const SgemmImpl& impl, int64_t batch, int64_t m, int64_t n,
-                                int64_t k, double tile_flops) {
+                                int64_t k, const CpuKernelOptions& options) {
   const GemmBlocking& bl = impl.blocking;
-  // Below ~32 MFLOP per tile, the per-tile packing of A and B and the dispatch start to
-  // show; above 16 tiles, the packing repeated by every tile does.
-  const double min_tile_flops = tile_flops > 0 ? tile_flops : 32.0 * (1 << 20);
-  constexpr int64_t kMaxTiles = 16;
+  const double min_tile_flops =
+      options.gemm_tile_flops > 0 ? options.gemm_tile_flops : 32.0 * (1 << 20);
+  const int64_t threads = options.threads > 0
+                              ? options.threads
+                              : std::max<int64_t>(1, std::thread::hardware_concurrency());
+  const int64_t max_tiles = 2 * threads;
   MatMulTiling t{};
   t.tile_m = std::max<int64_t>(m, 1);
   t.tile_n = std::max<int64_t>(n, 1);
   const double flops = 2.0 * static_cast<double>(batch) * static_cast<double>(m) *
                        static_cast<double>(n) * static_cast<double>(std::max<int64_t>(k, 1));
   const int64_t want =
-      static_cast<int64_t>(std::clamp(flops / min_tile_flops, 1.0, static_cast<double>(kMaxTiles)));
+      static_cast<int64_t>(std::clamp(flops / min_tile_flops, 1.0, static_cast<double>(max_tiles)));
   const int64_t per_batch = CeilDiv(want, std::max<int64_t>(batch, 1));
   t.tiles_m = CeilDiv(m, t.tile_m);
   t.tiles_n = CeilDiv(n, t.tile_n);
@@ -42,7 +45,7 @@ MatMulTiling ChooseMatMulTiling(const SgemmImpl& impl, int64_t batch, int64_t m,
     t.tiles_n = CeilDiv(n, t.tile_n);
   }
   const int64_t total = batch * t.tiles_m * t.tiles_n;
-  t.slots = std::clamp<int64_t>(total, 1, 2 * kMaxTiles);
+  t.slots = std::clamp<int64_t>(total, 1, want);
   t.slot_bytes = SgemmScratchBytes(impl, t.tile_m, t.tile_n, k);
   return t;
 }

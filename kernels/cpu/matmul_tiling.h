@@ -23,11 +23,11 @@ struct MatMulTiling {
   int64_t slot_bytes;
 };
 
-// Tiles for `batch` GEMMs of m x n x k: large enough that each tile's packing is a small
-// part of its work (at least `tile_flops`, 0 for the default), and numerous enough (up to
-// 16) to balance the threads of a pool.
+// Tiles for `batch` GEMMs of m x n x k: about two per thread of `options.threads` (so a
+// pool balances them), but none below `options.gemm_tile_flops` (32 MFLOP by default),
+// where packing and dispatch start to show.
 MatMulTiling ChooseMatMulTiling(const SgemmImpl& impl, int64_t batch, int64_t m, int64_t n,
-                                int64_t k, double tile_flops);
+                                int64_t k, const CpuKernelOptions& options);
 
 // The GEMM implementation the options ask for, or kUnimplemented when the CPU lacks it.
 absl::StatusOr<GemmIsa> ResolveGemmIsa(const PrepareContext& ctx);

@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "kernels/cpu/cpu_kernel_provider.h"
+#include "kernels/cpu/fast_math.h"
 #include "kernels/cpu/kernel_util.h"
 #include "kernels/cpu/kernels.h"
 
@@ -47,6 +48,12 @@ struct SoftmaxParams {
   int64_t blocks;
 };
 
+template <typename C>
+inline C Exp(C v) {
+  if constexpr (std::is_same_v<C, float>) return ExpF(v);
+  else return std::exp(v);
+}
+
 // NaN-propagating maximum.
 template <typename C>
 inline C MaxNaN(C a, C b) {
@@ -72,7 +79,7 @@ int32_t SoftmaxKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t w
       for (int64_t j = 0; j < n; ++j) max = MaxNaN(max, Elem<T>::Load(xr[j]));
       Sum sum = 0;
       for (int64_t j = 0; j < n; ++j) {
-        const C e = std::exp(Elem<T>::Load(xr[j]) - max);
+        const C e = Exp(Elem<T>::Load(xr[j]) - max);
         sum += e;
         if constexpr (kStoreExp) yr[j] = e;
       }
@@ -81,7 +88,7 @@ int32_t SoftmaxKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t w
         if constexpr (kStoreExp) {
           yr[j] = yr[j] * scale;
         } else {
-          yr[j] = Elem<T>::Store(std::exp(Elem<T>::Load(xr[j]) - max) * scale);
+          yr[j] = Elem<T>::Store(Exp(Elem<T>::Load(xr[j]) - max) * scale);
         }
       }
     }
@@ -107,7 +114,7 @@ int32_t SoftmaxKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t w
     }
     for (int64_t j = 0; j < n; ++j) {
       for (int64_t c = 0; c < cols; ++c) {
-        const C e = std::exp(Elem<T>::Load(xb[j * inner + c]) - max[c]);
+        const C e = Exp(Elem<T>::Load(xb[j * inner + c]) - max[c]);
         sum[c] += e;
         if constexpr (kStoreExp) yb[j * inner + c] = e;
       }
@@ -120,7 +127,7 @@ int32_t SoftmaxKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t w
           yb[j * inner + c] = yb[j * inner + c] * scale[c];
         } else {
           yb[j * inner + c] =
-              Elem<T>::Store(std::exp(Elem<T>::Load(xb[j * inner + c]) - max[c]) * scale[c]);
+              Elem<T>::Store(Exp(Elem<T>::Load(xb[j * inner + c]) - max[c]) * scale[c]);
         }
       }
     }

@@ -81,6 +81,7 @@ TEST(ConvKernelsTest, F32AllLayoutsAndMicrokernels) {
             KernelCase c = MakeCase(cc, nhwc, hwio, DataType::kF32, seed += 3);
             c.options.gemm_isa = isa;
             c.options.gemm_tile_flops = tile_flops;
+            c.options.threads = 8;
             CheckKernel(c, ConvTol(cc, DataType::kF32));
           }
         }

@@ -80,6 +80,7 @@ TEST(MatMulKernelsTest, F32EveryMicrokernel) {
         KernelCase c = MakeCase(s, DataType::kF32, seed += 2);
         c.options.gemm_isa = isa;
         c.options.gemm_tile_flops = tile_flops;
+        c.options.threads = 8;
         const double k = static_cast<double>(KOf(s));
         CheckKernel(c, Tolerance{Ulp(DataType::kF32), 0.0, k * Ulp(DataType::kF32)});
       }

@@ -1,0 +1,55 @@
+// Vectorizable f32 math for the elementwise and Softmax kernels: branch-free code that
+// GCC and Clang vectorize (kernels are built with -fno-trapping-math so float selects
+// if-convert). Accuracy is pinned by tests/kernels/cpu/fast_math_test.cc.
+#ifndef KILN_KERNELS_CPU_FAST_MATH_H_
+#define KILN_KERNELS_CPU_FAST_MATH_H_
+
+#include <cstdint>
+
+namespace kiln::cpu {
+
+// e^x for f32, within 1 ulp everywhere (0.98 ulp measured over every float in
+// [-104, 89], subnormal results included); exp(-inf) = 0, exp(inf) = inf, NaN -> NaN.
+// Cody-Waite reduction x = n ln2 + r, |r| <= ln2/2, Cephes' degree-6 polynomial for
+// e^r, and 2^n applied as two halves so that neither overflows nor goes subnormal
+// before the final product (whose single rounding gives correct gradual underflow).
+inline float ExpF(float x) {
+  const float in = x;
+  // Clamp (a NaN clamps to -104 here and is restored at the end): e^-104 rounds to 0 and
+  // e^89 to inf, and n stays within [-150, 129].
+  x = x > -104.0f ? x : -104.0f;
+  x = x < 89.0f ? x : 89.0f;
+  // Adding 1.5 * 2^23 rounds x / ln2 to an integer n, left in the low mantissa bits.
+  constexpr float kMagic = 12582912.0f;
+  const float t = x * 1.44269504088896341f + kMagic;
+  const float n = t - kMagic;
+  const int32_t ni = __builtin_bit_cast(int32_t, t) - 0x4B400000;
+  // ln2 split so that n * 0.693359375 is exact.
+  float r = x - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  const float z = r * r;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * z + r + 1.0f;
+  const int32_t n1 = ni >> 1;
+  const int32_t n2 = ni - n1;
+  const float s1 = __builtin_bit_cast(float, (n1 + 127) << 23);
+  const float s2 = __builtin_bit_cast(float, (n2 + 127) << 23);
+  const float result = p * s1 * s2;
+  return in == in ? result : in;
+}
+
+// 1 / (1 + e^-x) from e^-|x| (never overflows), within 3 ulp.
+inline float SigmoidF(float x) {
+  const float e = ExpF(x < 0.0f ? x : -x);
+  const float r = 1.0f / (1.0f + e);
+  return x >= 0.0f ? r : e * r;
+}
+
+}  // namespace kiln::cpu
+
+#endif  // KILN_KERNELS_CPU_FAST_MATH_H_

@@ -1,0 +1,75 @@
+// Accuracy of the vectorizable f32 math (kernels/cpu/fast_math.h) against double libm, in
+// ulps of the correctly rounded f32 result, over an evenly spaced sweep of float bit
+// patterns (about 4M values) plus special values.
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+
+#include "gtest/gtest.h"
+#include "kernels/cpu/fast_math.h"
+
+namespace kiln::cpu {
+namespace {
+
+// |got - want| in units of the spacing of f32 numbers at want (subnormal spacing below
+// the normal range).
+double UlpError(float got, double want) {
+  const float rounded = static_cast<float>(want);
+  if (std::isinf(rounded)) return got == rounded ? 0.0 : 1e30;
+  double spacing = std::ldexp(1.0, -149);
+  if (std::fabs(want) >= std::ldexp(1.0, -126)) spacing = std::ldexp(1.0, std::ilogb(want) - 23);
+  return std::fabs(static_cast<double>(got) - want) / spacing;
+}
+
+template <typename F, typename Ref>
+double MaxUlpOverSweep(F f, Ref ref, float lo, float hi, float* worst) {
+  double max_error = 0;
+  for (uint64_t u = 0; u <= 0xFFFFFFFFull; u += 1021) {
+    const uint32_t bits = static_cast<uint32_t>(u);
+    float x;
+    std::memcpy(&x, &bits, 4);
+    if (!(x >= lo && x <= hi)) continue;
+    const double e = UlpError(f(x), ref(static_cast<double>(x)));
+    if (e > max_error) {
+      max_error = e;
+      *worst = x;
+    }
+  }
+  return max_error;
+}
+
+TEST(FastMathTest, ExpWithinOneUlp) {
+  float worst = 0;
+  const double error = MaxUlpOverSweep([](float x) { return ExpF(x); },
+                                       [](double x) { return std::exp(x); }, -110.0f, 100.0f,
+                                       &worst);
+  EXPECT_LE(error, 1.0) << "worst at x = " << worst;
+}
+
+TEST(FastMathTest, ExpSpecialValues) {
+  const float inf = std::numeric_limits<float>::infinity();
+  EXPECT_EQ(ExpF(0.0f), 1.0f);
+  EXPECT_EQ(ExpF(-0.0f), 1.0f);
+  EXPECT_EQ(ExpF(inf), inf);
+  EXPECT_EQ(ExpF(-inf), 0.0f);
+  EXPECT_EQ(ExpF(88.8f), inf);  // e^88.8 > FLT_MAX
+  EXPECT_EQ(ExpF(-104.0f), 0.0f);
+  EXPECT_GT(ExpF(-100.0f), 0.0f);  // subnormal, not flushed
+  EXPECT_TRUE(std::isnan(ExpF(std::numeric_limits<float>::quiet_NaN())));
+  EXPECT_FLOAT_EQ(ExpF(1.0f), 2.71828182845904523f);
+}
+
+TEST(FastMathTest, SigmoidWithinThreeUlp) {
+  float worst = 0;
+  const double error = MaxUlpOverSweep([](float x) { return SigmoidF(x); },
+                                       [](double x) { return 1.0 / (1.0 + std::exp(-x)); },
+                                       -110.0f, 110.0f, &worst);
+  EXPECT_LE(error, 3.0) << "worst at x = " << worst;
+  EXPECT_EQ(SigmoidF(std::numeric_limits<float>::infinity()), 1.0f);
+  EXPECT_EQ(SigmoidF(-std::numeric_limits<float>::infinity()), 0.0f);
+  EXPECT_TRUE(std::isnan(SigmoidF(std::numeric_limits<float>::quiet_NaN())));
+}
+
+}  // namespace
+}  // namespace kiln::cpu
