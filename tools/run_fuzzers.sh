@@ -2,19 +2,22 @@
 # Builds every libFuzzer target of tests/fuzz (clang, ASan, UBSan) and runs each for
 # FUZZ_SECONDS (default 5) over its seed corpus tests/fuzz/corpus/NAME (kept read-only:
 # new inputs go to a scratch folder). Writes NAME=pass|fail lines to $1 if given.
+#   FUZZ_CONFIG=fuzz (default): libraries instrumented for coverage, for real fuzzing.
+#   FUZZ_CONFIG=asan: reuses the ASan build of the tests (a smoke run, as `make test` does).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 results=${1:-/dev/null}
 seconds=${FUZZ_SECONDS:-5}
+config=${FUZZ_CONFIG:-fuzz}
 scratch=$(mktemp -d)
 
 fuzzers=$(bazel query 'attr(linkopts, "-fsanitize=fuzzer", kind(cc_binary, //tests/fuzz/...))' 2>/dev/null)
-if ! bazel build --config=fuzz $fuzzers > "$scratch/build.log" 2>&1; then
+if ! bazel build --config="$config" $fuzzers > "$scratch/build.log" 2>&1; then
   tail -30 "$scratch/build.log"
   echo "fuzz-build=fail" >> "$results"
   exit 1
 fi
-bin=$(bazel info --config=fuzz bazel-bin 2>/dev/null)
+bin=$(bazel info --config="$config" bazel-bin 2>/dev/null)
 failed=0
 for target in $fuzzers; do
   name=${target##*:}

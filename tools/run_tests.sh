@@ -28,6 +28,9 @@ fi
 
 echo "== fuzzers (${FUZZ_SECONDS:-5}s each) =="
 touch "$log_dir/fuzz_results.txt"
+# With the sanitizer pass done, the fuzzers link against its objects (a smoke run without
+# coverage instrumentation of the libraries); otherwise they get their own fuzz build.
+if [[ "${KILN_ASAN:-1}" != "0" ]]; then export FUZZ_CONFIG=${FUZZ_CONFIG:-asan}; fi
 tools/run_fuzzers.sh "$log_dir/fuzz_results.txt"
 while read -r line; do extras+=("$line"); done < "$log_dir/fuzz_results.txt"
 
