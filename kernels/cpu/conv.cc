@@ -128,9 +128,19 @@ void Im2ColNhwc(const ConvParams& p, const float* x, int64_t n, int64_t g, int64
     const int64_t oy = pixel / p.ow;
     const int64_t ox = pixel % p.ow;
     float* dst = col + q * p.kdim;
+    const int64_t ix0 = ox * p.stride_w - p.pad_left;
+    // With one group, unit dilation and the whole filter row inside x, the taps of a
+    // filter row (HWIO order: kw, then channels) are kw * C contiguous input values.
+    const bool row_contiguous = p.hwio && p.groups == 1 && p.dilation_w == 1 && ix0 >= 0 &&
+                                ix0 + p.kw <= p.w;
     for (int64_t i = 0; i < p.kh; ++i) {
       const int64_t iy = oy * p.stride_h - p.pad_top + i * p.dilation_h;
       const bool row_inside = iy >= 0 && iy < p.h;
+      if (row_inside && row_contiguous) {
+        std::memcpy(dst + i * p.kw * cg, x + n * p.xs[0] + iy * p.xs[2] + ix0 * p.xs[3],
+                    p.kw * cg * sizeof(float));
+        continue;
+      }
       for (int64_t j = 0; j < p.kw; ++j) {
         const int64_t ix = ox * p.stride_w - p.pad_left + j * p.dilation_w;
         const bool inside = row_inside && ix >= 0 && ix < p.w;

@@ -345,13 +345,6 @@ struct ReluOp {
   template <typename C>
   static C Apply(C v) { return v < 0 ? C{0} : v; }
 };
-// f32 (and f16/bf16, computed in f32) through the vectorizable ExpF; f64 through libm.
-template <typename C>
-inline C Exp(C v) {
-  if constexpr (std::is_same_v<C, float>) return ExpF(v);
-  else return std::exp(v);
-}
-
 struct ExpOp {
   template <typename C>
   static C Apply(C v) { return Exp(v); }

@@ -4,7 +4,9 @@
 #ifndef KILN_KERNELS_CPU_FAST_MATH_H_
 #define KILN_KERNELS_CPU_FAST_MATH_H_
 
+#include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 namespace kiln::cpu {
 
@@ -48,6 +50,20 @@ inline float SigmoidF(float x) {
   const float e = ExpF(x < 0.0f ? x : -x);
   const float r = 1.0f / (1.0f + e);
   return x >= 0.0f ? r : e * r;
+}
+
+// e^v in the compute type: ExpF for f32 (and f16/bf16, computed in f32), libm for f64.
+template <typename C>
+inline C Exp(C v) {
+  if constexpr (std::is_same_v<C, float>) return ExpF(v);
+  else return std::exp(v);
+}
+
+// max(a, b) where a NaN in b replaces a and a NaN in a stays: NaN propagates through a
+// running maximum, as the reference's `if (v > max || isnan(v)) max = v` does.
+template <typename C>
+inline C MaxNaN(C a, C b) {
+  return (b > a || b != b) ? b : a;
 }
 
 }  // namespace kiln::cpu

@@ -156,17 +156,6 @@ kiln_kernel_fn GenericFn(DataType dtype) {
 
 }  // namespace
 
-absl::StatusOr<GemmIsa> ResolveGemmIsa(const PrepareContext& ctx) {
-  GemmIsa isa = ctx.options.gemm_isa;
-  if (isa == GemmIsa::kAuto) isa = DetectGemmIsa();
-  if (!GemmIsaSupported(isa)) {
-    return NodeError(absl::StatusCode::kUnimplemented, ctx.node,
-                     absl::StrCat("the GEMM microkernel '", GemmIsaName(isa),
-                                  "' needs instructions this CPU lacks"));
-  }
-  return isa;
-}
-
 PrepareResult PrepareMatMul(const PrepareContext& ctx) {
   const Node& node = ctx.node;
   const DataType dtype = ctx.inputs[0].dtype;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
+
 namespace kiln::cpu {
 namespace {
 
@@ -48,6 +50,17 @@ MatMulTiling ChooseMatMulTiling(const SgemmImpl& impl, int64_t batch, int64_t m,
   t.slots = std::clamp<int64_t>(total, 1, want);
   t.slot_bytes = SgemmScratchBytes(impl, t.tile_m, t.tile_n, k);
   return t;
+}
+
+absl::StatusOr<GemmIsa> ResolveGemmIsa(const PrepareContext& ctx) {
+  GemmIsa isa = ctx.options.gemm_isa;
+  if (isa == GemmIsa::kAuto) isa = DetectGemmIsa();
+  if (!GemmIsaSupported(isa)) {
+    return NodeError(absl::StatusCode::kUnimplemented, ctx.node,
+                     absl::StrCat("the GEMM microkernel '", GemmIsaName(isa),
+                                  "' needs instructions this CPU lacks"));
+  }
+  return isa;
 }
 
 }  // namespace kiln::cpu

@@ -48,18 +48,6 @@ struct SoftmaxParams {
   int64_t blocks;
 };
 
-template <typename C>
-inline C Exp(C v) {
-  if constexpr (std::is_same_v<C, float>) return ExpF(v);
-  else return std::exp(v);
-}
-
-// NaN-propagating maximum.
-template <typename C>
-inline C MaxNaN(C a, C b) {
-  return (b > a || b != b) ? b : a;
-}
-
 template <typename T>
 int32_t SoftmaxKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t workgroups) {
   using C = ComputeOf<T>;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kernels/cpu/cpu_kernel_provider.h"
+#include "kernels/cpu/fast_math.h"
 #include "kernels/cpu/kernel_util.h"
 #include "kernels/cpu/kernels.h"
 
@@ -27,11 +28,6 @@ struct PoolParams {
   int64_t units;
   int64_t blocks;  // NHWC channel blocks
 };
-
-template <typename C>
-inline C MaxNaN(C a, C b) {
-  return (b > a || b != b) ? b : a;
-}
 
 // Clipped window [begin, end) of output position `o` along one dim.
 inline void Window(int64_t o, int64_t stride, int64_t pad, int64_t kernel, int64_t size,

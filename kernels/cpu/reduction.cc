@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "kernels/cpu/cpu_kernel_provider.h"
+#include "kernels/cpu/fast_math.h"
 #include "kernels/cpu/kernel_util.h"
 #include "kernels/cpu/kernels.h"
 
@@ -36,9 +37,6 @@ struct ReduceParams {
   int64_t blocks;  // kept inner run: blocks of kBlock outputs per run
 };
 
-template <typename T, int kKind>
-struct Reducer;
-
 // Floating types: double accumulators.
 template <typename T, int kKind>
 struct FloatReducer {
@@ -48,7 +46,7 @@ struct FloatReducer {
   }
   static Acc Combine(Acc a, Acc v) {
     if constexpr (kKind == kReduceMax) {
-      return (v > a || v != v) ? v : a;  // NaN sticks
+      return MaxNaN(a, v);
     } else {
       return a + v;
     }

@@ -158,6 +158,21 @@ TEST(ProviderTest, UnverifiedNodesAreRejected) {
   EXPECT_EQ(kernel.status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
+TEST(ProviderTest, UnsupportedDtypeIsUnimplementedNamingNodeAndDtype) {
+  // Every dtype a verified graph can give an op has a kernel, so retype a verified Relu to
+  // bool (its shape function passes the type through, so re-inference agrees).
+  KernelCase c{"Relu", {Random(DataType::kF32, Shape{4}, 1)}};
+  absl::StatusOr<Graph> g = SingleOpGraph(c);
+  ASSERT_TRUE(g.ok());
+  g->node(0).outputs[0].dtype = DataType::kBool;
+  g->node(1).outputs[0].dtype = DataType::kBool;
+  absl::StatusOr<PreparedKernel> kernel = CreateCpuKernelProvider()->Prepare(*g, g->node(1));
+  ASSERT_FALSE(kernel.ok());
+  EXPECT_EQ(kernel.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_THAT(kernel.status().message(), HasSubstr("node 'op' (Relu)"));
+  EXPECT_THAT(kernel.status().message(), HasSubstr("dtype bool"));
+}
+
 TEST(ProviderTest, GemmIsaDetection) {
   EXPECT_TRUE(GemmIsaSupported(GemmIsa::kPortable));
   EXPECT_TRUE(GemmIsaSupported(GemmIsa::kPortableWide));
