@@ -12,6 +12,11 @@ config=${FUZZ_CONFIG:-fuzz}
 scratch=$(mktemp -d)
 
 fuzzers=$(bazel query 'attr(linkopts, "-fsanitize=fuzzer", kind(cc_binary, //tests/fuzz/...))' 2>/dev/null)
+if [[ -z "$fuzzers" ]]; then
+  echo "no fuzz targets found under //tests/fuzz (bazel query failed or matched nothing)"
+  echo "fuzz-targets=fail" >> "$results"
+  exit 1
+fi
 if ! bazel build --config="$config" $fuzzers > "$scratch/build.log" 2>&1; then
   tail -30 "$scratch/build.log"
   echo "fuzz-build=fail" >> "$results"

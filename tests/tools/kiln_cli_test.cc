@@ -2,6 +2,7 @@
 // testdata/ and graphs built here, and checks exit codes, printed text and .npy outputs.
 #include <sys/wait.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -240,6 +241,17 @@ TEST(KilnCliTest, BenchErrors) {
 // ---------------------------------------------------------------------------------------
 // run
 
+TEST(KilnCliTest, RunWithoutOutputPrintsSummariesOnly) {
+  std::string input = absl::StrCat(kTestdata, "f32_2x3.npy");
+  Result r = Kiln({"run", kIdentityGraph, "--input", absl::StrCat("x=", input)});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(r.out,
+            "y f32[2,3] min=-1 max=1.5 mean=0.25 values=[-1, -0.5, 0, 0.5, 1, 1.5]\n"
+            "w f32[2,3] min=1 max=6 mean=3.5 values=[1, 2, 3, 4, 5, 6]\n");
+  EXPECT_FALSE(std::filesystem::exists("y.npy"));
+}
+
 TEST(KilnCliTest, RunFromNpyWritesOutputsEqualToInputs) {
   std::string dir = OutDir("npy") + "/nested";
   std::string input = absl::StrCat(kTestdata, "f32_2x3.npy");
@@ -334,7 +346,8 @@ TEST(KilnCliTest, RunUsageErrors) {
   ExpectUsageError({"run", kIdentityGraph, "--input", "x=random", "--input", "x=a.npy",
                     "--output", dir},
                    "input 'x' is given twice");
-  ExpectUsageError({"run", kIdentityGraph, "--input", "x=random"}, "'kiln run' needs --output DIR");
+  ExpectUsageError({"run", kIdentityGraph, "--input", "x=random", "--output="},
+                   "--output needs a directory");
   ExpectUsageError({"run", kIdentityGraph, "--seed", "abc", "--output", dir},
                    "flag --seed: 'abc' is not an integer");
   ExpectUsageError({"run", kIdentityGraph, "--output"}, "flag --output needs a value");
@@ -385,6 +398,68 @@ TEST(KilnCliTest, RunOutputDirectoryProblems) {
   std::string path = SaveBuilt(b, "collide");
   ExpectFailure({"run", path, "--input", "x=random", "--output", OutDir("collide")},
                 "outputs 'a/b' and 'a_b' would both be written to a_b.npy");
+}
+
+}  // namespace
+}  // namespace kiln
+
+namespace kiln {
+namespace {
+
+// ---------------------------------------------------------------------------------------
+// ONNX models straight from the command line (imported in memory).
+
+const char kTinyResnet[] = "tests/onnx/testdata/resnet_tiny.onnx";
+
+TEST(KilnCliTest, InspectOnnxModel) {
+  Result r = Kiln({"inspect", kTinyResnet});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, StartsWith(absl::StrCat("graph: ", kTinyResnet, "\ninputs: 1\n")));
+  EXPECT_THAT(r.out, HasSubstr("Conv2D"));
+}
+
+TEST(KilnCliTest, RunOnnxModelMatchesPyTorch) {
+  std::string dir = OutDir("onnx_run");
+  Result r = Kiln({"run", kTinyResnet, "--input",
+                   "x=tests/onnx/testdata/resnet_tiny.in.npy", "--output", dir});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+  absl::StatusOr<Tensor> expected = ReadNpy("tests/onnx/testdata/resnet_tiny.out.npy");
+  ASSERT_TRUE(expected.ok()) << expected.status();
+  std::string name = r.out.substr(0, r.out.find(' '));
+  absl::StatusOr<Tensor> got = ReadNpy(absl::StrCat(dir, "/", name, ".npy"));
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_EQ(got->shape(), expected->shape());
+  // fp32 through a small ResNet: PyTorch and Kiln sum in different orders.
+  for (int64_t i = 0; i < got->NumElements(); ++i) {
+    EXPECT_NEAR(got->GetAsDouble(i), expected->GetAsDouble(i),
+                1e-4 * (1 + std::abs(expected->GetAsDouble(i))))
+        << "element " << i;
+  }
+}
+
+TEST(KilnCliTest, BenchAndOptTakeOnnxModels) {
+  Result bench = Kiln({"bench", kTinyResnet, "--iterations", "2", "--warmup", "1", "--threads", "1"});
+  ASSERT_EQ(bench.exit_code, 0) << bench.err;
+  EXPECT_THAT(bench.out, HasSubstr("latency median: "));
+  std::string optimized = TempPath("resnet_tiny.opt.pb");
+  Result opt = Kiln({"opt", kTinyResnet, "-O2", "-o", optimized});
+  ASSERT_EQ(opt.exit_code, 0) << opt.err;
+  EXPECT_TRUE(std::filesystem::exists(optimized));
+}
+
+TEST(KilnCliTest, OnnxImportFlagsAndErrors) {
+  // --input-shape reaches the importer: a wrong rank names the input.
+  Result shape = Kiln({"inspect", kTinyResnet, "--input-shape", "x=1,2"});
+  EXPECT_EQ(shape.exit_code, 1);
+  EXPECT_THAT(shape.err, HasSubstr("input"));
+  ExpectFailure({"inspect", kTinyResnet, "--input-shape", "x"},
+                "--input-shape 'x' is not NAME=D0,D1,...");
+  // A file that is not an ONNX model says so, naming the path.
+  std::string bogus = TempPath("bogus.onnx");
+  std::ofstream(bogus) << "not a model";
+  ExpectFailure({"run", bogus}, "is not an ONNX model");
+  ExpectFailure({"bench", TempPath("missing.onnx")}, "cannot open");
 }
 
 }  // namespace

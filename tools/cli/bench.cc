@@ -11,6 +11,7 @@
 #include "runtime/thread_pool.h"
 #include "tools/cli/command.h"
 #include "tools/cli/flags.h"
+#include "tools/cli/load_model.h"
 #include "tools/cli/run.h"
 
 namespace kiln::cli {
@@ -19,7 +20,7 @@ namespace {
 constexpr absl::string_view kHelp = R"help(Usage: kiln bench GRAPH [--batch N] [--iterations N] [--warmup N] [--threads N]
                   [--seed N]
 
-Runs the graph file GRAPH repeatedly in one Session, on random inputs made
+Runs the graph file or ONNX model GRAPH repeatedly in one Session, on random inputs made
 once (as 'kiln run --input NAME=random'), fetching every output into buffers
 allocated once, and prints the latency of each Run.
 
@@ -39,6 +40,12 @@ Output:
   latency max: X ms
 )help";
 
+// The command's help with the ONNX import flags it shares with the other commands.
+const std::string& Help() {
+  static const std::string* help = new std::string(absl::StrCat(kHelp, "\n", kImportFlagsHelp));
+  return *help;
+}
+
 int BenchMain(absl::Span<const std::string> args, std::ostream& out, std::ostream& err) {
   int64_t batch = 1;
   int64_t iterations = 50;
@@ -51,10 +58,12 @@ int BenchMain(absl::Span<const std::string> args, std::ostream& out, std::ostrea
   flags.AddInt64("warmup", &warmup, 0, 100000000);
   flags.AddInt64("threads", &threads, 1, 4096);
   flags.AddInt64("seed", &seed, 0, std::numeric_limits<int64_t>::max());
+  ImportFlags import_flags;
+  AddImportFlags(flags, &import_flags);
   absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
   if (!positional.ok()) return UsageError(err, positional.status().message());
   if (flags.help_requested()) {
-    out << kHelp;
+    out << Help();
     return kExitOk;
   }
   if (positional->size() != 1) {
@@ -62,7 +71,7 @@ int BenchMain(absl::Span<const std::string> args, std::ostream& out, std::ostrea
                                         positional->size(), " arguments"));
   }
   const std::string& path = (*positional)[0];
-  absl::StatusOr<Graph> graph = LoadGraph(path);
+  absl::StatusOr<Graph> graph = LoadModel(path, import_flags);
   if (!graph.ok()) return Failure(err, graph.status());
 
   Feeds feeds;
@@ -130,7 +139,7 @@ int BenchMain(absl::Span<const std::string> args, std::ostream& out, std::ostrea
 
 const Command& BenchCommand() {
   static const Command command{"bench", "time Session::Run on random inputs (min/median/max)",
-                               kHelp, BenchMain};
+                               Help(), BenchMain};
   return command;
 }
 

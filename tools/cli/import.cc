@@ -14,6 +14,7 @@
 #include "graph/onnx/onnx_importer.h"
 #include "tools/cli/command.h"
 #include "tools/cli/flags.h"
+#include "tools/cli/load_model.h"
 #include "tools/npy.h"
 
 namespace kiln::cli {
@@ -57,19 +58,15 @@ An unsupported op or attribute is an error naming the node, op type and opset.
 
 int ImportMain(absl::Span<const std::string> args, std::ostream& out, std::ostream& err) {
   std::string output;
-  std::vector<std::string> freeze;
-  std::vector<std::string> input_shapes;
+  ImportFlags import_flags;
   int64_t threshold = 0;
-  bool no_fold = false;
   bool report = false;
   bool list_ops = false;
   FlagSet flags("kiln import");
   flags.AddString("output", &output);
   flags.AddShortAlias('o', "output");
-  flags.AddStringList("freeze", &freeze);
-  flags.AddStringList("input-shape", &input_shapes);
+  AddImportFlags(flags, &import_flags);
   flags.AddInt64("external-data-threshold", &threshold, 0, std::numeric_limits<int64_t>::max());
-  flags.AddBool("no-fold", &no_fold);
   flags.AddBool("report", &report);
   flags.AddBool("list-ops", &list_ops);
   absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
@@ -89,32 +86,13 @@ int ImportMain(absl::Span<const std::string> args, std::ostream& out, std::ostre
   if (!report && output.empty()) return UsageError(err, "'kiln import' needs -o GRAPH (or --report)");
   const std::string& path = (*positional)[0];
 
-  OnnxImportOptions options;
-  options.fold_constants = !no_fold;
-  for (const std::string& flag : freeze) {
-    size_t eq = flag.find('=');
-    if (eq == std::string::npos || eq == 0 || eq + 1 == flag.size()) {
-      return UsageError(err, absl::StrCat("--freeze '", flag, "' is not NAME=FILE.npy"));
-    }
-    absl::StatusOr<Tensor> value = ReadNpy(flag.substr(eq + 1));
-    if (!value.ok()) return Failure(err, value.status());
-    options.frozen_inputs[flag.substr(0, eq)] = *value;
+  absl::StatusOr<OnnxImportOptions> parsed = ImportOptionsFromFlags(import_flags);
+  if (!parsed.ok()) {
+    return parsed.status().code() == absl::StatusCode::kInvalidArgument
+               ? UsageError(err, parsed.status().message())
+               : Failure(err, parsed.status());
   }
-
-  for (const std::string& flag : input_shapes) {
-    size_t eq = flag.find('=');
-    std::vector<int64_t> dims;
-    bool ok = eq != std::string::npos && eq > 0;
-    if (ok && eq + 1 < flag.size()) {
-      for (absl::string_view part : absl::StrSplit(flag.substr(eq + 1), ',')) {
-        int64_t d = 0;
-        ok = ok && absl::SimpleAtoi(part, &d) && d >= -1;
-        dims.push_back(d);
-      }
-    }
-    if (!ok) return UsageError(err, absl::StrCat("--input-shape '", flag, "' is not NAME=D0,D1,..."));
-    options.input_shapes[flag.substr(0, eq)] = Shape(dims);
-  }
+  OnnxImportOptions options = *std::move(parsed);
 
   const auto start = std::chrono::steady_clock::now();
   absl::StatusOr<onnx::ModelProto> model = ReadOnnxModel(path);

@@ -18,14 +18,15 @@
 #include "runtime/plan.h"
 #include "tools/cli/command.h"
 #include "tools/cli/flags.h"
+#include "tools/cli/load_model.h"
 
 namespace kiln::cli {
 namespace {
 
 constexpr absl::string_view kHelp = R"help(Usage: kiln inspect GRAPH [--batch N] [--memory]
 
-Prints a summary of the graph file GRAPH (.pbtxt or .txt: text GraphDef; any
-other name: binary GraphDef).
+Prints a summary of the graph file GRAPH (.onnx: an ONNX model; .kgraph: Kiln's
+text form; .pbtxt or .txt: text GraphDef; any other name: binary GraphDef).
 
 Flags:
   --batch N   size bound to every unknown (-1) input dimension when counting
@@ -62,6 +63,12 @@ weights live in a separate region and are not counted):
   largest live step: S of T, node 'NAME' (OP), K tensors
     NAME  DTYPE[SHAPE]  N bytes  the tensors live at that step, largest first
 )help";
+
+// The command's help with the ONNX import flags it shares with the other commands.
+const std::string& Help() {
+  static const std::string* help = new std::string(absl::StrCat(kHelp, "\n", kImportFlagsHelp));
+  return *help;
+}
 
 // " (25.6M)", " (4.09 GFLOP)": three significant digits with an SI prefix; empty below
 // 1000. Values are scaled below 999.5 so %.3g never switches to exponent notation.
@@ -107,10 +114,12 @@ int InspectMain(absl::Span<const std::string> args, std::ostream& out, std::ostr
   FlagSet flags("kiln inspect");
   flags.AddInt64("batch", &batch, 0, kMaxElements);
   flags.AddBool("memory", &memory);
+  ImportFlags import_flags;
+  AddImportFlags(flags, &import_flags);
   absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
   if (!positional.ok()) return UsageError(err, positional.status().message());
   if (flags.help_requested()) {
-    out << kHelp;
+    out << Help();
     return kExitOk;
   }
   if (positional->size() != 1) {
@@ -118,7 +127,7 @@ int InspectMain(absl::Span<const std::string> args, std::ostream& out, std::ostr
                                         positional->size(), " arguments"));
   }
   const std::string& path = (*positional)[0];
-  absl::StatusOr<Graph> graph = LoadGraph(path);
+  absl::StatusOr<Graph> graph = LoadModel(path, import_flags);
   if (!graph.ok()) return Failure(err, graph.status());
   if (memory) {
     absl::StatusOr<std::string> report = MemoryReport(*graph, batch, *DefaultKernelProvider());
@@ -289,7 +298,7 @@ absl::StatusOr<std::string> MemoryReport(const Graph& graph, int64_t batch,
 
 const Command& InspectCommand() {
   static const Command command{
-      "inspect", "print a graph's inputs, outputs, op counts, parameters and FLOPs, or its memory plan", kHelp,
+      "inspect", "print a graph's inputs, outputs, op counts, parameters and FLOPs, or its memory plan", Help(),
       InspectMain};
   return command;
 }

@@ -21,6 +21,7 @@
 #include "passes/registry.h"
 #include "tools/cli/command.h"
 #include "tools/cli/flags.h"
+#include "tools/cli/load_model.h"
 
 namespace kiln::cli {
 namespace {
@@ -28,8 +29,9 @@ namespace {
 constexpr absl::string_view kHelp = R"help(Usage: kiln opt GRAPH [--passes=a,b,... | -O0 | -O1 | -O2] [-o OUT] [flags]
        kiln opt --list-passes
 
-Runs graph optimization passes on GRAPH (.kgraph: Kiln's text form; .pbtxt/.txt:
-text GraphDef; anything else: binary GraphDef) and writes the result.
+Runs graph optimization passes on GRAPH (.onnx: an ONNX model; .kgraph: Kiln's
+text form; .pbtxt/.txt: text GraphDef; anything else: binary GraphDef) and
+writes the result.
 
 Flags:
   --passes=LIST          comma-separated passes to run in order (see --list-passes)
@@ -50,6 +52,12 @@ Flags:
 
 The graph is verified after every pass; an error names the pass that broke it.
 )help";
+
+// The command's help with the ONNX import flags it shares with the other commands.
+const std::string& Help() {
+  static const std::string* help = new std::string(absl::StrCat(kHelp, "\n", kImportFlagsHelp));
+  return *help;
+}
 
 bool HasSuffix(const std::string& path, absl::string_view suffix) {
   return absl::EndsWith(path, suffix);
@@ -79,6 +87,8 @@ int OptMain(absl::Span<const std::string> raw_args, std::ostream& out, std::ostr
   flags.AddString("output", &output);
   flags.AddString("dump-after-each", &dump_dir);
   flags.AddStringList("disable", &disabled);
+  ImportFlags import_flags;
+  AddImportFlags(flags, &import_flags);
   flags.AddBool("print", &print);
   flags.AddBool("verbose", &verbose);
   flags.AddBool("debug", &debug);
@@ -87,7 +97,7 @@ int OptMain(absl::Span<const std::string> raw_args, std::ostream& out, std::ostr
   absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
   if (!positional.ok()) return UsageError(err, positional.status().message());
   if (flags.help_requested()) {
-    out << kHelp;
+    out << Help();
     return kExitOk;
   }
   if (list) {
@@ -142,7 +152,7 @@ int OptMain(absl::Span<const std::string> raw_args, std::ostream& out, std::ostr
     pipeline = passes::BuildDefaultPipeline(pass_options, pipeline_options);
   }
 
-  absl::StatusOr<Graph> graph = LoadAnyGraph((*positional)[0]);
+  absl::StatusOr<Graph> graph = LoadModel((*positional)[0], import_flags);
   if (!graph.ok()) return Failure(err, graph.status());
   passes::GraphStats before = passes::ComputeGraphStats(*graph);
   auto start = std::chrono::steady_clock::now();
@@ -168,19 +178,6 @@ int OptMain(absl::Span<const std::string> raw_args, std::ostream& out, std::ostr
 
 }  // namespace
 
-absl::StatusOr<Graph> LoadAnyGraph(const std::string& path) {
-  if (!HasSuffix(path, ".kgraph")) return LoadGraph(path);
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open '", path, "'"));
-  std::stringstream text;
-  text << in.rdbuf();
-  absl::StatusOr<Graph> graph = ParseGraph(text.str());
-  if (!graph.ok()) {
-    return absl::Status(graph.status().code(), absl::StrCat(path, ": ", graph.status().message()));
-  }
-  return graph;
-}
-
 absl::Status SaveAnyGraph(const Graph& graph, const std::string& path) {
   if (!HasSuffix(path, ".kgraph")) return SaveGraph(graph, path);
   std::ofstream out(path, std::ios::trunc);
@@ -203,7 +200,7 @@ std::string ListPassesText() {
 
 const Command& OptCommand() {
   static const Command command{"opt", "run graph optimization passes and write the result",
-                               kHelp, OptMain};
+                               Help(), OptMain};
   return command;
 }
 

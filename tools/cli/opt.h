@@ -10,8 +10,6 @@
 
 namespace kiln::cli {
 
-// Reads GRAPH: the kgraph text form for paths ending in .kgraph, else a GraphDef.
-absl::StatusOr<Graph> LoadAnyGraph(const std::string& path);
 // Writes `graph` as kgraph text for .kgraph paths, else a GraphDef (by extension).
 absl::Status SaveAnyGraph(const Graph& graph, const std::string& path);
 

@@ -20,16 +20,18 @@
 #include "runtime/session.h"
 #include "tools/cli/command.h"
 #include "tools/cli/flags.h"
+#include "tools/cli/load_model.h"
 #include "tools/npy.h"
 
 namespace kiln::cli {
 namespace {
 
 constexpr absl::string_view kHelp = R"help(Usage: kiln run GRAPH --input NAME=FILE.npy|NAME=random [--input ...]
-                [--seed N] [--batch N] --output DIR
+                [--seed N] [--batch N] [--output DIR]
 
-Runs the graph file GRAPH in a Session (the default kernel library) and writes
-every graph output to DIR as a .npy file.
+Runs the graph file or ONNX model GRAPH in a Session (the default kernel
+library), prints a summary of every graph output and, with --output, writes
+each to DIR as a .npy file.
 
 Flags:
   --input NAME=FILE.npy  feed graph input NAME from a .npy file; its dtype must
@@ -45,13 +47,19 @@ Flags:
   --batch N              size of the -1 dimensions of random feeds (default 1)
   --output DIR           directory receiving the outputs, created if missing
 
-Output NAME is written to DIR/NAME.npy, with characters other than A-Z a-z 0-9
-_ . - in NAME replaced by _; bf16 outputs are written as float32 ('<f4'), which
-is exact. Then one line per output is printed:
+With --output, output NAME is written to DIR/NAME.npy, with characters other
+than A-Z a-z 0-9 _ . - in NAME replaced by _; bf16 outputs are written as
+float32 ('<f4'), which is exact. One line per output is printed:
   NAME DTYPE[SHAPE] min=MIN max=MAX mean=MEAN values=[V0, V1, ...]
 with the first 6 values (", ..." when there are more). min, max and mean are
 "nan" when any value is NaN, "-" when the output is empty.
 )help";
+
+// The command's help with the ONNX import flags it shares with the other commands.
+const std::string& Help() {
+  static const std::string* help = new std::string(absl::StrCat(kHelp, "\n", kImportFlagsHelp));
+  return *help;
+}
 
 constexpr int kShownValues = 6;
 
@@ -89,18 +97,20 @@ int RunMain(absl::Span<const std::string> args, std::ostream& out, std::ostream&
   flags.AddInt64("seed", &seed, 0, std::numeric_limits<int64_t>::max());
   flags.AddInt64("batch", &batch, 0, kMaxElements);
   flags.AddString("output", &output_dir);
+  ImportFlags import_flags;
+  AddImportFlags(flags, &import_flags);
   absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
   if (!positional.ok()) return UsageError(err, positional.status().message());
   if (flags.help_requested()) {
-    out << kHelp;
+    out << Help();
     return kExitOk;
   }
   if (positional->size() != 1) {
     return UsageError(err, absl::StrCat("'kiln run' takes one graph file, got ",
                                         positional->size(), " arguments"));
   }
-  if (!flags.WasSet("output") || output_dir.empty()) {
-    return UsageError(err, "'kiln run' needs --output DIR");
+  if (flags.WasSet("output") && output_dir.empty()) {
+    return UsageError(err, "--output needs a directory");
   }
   std::vector<InputSpec> specs;
   for (const std::string& flag : input_flags) {
@@ -119,7 +129,7 @@ int RunMain(absl::Span<const std::string> args, std::ostream& out, std::ostream&
   }
 
   const std::string& path = (*positional)[0];
-  absl::StatusOr<Graph> graph = LoadGraph(path);
+  absl::StatusOr<Graph> graph = LoadModel(path, import_flags);
   if (!graph.ok()) return Failure(err, graph.status());
 
   // Match the specs against the signature before reading any file.
@@ -168,6 +178,7 @@ int RunMain(absl::Span<const std::string> args, std::ostream& out, std::ostream&
   // Two outputs must not overwrite one another's file.
   absl::flat_hash_map<std::string, std::string> file_owner;
   for (const GraphOutput& output : graph->outputs()) {
+    if (output_dir.empty()) break;
     std::string file = OutputFileName(output.name);
     auto [it, inserted] = file_owner.emplace(file, output.name);
     if (!inserted) {
@@ -177,8 +188,8 @@ int RunMain(absl::Span<const std::string> args, std::ostream& out, std::ostream&
     }
   }
   std::error_code error;
-  std::filesystem::create_directories(output_dir, error);
-  if (error || !std::filesystem::is_directory(output_dir)) {
+  if (!output_dir.empty()) std::filesystem::create_directories(output_dir, error);
+  if (!output_dir.empty() && (error || !std::filesystem::is_directory(output_dir))) {
     return Failure(err, absl::PermissionDeniedError(absl::StrCat(
                             "cannot create output directory '", output_dir,
                             "': ", error ? error.message() : "a file of that name exists")));
@@ -192,9 +203,12 @@ int RunMain(absl::Span<const std::string> args, std::ostream& out, std::ostream&
   if (!results.ok()) return Failure(err, results.status());
 
   for (size_t i = 0; i < results->size(); ++i) {
-    std::string file = (std::filesystem::path(output_dir) / OutputFileName(output_names[i])).string();
-    absl::Status written = WriteNpy((*results)[i], file);
-    if (!written.ok()) return Failure(err, written);
+    if (!output_dir.empty()) {
+      std::string file =
+          (std::filesystem::path(output_dir) / OutputFileName(output_names[i])).string();
+      absl::Status written = WriteNpy((*results)[i], file);
+      if (!written.ok()) return Failure(err, written);
+    }
     out << SummarizeTensor(output_names[i], (*results)[i]) << "\n";
   }
   return kExitOk;
@@ -274,7 +288,7 @@ std::string OutputFileName(absl::string_view name) {
 
 const Command& RunCommand() {
   static const Command command{
-      "run", "run a graph and save its outputs as .npy", kHelp,
+      "run", "run a graph and save its outputs as .npy", Help(),
       RunMain};
   return command;
 }
