@@ -18,6 +18,7 @@ demo: deps
 	bazel-bin/examples/write_models $(DEMO_DIR) --models mlp
 	bazel-bin/tools/kiln inspect $(DEMO_DIR)/mlp.pb
 	bazel-bin/tools/kiln run $(DEMO_DIR)/mlp.pb --input x=random --seed 1 --batch 4 --output $(DEMO_DIR)/outputs
+	@tools/demo_next_steps.sh $(DEMO_DIR)
 
 test: deps
 	@tools/run_tests.sh

@@ -34,6 +34,9 @@ std::unique_ptr<Pass> CreateFuseReductionsPass(const PassOptions& options);
 std::unique_ptr<Pass> CreateFuseElementwisePass(const PassOptions& options);
 std::unique_ptr<Pass> CreateFuseSiblingsPass(const PassOptions& options);
 
+// Undoing fusion where no backend runs the cluster as one kernel.
+std::unique_ptr<Pass> CreateExpandFusionsPass(const PassOptions& options);
+
 }  // namespace kiln::passes
 
 #endif  // KILN_PASSES_PASSES_H_

@@ -78,6 +78,12 @@ const std::vector<PassInfo>& AllPasses() {
        "Loop Fusions or lone elementwise ops with the same loop shape reading a common "
        "tensor, neither depending on the other, become one multi-output loop Fusion.",
        CreateFuseSiblingsPass},
+      {"expand-fusions", "Replace every Fusion node by the ops of its body.",
+       "The body's nodes join the graph wired to the fusion's inputs (keeping their names "
+       "where free) and the fusion's readers read the body's outputs. Compile runs it on "
+       "the clusters that no kernel library runs as one kernel, so -O2 still gains folding "
+       "and layout where fused kernels are missing; not part of the -O2 pipeline.",
+       CreateExpandFusionsPass},
   };
   return *passes;
 }

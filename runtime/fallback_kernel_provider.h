@@ -21,6 +21,9 @@ class FallbackKernelProvider : public KernelProvider {
 
   absl::string_view name() const override { return name_; }
   absl::StatusOr<PreparedKernel> Prepare(const Graph& graph, const Node& node) const override;
+  // The primary's answer: a fusion the fast library cannot run is expanded, not handed
+  // to the (slow) fallback.
+  bool RunsFusion(const Node& fusion) const override { return primary_->RunsFusion(fusion); }
 
  private:
   std::shared_ptr<const KernelProvider> primary_;

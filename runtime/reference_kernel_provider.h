@@ -33,6 +33,8 @@ class ReferenceKernelProvider : public KernelProvider {
  public:
   absl::string_view name() const override { return "reference"; }
   absl::StatusOr<PreparedKernel> Prepare(const Graph& graph, const Node& node) const override;
+  // The reference kernel of Fusion evaluates the body: the oracle runs clusters as they are.
+  bool RunsFusion(const Node&) const override { return true; }
 };
 
 }  // namespace kiln

@@ -131,9 +131,11 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Create(Graph graph,
   if (options.max_cached_plans < 1) {
     return absl::InvalidArgumentError("SessionOptions.max_cached_plans must be >= 1");
   }
-  std::unique_ptr<Session> session(new Session(std::move(graph), options));
-  session->provider_ =
+  std::shared_ptr<const KernelProvider> provider =
       options.kernel_provider != nullptr ? options.kernel_provider : DefaultKernelProvider();
+  RETURN_IF_ERROR(OptimizeGraph(graph, options.compile, *provider));
+  std::unique_ptr<Session> session(new Session(std::move(graph), options));
+  session->provider_ = std::move(provider);
   int threads = options.num_threads == 0 ? ThreadPool::DefaultThreadCount() : options.num_threads;
   if (threads > 1) session->pool_ = std::make_unique<ThreadPool>(threads);
   for (const GraphOutput& out : session->graph_.outputs()) {
@@ -163,8 +165,12 @@ absl::StatusOr<TensorRef> Session::ResolveFetch(const std::string& fetch) const 
   }
   absl::StatusOr<TensorRef> ref = graph_.ParseTensorName(fetch);
   if (!ref.ok() || ref->output >= static_cast<int>(graph_.node(ref->node).outputs.size())) {
-    return absl::NotFoundError(
-        absl::StrCat("fetch '", fetch, "' is neither a graph output nor a tensor of the graph"));
+    return absl::NotFoundError(absl::StrCat(
+        "fetch '", fetch, "' is neither a graph output nor a tensor of the graph",
+        options_.compile.optimization_level > 0
+            ? " (optimization may have removed it: create the Session with "
+              "compile.optimization_level = 0 to fetch intermediate tensors)"
+            : ""));
   }
   return *ref;
 }

@@ -20,6 +20,7 @@
 #include "graph/tensor.h"
 #include "kernels/abi/kernel_provider.h"
 #include "proto/graph.pb.h"
+#include "runtime/compile.h"
 #include "runtime/plan.h"
 #include "runtime/region.h"
 #include "runtime/thread_pool.h"
@@ -35,6 +36,12 @@ struct SessionOptions {
   // Compiled plans kept, one per (input shapes, fetch list, output placement); the
   // oldest is dropped when a new one would exceed this. At least 1.
   int max_cached_plans = 16;
+  // Graph optimization at creation (runtime/compile.h): level 0 runs the graph as given,
+  // 1 canonicalizes, 2 (the default) runs the default pipeline. Fusion clusters the kernel
+  // library cannot run as one kernel are expanded back into their ops. Only signature
+  // outputs and tensors that survive optimization can be fetched by name; use level 0 to
+  // fetch any intermediate tensor.
+  CompileOptions compile;
 };
 
 using Feeds = std::vector<std::pair<std::string, Tensor>>;
@@ -45,8 +52,9 @@ class Session {
   static absl::StatusOr<std::unique_ptr<Session>> Create(const proto::GraphDef& def,
                                                          const SessionOptions& options = {},
                                                          const ImportOptions& import = {});
-  // Takes a graph (verified here again). The constants' bytes move into the Session's
-  // read-only weights region, which graph() then borrows.
+  // Takes a graph (verified here again) and optimizes it (SessionOptions::compile). The
+  // constants' bytes move into the Session's read-only weights region, which graph() then
+  // borrows.
   static absl::StatusOr<std::unique_ptr<Session>> Create(Graph graph,
                                                          const SessionOptions& options = {});
   ~Session();
@@ -86,8 +94,8 @@ class Session {
   // Plans in the cache now.
   int num_cached_plans() const;
 
-  // The verified graph with its -1 dimensions. Its constants borrow the Session's weights
-  // region: copies of it are valid only while the Session lives.
+  // The verified, optimized graph with its -1 dimensions. Its constants borrow the
+  // Session's weights region: copies of it are valid only while the Session lives.
   const Graph& graph() const { return graph_; }
   const SessionOptions& options() const { return options_; }
   const KernelProvider& kernel_provider() const { return *provider_; }

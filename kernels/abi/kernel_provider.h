@@ -42,6 +42,9 @@ class KernelProvider {
   // Prepares node `node` of `graph` (all shapes known). Errors name the node: an op
   // without a kernel here is kUnimplemented.
   virtual absl::StatusOr<PreparedKernel> Prepare(const Graph& graph, const Node& node) const = 0;
+  // True when Prepare runs the Fusion node `fusion` as one kernel; Compile expands the
+  // other fusions back into their ops (passes/expand_fusions.h).
+  virtual bool RunsFusion(const Node& fusion) const { return false; }
 };
 
 // Copies a trivially copyable parameter struct into a PreparedKernel's block.

@@ -20,10 +20,6 @@ std::atomic<bool> g_counting{false};
 std::atomic<int64_t> g_count{0};
 std::atomic<bool> g_print_stacks{false};
 
-inline void Count() {
-  if (g_counting.load(std::memory_order_relaxed)) g_count.fetch_add(1, std::memory_order_relaxed);
-}
-
 }  // namespace
 
 #ifdef KILN_SANITIZED
@@ -47,6 +43,12 @@ void OnAllocation(const volatile void*, std::size_t size) {
 void OnFree(const volatile void*) {}
 }  // namespace
 #else
+namespace {
+inline void Count() {
+  if (g_counting.load(std::memory_order_relaxed)) g_count.fetch_add(1, std::memory_order_relaxed);
+}
+}  // namespace
+
 // glibc's own entry points, so the counting versions can forward.
 extern "C" {
 void* __libc_malloc(std::size_t size);

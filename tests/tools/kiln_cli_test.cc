@@ -219,12 +219,13 @@ TEST(KilnCliTest, BenchPrintsLatencies) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err, "");
   EXPECT_THAT(r.out, StartsWith("graph: tests/tools/testdata/identity.pbtxt\n"
-                                "kernels: cpu-portable+reference, threads: 1, batch: 2\n"
-                                "runs: 3 after 1 warm-up runs\n"
-                                "latency min: "));
+                                "kernels: cpu-portable+reference, threads: 1, batch: 2, "
+                                "optimization: -O2\n"
+                                "compile: "));
+  EXPECT_THAT(r.out, HasSubstr(" ms)\nruns: 3 after 1 warm-up runs\nlatency min: "));
   EXPECT_THAT(r.out, HasSubstr(" ms\nlatency median: "));
   EXPECT_THAT(r.out, HasSubstr(" ms\nlatency max: "));
-  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 6) << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 7) << r.out;
 }
 
 TEST(KilnCliTest, BenchErrors) {
@@ -446,6 +447,39 @@ TEST(KilnCliTest, BenchAndOptTakeOnnxModels) {
   Result opt = Kiln({"opt", kTinyResnet, "-O2", "-o", optimized});
   ASSERT_EQ(opt.exit_code, 0) << opt.err;
   EXPECT_TRUE(std::filesystem::exists(optimized));
+}
+
+// -O0, -O2 and the reference backend agree on the tiny ResNet (BatchNorm folded, NHWC
+// layout and fusions expanded at -O2; the reference backend evaluates Fusion bodies).
+TEST(KilnCliTest, OptimizationLevelsAndBackendsAgree) {
+  std::vector<Tensor> results;
+  for (std::vector<std::string> flags :
+       {std::vector<std::string>{"-O0"}, {"-O2"}, {"-O1", "--backend", "reference"},
+        {"--backend=reference"}, {"-O2", "--disable", "assign-layout"}}) {
+    std::string dir = OutDir(absl::StrCat("levels_", results.size()));
+    std::vector<std::string> args = {"run", kTinyResnet, "--input",
+                                     "x=tests/onnx/testdata/resnet_tiny.in.npy", "--output", dir};
+    args.insert(args.end(), flags.begin(), flags.end());
+    Result r = Kiln(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    absl::StatusOr<Tensor> y = ReadNpy(dir + "/y.npy");
+    ASSERT_TRUE(y.ok()) << y.status();
+    results.push_back(*y);
+  }
+  for (size_t k = 1; k < results.size(); ++k) {
+    ASSERT_EQ(results[k].shape(), results[0].shape());
+    for (int64_t i = 0; i < results[0].NumElements(); ++i) {
+      // fp32: folding BatchNorm into the weights rounds them once more.
+      EXPECT_NEAR(results[k].GetAsDouble(i), results[0].GetAsDouble(i),
+                  1e-4 * (1 + std::abs(results[0].GetAsDouble(i))))
+          << "variant " << k << ", element " << i;
+    }
+  }
+  ExpectUsageError({"run", kTinyResnet, "-O1", "-O2"}, "only one -O level may be given");
+  ExpectUsageError({"bench", kTinyResnet, "--backend", "gpu"},
+                   "--backend 'gpu' is not cpu or reference");
+  ExpectFailure({"run", kTinyResnet, "--input", "x=random", "--disable", "frobnicate"},
+                "disabled pass 'frobnicate' is not a pass");
 }
 
 TEST(KilnCliTest, OnnxImportFlagsAndErrors) {

@@ -12,6 +12,7 @@
 #include "tools/cli/command.h"
 #include "tools/cli/flags.h"
 #include "tools/cli/load_model.h"
+#include "tools/cli/session_flags.h"
 #include "tools/cli/run.h"
 
 namespace kiln::cli {
@@ -27,13 +28,16 @@ allocated once, and prints the latency of each Run.
 Flags:
   --batch N       size of the -1 input dimensions (default 1)
   --iterations N  timed runs (default 50)
-  --warmup N      untimed runs first (default 5); the first compiles the plan
+  --warmup N      untimed runs first (default 5)
   --threads N     intra-op threads, the caller included (default: one per core)
   --seed N        seed of the random inputs (default 0)
 
 Output:
   graph: GRAPH
-  kernels: PROVIDER, threads: N, batch: N
+  kernels: PROVIDER, threads: N, batch: N, optimization: -ON
+  compile: X ms (session X ms, plan X ms)
+                  Session::Create (verify, optimize, weights) and the plan
+                  for these shapes (schedule, memory, kernels, first arena)
   runs: N after N warm-up runs
   latency min: X ms
   latency median: X ms
@@ -42,11 +46,16 @@ Output:
 
 // The command's help with the ONNX import flags it shares with the other commands.
 const std::string& Help() {
-  static const std::string* help = new std::string(absl::StrCat(kHelp, "\n", kImportFlagsHelp));
+  static const std::string* help =
+      new std::string(absl::StrCat(kHelp, "\n", kSessionFlagsHelp, "\n", kImportFlagsHelp));
   return *help;
 }
 
-int BenchMain(absl::Span<const std::string> args, std::ostream& out, std::ostream& err) {
+int BenchMain(absl::Span<const std::string> raw_args, std::ostream& out, std::ostream& err) {
+  SessionFlags session_flags;
+  absl::StatusOr<std::vector<std::string>> args =
+      TakeOptimizationLevel(raw_args, &session_flags.level);
+  if (!args.ok()) return UsageError(err, args.status().message());
   int64_t batch = 1;
   int64_t iterations = 50;
   int64_t warmup = 5;
@@ -60,7 +69,8 @@ int BenchMain(absl::Span<const std::string> args, std::ostream& out, std::ostrea
   flags.AddInt64("seed", &seed, 0, std::numeric_limits<int64_t>::max());
   ImportFlags import_flags;
   AddImportFlags(flags, &import_flags);
-  absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
+  AddSessionFlags(flags, &session_flags);
+  absl::StatusOr<std::vector<std::string>> positional = flags.Parse(*args);
   if (!positional.ok()) return UsageError(err, positional.status().message());
   if (flags.help_requested()) {
     out << Help();
@@ -93,12 +103,21 @@ int BenchMain(absl::Span<const std::string> args, std::ostream& out, std::ostrea
   std::vector<std::string> fetches;
   for (const GraphOutput& output : graph->outputs()) fetches.push_back(output.name);
 
-  SessionOptions options;
-  options.num_threads = static_cast<int>(threads);
-  absl::StatusOr<std::unique_ptr<Session>> session = Session::Create(*std::move(graph), options);
+  absl::StatusOr<SessionOptions> options =
+      SessionOptionsFromFlags(session_flags, static_cast<int>(threads));
+  if (!options.ok()) return UsageError(err, options.status().message());
+  // Compile time: the Session's creation (verification, optimization, weights) and the
+  // plan for these shapes (schedule, memory plan, kernel preparation, first arena).
+  auto create_start = std::chrono::steady_clock::now();
+  absl::StatusOr<std::unique_ptr<Session>> session = Session::Create(*std::move(graph), *options);
   if (!session.ok()) return Failure(err, session.status());
+  auto created = std::chrono::steady_clock::now();
   absl::StatusOr<std::vector<TensorType>> types = (*session)->FetchTypes(feeds, fetches);
   if (!types.ok()) return Failure(err, types.status());
+  auto planned = std::chrono::steady_clock::now();
+  auto elapsed_ms = [](auto from, auto to) {
+    return std::chrono::duration<double, std::milli>(to - from).count();
+  };
   std::vector<Tensor> outputs;
   for (const TensorType& type : *types) {
     absl::StatusOr<Tensor> buffer = Tensor::Allocate(type.dtype, type.shape);
@@ -127,7 +146,11 @@ int BenchMain(absl::Span<const std::string> args, std::ostream& out, std::ostrea
       threads > 0 ? static_cast<int>(threads) : ThreadPool::DefaultThreadCount();
   out << "graph: " << path << "\n"
       << "kernels: " << (*session)->kernel_provider().name() << ", threads: " << used_threads
-      << ", batch: " << batch << "\n"
+      << ", batch: " << batch << ", optimization: -O" << options->compile.optimization_level
+      << "\n"
+      << absl::StrFormat("compile: %.1f ms (session %.1f ms, plan %.1f ms)\n",
+                         elapsed_ms(create_start, planned), elapsed_ms(create_start, created),
+                         elapsed_ms(created, planned))
       << "runs: " << iterations << " after " << warmup << " warm-up runs\n"
       << absl::StrFormat("latency min: %.3f ms\n", ms.front())
       << absl::StrFormat("latency median: %.3f ms\n", median)

@@ -22,6 +22,7 @@
 #include "tools/cli/command.h"
 #include "tools/cli/flags.h"
 #include "tools/cli/load_model.h"
+#include "tools/cli/session_flags.h"
 
 namespace kiln::cli {
 namespace {
@@ -65,19 +66,11 @@ bool HasSuffix(const std::string& path, absl::string_view suffix) {
 
 int OptMain(absl::Span<const std::string> raw_args, std::ostream& out, std::ostream& err) {
   // -O0/-O1/-O2 and -o are single-dash forms; map them before the long-flag parser.
-  std::vector<std::string> args;
   std::string level;
-  for (size_t i = 0; i < raw_args.size(); ++i) {
-    const std::string& a = raw_args[i];
-    if (a == "-O0" || a == "-O1" || a == "-O2") {
-      if (!level.empty()) return UsageError(err, "only one -O level may be given");
-      level = a.substr(2);
-    } else if (a == "-o") {
-      args.push_back("--output");
-    } else {
-      args.push_back(a);
-    }
-  }
+  absl::StatusOr<std::vector<std::string>> leveled = TakeOptimizationLevel(raw_args, &level);
+  if (!leveled.ok()) return UsageError(err, leveled.status().message());
+  std::vector<std::string> args;
+  for (const std::string& a : *leveled) args.push_back(a == "-o" ? "--output" : a);
   std::string passes, output, dump_dir;
   std::vector<std::string> disabled;
   bool print = false, verbose = false, list = false, debug = false;

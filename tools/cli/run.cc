@@ -21,6 +21,7 @@
 #include "tools/cli/command.h"
 #include "tools/cli/flags.h"
 #include "tools/cli/load_model.h"
+#include "tools/cli/session_flags.h"
 #include "tools/npy.h"
 
 namespace kiln::cli {
@@ -57,7 +58,8 @@ with the first 6 values (", ..." when there are more). min, max and mean are
 
 // The command's help with the ONNX import flags it shares with the other commands.
 const std::string& Help() {
-  static const std::string* help = new std::string(absl::StrCat(kHelp, "\n", kImportFlagsHelp));
+  static const std::string* help =
+      new std::string(absl::StrCat(kHelp, "\n", kSessionFlagsHelp, "\n", kImportFlagsHelp));
   return *help;
 }
 
@@ -87,7 +89,11 @@ struct InputSpec {
   std::string source;  // a .npy path, or "random"
 };
 
-int RunMain(absl::Span<const std::string> args, std::ostream& out, std::ostream& err) {
+int RunMain(absl::Span<const std::string> raw_args, std::ostream& out, std::ostream& err) {
+  SessionFlags session_flags;
+  absl::StatusOr<std::vector<std::string>> args =
+      TakeOptimizationLevel(raw_args, &session_flags.level);
+  if (!args.ok()) return UsageError(err, args.status().message());
   std::vector<std::string> input_flags;
   int64_t seed = 0;
   int64_t batch = 1;
@@ -99,7 +105,8 @@ int RunMain(absl::Span<const std::string> args, std::ostream& out, std::ostream&
   flags.AddString("output", &output_dir);
   ImportFlags import_flags;
   AddImportFlags(flags, &import_flags);
-  absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
+  AddSessionFlags(flags, &session_flags);
+  absl::StatusOr<std::vector<std::string>> positional = flags.Parse(*args);
   if (!positional.ok()) return UsageError(err, positional.status().message());
   if (flags.help_requested()) {
     out << Help();
@@ -127,6 +134,9 @@ int RunMain(absl::Span<const std::string> args, std::ostream& out, std::ostream&
     }
     specs.push_back(std::move(spec));
   }
+
+  absl::StatusOr<SessionOptions> session_options = SessionOptionsFromFlags(session_flags, 0);
+  if (!session_options.ok()) return UsageError(err, session_options.status().message());
 
   const std::string& path = (*positional)[0];
   absl::StatusOr<Graph> graph = LoadModel(path, import_flags);
@@ -197,7 +207,7 @@ int RunMain(absl::Span<const std::string> args, std::ostream& out, std::ostream&
 
   std::vector<std::string> output_names;
   for (const GraphOutput& output : graph->outputs()) output_names.push_back(output.name);
-  absl::StatusOr<std::unique_ptr<Session>> session = Session::Create(*std::move(graph));
+  absl::StatusOr<std::unique_ptr<Session>> session = Session::Create(*std::move(graph), *session_options);
   if (!session.ok()) return Failure(err, session.status());
   absl::StatusOr<std::vector<Tensor>> results = (*session)->Run(feeds);
   if (!results.ok()) return Failure(err, results.status());

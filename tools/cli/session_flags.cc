@@ -1,0 +1,60 @@
+// Session configuration from the command line.
+#include "tools/cli/session_flags.h"
+
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "runtime/reference_kernel_provider.h"
+
+namespace kiln::cli {
+
+const char kSessionFlagsHelp[] = R"help(Compilation:
+  -O0, -O1, -O2          graph optimization before planning: none,
+                         canonicalization only, or the default pipeline
+                         (default -O2; fused clusters without a fused kernel run
+                         as their ops)
+  --disable NAME         skip pass NAME (may be repeated)
+  --backend cpu|reference
+                         the CPU kernel library (default) or the reference
+                         interpreter's kernels (the numerical oracle; slow)
+)help";
+
+absl::StatusOr<std::vector<std::string>> TakeOptimizationLevel(absl::Span<const std::string> args,
+                                                               std::string* level) {
+  std::vector<std::string> rest;
+  for (const std::string& arg : args) {
+    if (arg == "--") {
+      // Everything after "--" is positional.
+      rest.insert(rest.end(), &arg, args.data() + args.size());
+      break;
+    }
+    if (arg == "-O0" || arg == "-O1" || arg == "-O2") {
+      if (!level->empty()) return absl::InvalidArgumentError("only one -O level may be given");
+      *level = arg.substr(2);
+    } else {
+      rest.push_back(arg);
+    }
+  }
+  return rest;
+}
+
+void AddSessionFlags(FlagSet& flags, SessionFlags* session) {
+  flags.AddString("backend", &session->backend);
+  flags.AddStringList("disable", &session->disabled);
+}
+
+absl::StatusOr<SessionOptions> SessionOptionsFromFlags(const SessionFlags& flags, int threads) {
+  SessionOptions options;
+  options.num_threads = threads;
+  options.compile.optimization_level = flags.level.empty() ? 2 : flags.level[0] - '0';
+  options.compile.disabled_passes = flags.disabled;
+  if (flags.backend == "reference") {
+    options.kernel_provider = std::make_shared<ReferenceKernelProvider>();
+  } else if (flags.backend != "cpu") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--backend '", flags.backend, "' is not cpu or reference"));
+  }
+  return options;
+}
+
+}  // namespace kiln::cli

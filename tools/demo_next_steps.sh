@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The closing lines of `make demo`: what just happened and what to try next.
+dir=${1:-out/demo}
+cat <<TEXT
+
+== What just happened ==
+The MLP example (784 -> 2048 -> 2048 -> 10) was built with the C++ API
+(examples/), saved as $dir/mlp.pb, inspected, and run on a random batch of 4;
+its output is in $dir/outputs/y.npy.
+
+== Try next ==
+  bazel-bin/tools/kiln bench $dir/mlp.pb --batch 64              # latency of Session::Run
+  bazel-bin/tools/kiln opt $dir/mlp.pb -O2 --verbose -o /tmp/mlp.opt.pb   # graph passes
+  bazel-bin/tools/kiln inspect $dir/mlp.pb --memory --batch 64   # the static memory plan
+  bazel run //examples:write_models -- /tmp/models               # ResNet-50, BERT, eltwise too
+  bazel-bin/tools/kiln run model.onnx --input x=random           # any ONNX model (docs/onnx.md)
+  bazel-bin/tools/kiln --help
+Then 'make test' runs every test (docs/building.md).
+TEXT
