@@ -22,6 +22,7 @@
 #include "graph/builder.h"
 #include "graph/graph.h"
 #include "kernels/cpu/cpu_kernel_provider.h"
+#include "runtime/kernel_env.h"
 
 namespace kiln {
 namespace {
@@ -120,7 +121,10 @@ class PreparedOp {
     if (p->kernel_.scratch_bytes > 0) p->pointers_.push_back(p->Own(p->kernel_.scratch_bytes));
     p->params_ = p->Own(static_cast<int64_t>(p->kernel_.params.size()));
     std::memcpy(p->params_, p->kernel_.params.data(), p->kernel_.params.size());
-    p->call_ = {p->pointers_.data(), p->params_};
+    p->call_.buffers = p->pointers_.data();
+    p->call_.num_buffers = static_cast<uint32_t>(p->pointers_.size());
+    p->call_.params = p->params_;
+    p->call_.env = p->env_.env();
     return p;
   }
   ~PreparedOp() {
@@ -140,6 +144,7 @@ class PreparedOp {
   std::vector<void*> owned_;
   std::vector<void*> pointers_;
   void* params_ = nullptr;
+  KernelEnv env_;
   kiln_kernel_call call_{};
 };
 

@@ -25,10 +25,11 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(std::shared_ptr<const
   executor->output_positions_.resize(p.fetches.size());
   int position = 0;
   for (const PlanStep& step : p.steps) {
-    executor->calls_.push_back({step.fn, step.workgroup_count});
+    executor->calls_.push_back({step.dispatch.fn, step.dispatch.workgroup_count});
     executor->step_begin_.push_back(position);
     for (int v : step.operands) {
       const PlannedValue& value = p.value(v);
+      executor->operand_bytes_.push_back(value.bytes);
       if (value.slice.region == Region::kInput) {
         executor->input_positions_[value.index].push_back(position);
       } else if (value.slice.region == Region::kOutput) {
@@ -66,8 +67,12 @@ absl::StatusOr<std::unique_ptr<ExecutionContext>> Executor::NewContext() const {
         pointers[i] = const_cast<uint8_t*>(weights_ + value.slice.offset);
       }
     }
-    context->calls_[s].buffers = pointers;
-    context->calls_[s].params = p.params.data() + step.params_offset;
+    kiln_kernel_call& call = context->calls_[s];
+    call.buffers = pointers;
+    call.buffer_sizes = operand_bytes_.data() + step_begin_[s];
+    call.num_buffers = static_cast<uint32_t>(step.operands.size());
+    call.params = p.params.data() + step.params_offset;
+    call.env = context->env_.env();
   }
   return context;
 }
@@ -87,11 +92,13 @@ absl::Status Executor::RunSteps(ExecutionContext& context) const {
         code = step.fn(call, id, step.workgroup_count);
       }
     }
-    if (code != 0) {
+    if (code != KILN_KERNEL_OK) {
       const PlanStep& failed = plan_->steps[s];
-      return absl::InternalError(absl::StrCat("node '", failed.node_name, "' (", failed.op,
-                                              "): kernel '", failed.kernel,
-                                              "' failed with code ", code));
+      absl::Status status = context.env_.ToStatus(
+          code, absl::StrCat("node '", failed.node_name, "' (", failed.op, "): kernel '",
+                             failed.kernel, "': "));
+      context.env_.Reset();
+      return status;
     }
   }
   return absl::OkStatus();

@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "kernels/abi/kernel_abi.h"
+#include "runtime/kernel_env.h"
 #include "runtime/plan.h"
 #include "runtime/region.h"
 #include "runtime/thread_pool.h"
@@ -31,6 +32,7 @@ class ExecutionContext {
   friend class Executor;
   MappedRegion arena_;
   MappedRegion staging_;
+  KernelEnv env_;  // what this context's kernel calls report failures to
   std::vector<void*> pointers_;  // every step's operands, back to back
   std::vector<kiln_kernel_call> calls_;
 };
@@ -55,7 +57,8 @@ class Executor {
   // others are copied into after the last step. Feeds that are not 64-byte aligned are
   // copied into the context's staging area first. Buffers must not overlap one another.
   // Allocates nothing on success. Errors: a missing or unaligned buffer (naming it), or a
-  // kernel's non-zero return code: "node 'NAME' (OP): kernel 'K' failed with code N".
+  // kernel's failure: "node 'NAME' (OP): kernel 'K': MESSAGE", InvalidArgument for the
+  // caller's data errors (the kernel's report, or the status's text), Internal otherwise.
   // Thread-safe for distinct contexts.
   absl::Status Run(ExecutionContext& context, absl::Span<const void* const> inputs,
                    absl::Span<void* const> outputs) const;
@@ -78,6 +81,7 @@ class Executor {
   ThreadPool* pool_;
   std::vector<Call> calls_;
   std::vector<int> step_begin_;  // first pointer of each step in ExecutionContext::pointers_
+  std::vector<int64_t> operand_bytes_;  // every step's operand sizes, as pointers_
   // Pointer-table positions patched per run: per graph input position, per fetch.
   std::vector<std::vector<int>> input_positions_;
   std::vector<std::vector<int>> output_positions_;

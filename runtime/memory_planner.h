@@ -25,10 +25,17 @@ enum class Region : uint8_t {
 };
 absl::string_view RegionName(Region region);  // "arena", "weights", "input", "output"
 
+// Which memory a slice lives in. Host memory only today; a device backend adds its own
+// (CUDA global memory) so the same plan places tensors on either.
+enum class MemorySpace : int32_t {
+  kHost = 0,
+};
+
 struct Slice {
   Region region = Region::kArena;
   int64_t offset = 0;  // bytes from the region's start; a multiple of 64
   int64_t size = 0;    // bytes of the value (not rounded)
+  MemorySpace space = MemorySpace::kHost;
 };
 
 // Where fetched tensors computed by kernels go.

@@ -50,7 +50,7 @@ std::string Plan::ToString() const {
   for (size_t s = 0; s < steps.size(); ++s) {
     const PlanStep& step = steps[s];
     absl::StrAppend(&out, "step ", s, ": ", step.node_name, " ", step.kernel,
-                    " wg=", step.workgroup_count, " params=", step.params_offset, "+",
+                    " wg=", step.dispatch.workgroup_count, " params=", step.params_offset, "+",
                     step.params_size, " (");
     for (size_t i = 0; i < step.operands.size(); ++i) {
       const char* sep = i == 0 ? ""
@@ -118,8 +118,8 @@ absl::StatusOr<Plan> BuildPlan(const Graph& graph, absl::Span<const TensorRef> f
     step.node_name = node.name;
     step.op = node.op;
     step.kernel = kernel.name;
-    step.fn = kernel.fn;
-    step.workgroup_count = kernel.workgroup_count;
+    step.dispatch.fn = kernel.fn;
+    step.dispatch.workgroup_count = kernel.workgroup_count;
     step.params_offset = offset;
     step.params_size = static_cast<int64_t>(kernel.params.size());
     if (step.params_size > 0) {
@@ -195,6 +195,9 @@ absl::Status VerifyPlan(const Plan& plan) {
       return ValueError(plan, v, absl::StrCat("live ", value.first_step, "..", value.last_step,
                                               " of ", num_steps, " steps"));
     }
+    if (slice.space != MemorySpace::kHost) {
+      return ValueError(plan, v, "not in host memory (the CPU executor's only space)");
+    }
     if (value.reuses >= v || value.reuses < -1) {
       return ValueError(plan, v, absl::StrCat("reuses value ", value.reuses));
     }
@@ -219,8 +222,11 @@ absl::Status VerifyPlan(const Plan& plan) {
 
   for (int s = 0; s < num_steps; ++s) {
     const PlanStep& step = plan.steps[s];
-    if (step.fn == nullptr) return StepError(plan, s, "no kernel function");
-    if (step.workgroup_count < 1) return StepError(plan, s, "workgroup count below 1");
+    if (step.dispatch.kind != DispatchKind::kHostFunction) {
+      return StepError(plan, s, "dispatch kind is not a host function");
+    }
+    if (step.dispatch.fn == nullptr) return StepError(plan, s, "no kernel function");
+    if (step.dispatch.workgroup_count < 1) return StepError(plan, s, "workgroup count below 1");
     if (step.params_offset < 0 || step.params_size < 0 ||
         step.params_offset % kBufferAlignment != 0 ||
         step.params_offset > plan.params.size() - step.params_size) {

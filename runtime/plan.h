@@ -42,14 +42,26 @@ class AlignedBlock {
   int64_t size_ = 0;
 };
 
+// How a step launches its kernel. A host function runs its workgroups on the thread
+// pool; a device backend adds its kind (a CUDA launch carries its grid) without
+// reshaping the plan.
+enum class DispatchKind : int32_t {
+  kHostFunction = 0,
+};
+
+struct Dispatch {
+  DispatchKind kind = DispatchKind::kHostFunction;
+  kiln_kernel_fn fn = nullptr;
+  int64_t workgroup_count = 1;
+};
+
 // One kernel call of the schedule.
 struct PlanStep {
   int node = -1;
   std::string node_name;
   std::string op;
   std::string kernel;  // PreparedKernel::name
-  kiln_kernel_fn fn = nullptr;
-  int64_t workgroup_count = 1;
+  Dispatch dispatch;
   // The kernel's parameter block in Plan::params; the offset is a multiple of 64.
   int64_t params_offset = 0;
   int64_t params_size = 0;

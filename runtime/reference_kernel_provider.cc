@@ -27,7 +27,24 @@ int32_t RunReferenceKernel(const kiln_kernel_call* call, int64_t, int64_t) {
   }
   KernelContext context{node, inputs, absl::MakeSpan(outputs)};
   absl::Status status = node.def->reference(context);
-  return status.ok() ? 0 : static_cast<int32_t>(status.code());
+  if (status.ok()) return KILN_KERNEL_OK;
+  // The reference kernels fail only on data (an index, a divisor) or on cases they do
+  // not handle; anything else is a bug.
+  int32_t code = KILN_KERNEL_INTERNAL;
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kOutOfRange:
+      code = KILN_KERNEL_INVALID_ARGUMENT;
+      break;
+    case absl::StatusCode::kUnimplemented:
+      code = KILN_KERNEL_UNIMPLEMENTED;
+      break;
+    default:
+      break;
+  }
+  std::string message(status.message());  // the reference kernels' own detail
+  call->env->report(call->env, code, message.c_str());
+  return code;
 }
 
 }  // namespace

@@ -28,7 +28,9 @@ struct ReferenceKernelParams {
 // (inplace_input = 0): the reference kernels read element i of input 0 before writing
 // element i. Data-movement ops (Identity copies with memcpy) never do, nor other inputs
 // (Where copies x and y with memcpy, which must not overlap the output).
-// A failing kernel returns its absl::StatusCode as the ABI code.
+// A failing kernel reports the reference kernel's message through the environment and
+// returns KILN_KERNEL_INVALID_ARGUMENT (for InvalidArgument and OutOfRange),
+// KILN_KERNEL_UNIMPLEMENTED or KILN_KERNEL_INTERNAL. Allocates: not for production.
 class ReferenceKernelProvider : public KernelProvider {
  public:
   absl::string_view name() const override { return "reference"; }

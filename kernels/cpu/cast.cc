@@ -65,7 +65,7 @@ int32_t CastKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t work
   const S* x = Operand<S>(call, 0);
   D* y = MutableOperand<D>(call, 1);
   for (int64_t i = range.begin; i < range.end; ++i) y[i] = Convert<S, D>(x[i]);
-  return kCpuKernelOk;
+  return KILN_KERNEL_OK;
 }
 
 template <typename T>
@@ -77,7 +77,7 @@ int32_t CopyKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t work
   if (x != y && range.end > range.begin) {
     std::memcpy(y + range.begin, x + range.begin, (range.end - range.begin) * sizeof(T));
   }
-  return kCpuKernelOk;
+  return KILN_KERNEL_OK;
 }
 
 template <typename S>

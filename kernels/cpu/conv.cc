@@ -244,7 +244,7 @@ int32_t ConvGemmF32(const kiln_kernel_call* call, int64_t workgroup, int64_t wor
     }
     impl.run(gemm, gemm_scratch);
   }
-  return kCpuKernelOk;
+  return KILN_KERNEL_OK;
 }
 
 // Direct convolution: each unit is one output row (n, o, oy) of ow pixels.
@@ -284,7 +284,7 @@ int32_t ConvDirect(const kiln_kernel_call* call, int64_t workgroup, int64_t work
       y[n * p.ys[0] + o * p.ys[1] + oy * p.ys[2] + ox * p.ys[3]] = Elem<T>::Store(acc);
     }
   }
-  return kCpuKernelOk;
+  return KILN_KERNEL_OK;
 }
 
 // Strides of a rank-4 tensor per logical dimension, given the logical dimension each

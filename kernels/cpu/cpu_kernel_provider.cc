@@ -92,16 +92,6 @@ class CpuKernelProvider : public KernelProvider {
 
 }  // namespace
 
-absl::string_view CpuKernelErrorMessage(int32_t code) {
-  switch (code) {
-    case kCpuKernelOk: return "ok";
-    case kCpuKernelIndexOutOfRange: return "an index is out of range";
-    case kCpuKernelDivisionByZero: return "integer division by zero";
-    case kCpuKernelNegativeExponent: return "negative exponent in integer Pow";
-  }
-  return "unknown kernel error";
-}
-
 GemmIsa DetectGemmIsa() {
   if (GemmIsaSupported(GemmIsa::kAvx512)) return GemmIsa::kAvx512;
   if (GemmIsaSupported(GemmIsa::kAvx2)) return GemmIsa::kAvx2;

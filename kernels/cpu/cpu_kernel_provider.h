@@ -41,16 +41,6 @@ GemmIsa DetectGemmIsa();
 bool GemmIsaSupported(GemmIsa isa);
 absl::string_view GemmIsaName(GemmIsa isa);
 
-// Data-dependent failures a CPU kernel reports through its return value; the runtime
-// turns them into a Status naming the node with CpuKernelErrorMessage.
-enum CpuKernelError : int32_t {
-  kCpuKernelOk = 0,
-  kCpuKernelIndexOutOfRange = 1,     // Gather: an index outside the axis
-  kCpuKernelDivisionByZero = 2,      // Div on integers: a zero divisor
-  kCpuKernelNegativeExponent = 3,    // Pow on integers: a negative exponent
-};
-absl::string_view CpuKernelErrorMessage(int32_t code);
-
 // The provider ("cpu-portable"). Prepare expects a verified graph (VerifyGraph) whose
 // shapes are all known; immutable and thread-safe.
 std::unique_ptr<KernelProvider> CreateCpuKernelProvider(CpuKernelOptions options = {});

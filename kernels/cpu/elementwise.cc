@@ -22,7 +22,7 @@ namespace {
 // loop stays branch-free; the kernel reports the error after the loop).
 
 struct AddOp {
-  static constexpr int32_t kError = kCpuKernelOk;
+  static constexpr int32_t kError = KILN_KERNEL_OK;
   template <typename C>
   static C Apply(C a, C b, uint8_t&) {
     if constexpr (std::is_integral_v<C>) return WrapAdd(a, b);
@@ -30,7 +30,7 @@ struct AddOp {
   }
 };
 struct SubOp {
-  static constexpr int32_t kError = kCpuKernelOk;
+  static constexpr int32_t kError = KILN_KERNEL_OK;
   template <typename C>
   static C Apply(C a, C b, uint8_t&) {
     if constexpr (std::is_integral_v<C>) return WrapSub(a, b);
@@ -38,7 +38,7 @@ struct SubOp {
   }
 };
 struct MulOp {
-  static constexpr int32_t kError = kCpuKernelOk;
+  static constexpr int32_t kError = KILN_KERNEL_OK;
   template <typename C>
   static C Apply(C a, C b, uint8_t&) {
     if constexpr (std::is_integral_v<C>) return WrapMul(a, b);
@@ -47,7 +47,7 @@ struct MulOp {
 };
 // Integers truncate toward zero; MIN / -1 wraps to MIN; a zero divisor is an error.
 struct DivOp {
-  static constexpr int32_t kError = kCpuKernelDivisionByZero;
+  static constexpr int32_t kError = KILN_KERNEL_DIVISION_BY_ZERO;
   template <typename C>
   static C Apply(C a, C b, uint8_t& bad) {
     if constexpr (std::is_integral_v<C>) {
@@ -67,7 +67,7 @@ struct DivOp {
 // Integers: exponentiation by squaring modulo 2^64, narrowed (0^0 = 1); a negative
 // exponent is an error.
 struct PowOp {
-  static constexpr int32_t kError = kCpuKernelNegativeExponent;
+  static constexpr int32_t kError = KILN_KERNEL_NEGATIVE_EXPONENT;
   template <typename C>
   static C Apply(C a, C b, uint8_t& bad) {
     if constexpr (std::is_integral_v<C>) {
@@ -91,7 +91,7 @@ struct PowOp {
 };
 // NaN in either operand gives NaN; otherwise the reference's a > b ? a : b.
 struct MaximumOp {
-  static constexpr int32_t kError = kCpuKernelOk;
+  static constexpr int32_t kError = KILN_KERNEL_OK;
   template <typename C>
   static C Apply(C a, C b, uint8_t&) {
     if constexpr (std::is_integral_v<C>) {
@@ -104,7 +104,7 @@ struct MaximumOp {
   }
 };
 struct MinimumOp {
-  static constexpr int32_t kError = kCpuKernelOk;
+  static constexpr int32_t kError = KILN_KERNEL_OK;
   template <typename C>
   static C Apply(C a, C b, uint8_t&) {
     if constexpr (std::is_integral_v<C>) {
@@ -120,7 +120,7 @@ struct MinimumOp {
 // Comparisons give 0/1 bytes; IEEE semantics for floats (NaN unequal to everything).
 #define KILN_COMPARE_OP(Name, expr)                 \
   struct Name {                                     \
-    static constexpr int32_t kError = kCpuKernelOk; \
+    static constexpr int32_t kError = KILN_KERNEL_OK; \
     template <typename C>                           \
     static uint8_t Apply(C a, C b, uint8_t&) {      \
       return (expr) ? 1 : 0;                        \
@@ -161,7 +161,7 @@ template <typename Op, typename TIn, typename TOut>
 int32_t BinaryKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t workgroups) {
   const BinaryParams& p = ParamsOf<BinaryParams>(call);
   const WorkRange range = SplitWork(p.total, workgroup, workgroups);
-  if (range.begin >= range.end) return kCpuKernelOk;
+  if (range.begin >= range.end) return KILN_KERNEL_OK;
   const TIn* x = Operand<TIn>(call, 0);
   const TIn* y = Operand<TIn>(call, 1);
   TOut* out = MutableOperand<TOut>(call, 2);
@@ -209,7 +209,7 @@ int32_t BinaryKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t wo
       coord[d] = 0;
     }
   }
-  return bad ? Op::kError : kCpuKernelOk;
+  return bad ? Op::kError : KILN_KERNEL_OK;
 }
 
 // The kernel for `Op` on dtype `dtype` (arithmetic: output of the same type; comparisons:
@@ -283,7 +283,7 @@ template <typename T>
 int32_t WhereKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t workgroups) {
   const WhereParams& p = ParamsOf<WhereParams>(call);
   const WorkRange range = SplitWork(p.total, workgroup, workgroups);
-  if (range.begin >= range.end) return kCpuKernelOk;
+  if (range.begin >= range.end) return KILN_KERNEL_OK;
   const uint8_t* c = Operand<uint8_t>(call, 0);
   const T* x = Operand<T>(call, 1);
   const T* y = Operand<T>(call, 2);
@@ -320,7 +320,7 @@ int32_t WhereKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t wor
       coord[d] = 0;
     }
   }
-  return kCpuKernelOk;
+  return KILN_KERNEL_OK;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -414,7 +414,7 @@ __attribute__((always_inline)) inline int32_t UnaryBody(const kiln_kernel_call* 
   for (int64_t i = range.begin; i < range.end; ++i) {
     out[i] = Elem<T>::Store(Op::Apply(Elem<T>::Load(x[i])));
   }
-  return kCpuKernelOk;
+  return KILN_KERNEL_OK;
 }
 
 template <typename Op, typename T>

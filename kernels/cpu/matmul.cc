@@ -85,7 +85,7 @@ int32_t MatMulF32(const kiln_kernel_call* call, int64_t workgroup, int64_t workg
     g.ldc = p.n;
     impl.run(g, scratch);
   }
-  return kCpuKernelOk;
+  return KILN_KERNEL_OK;
 }
 
 // Accumulator of the generic path: f32 for f16/bf16, the type itself for f32/f64, and
@@ -138,7 +138,7 @@ int32_t MatMulGeneric(const kiln_kernel_call* call, int64_t workgroup, int64_t w
       }
     }
   }
-  return kCpuKernelOk;
+  return KILN_KERNEL_OK;
 }
 
 kiln_kernel_fn GenericFn(DataType dtype) {

@@ -80,7 +80,7 @@ int32_t SoftmaxKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t w
         }
       }
     }
-    return kCpuKernelOk;
+    return KILN_KERNEL_OK;
   }
   // Softmax along a strided axis: a block of up to kColumns adjacent columns at a time,
   // each pass reading contiguous runs of the block.
@@ -120,7 +120,7 @@ int32_t SoftmaxKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t w
       }
     }
   }
-  return kCpuKernelOk;
+  return KILN_KERNEL_OK;
 }
 
 struct LayerNormParams {
@@ -158,7 +158,7 @@ int32_t LayerNormKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t
                              Elem<T>::Load(beta[j]));
     }
   }
-  return kCpuKernelOk;
+  return KILN_KERNEL_OK;
 }
 
 // BatchNorm and BiasAdd: per-channel affine maps along an axis. With a long inner run
@@ -211,7 +211,7 @@ int32_t ChannelKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t w
         }
       }
     }
-    return kCpuKernelOk;
+    return KILN_KERNEL_OK;
   }
   const int64_t row = p.s.size * inner;
   for (int64_t c0 = 0; c0 < p.s.size; c0 += kChannelChunk) {
@@ -239,7 +239,7 @@ int32_t ChannelKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t w
       }
     }
   }
-  return kCpuKernelOk;
+  return KILN_KERNEL_OK;
 }
 
 template <template <typename> class K>

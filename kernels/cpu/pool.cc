@@ -74,7 +74,7 @@ int32_t PoolKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t work
         }
       }
     }
-    return kCpuKernelOk;
+    return KILN_KERNEL_OK;
   }
   // NHWC unit: one output row (n, oy) for one block of channels.
   for (int64_t u = range.begin; u < range.end; ++u) {
@@ -113,7 +113,7 @@ int32_t PoolKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t work
       }
     }
   }
-  return kCpuKernelOk;
+  return KILN_KERNEL_OK;
 }
 
 struct GlobalPoolParams {
@@ -146,7 +146,7 @@ int32_t GlobalAvgPoolKernel(const kiln_kernel_call* call, int64_t workgroup, int
       for (int k = 0; k < 8; ++k) s += lanes[k];
       y[u] = Elem<T>::Store(static_cast<C>(s / count));
     }
-    return kCpuKernelOk;
+    return KILN_KERNEL_OK;
   }
   // Unit: one block of channels of image n.
   for (int64_t u = range.begin; u < range.end; ++u) {
@@ -162,7 +162,7 @@ int32_t GlobalAvgPoolKernel(const kiln_kernel_call* call, int64_t workgroup, int
     }
     for (int64_t c = 0; c < cols; ++c) y[n * p.c + c0 + c] = Elem<T>::Store(static_cast<C>(s[c] / count));
   }
-  return kCpuKernelOk;
+  return KILN_KERNEL_OK;
 }
 
 template <bool kMax>

@@ -132,7 +132,7 @@ int32_t ReduceKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t wo
       }
       y[o] = R::Finish(acc, p.count);
     }
-    return kCpuKernelOk;
+    return KILN_KERNEL_OK;
   }
   for (int64_t u = range.begin; u < range.end; ++u) {
     const int64_t q = u / p.blocks;
@@ -148,7 +148,7 @@ int32_t ReduceKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t wo
     T* dst = y + q * p.inner + c0;
     for (int64_t c = 0; c < cols; ++c) dst[c] = R::Finish(acc[c], p.count);
   }
-  return kCpuKernelOk;
+  return KILN_KERNEL_OK;
 }
 
 template <int kKind>

@@ -4,6 +4,7 @@
 // instantiation per element size serves every dtype.
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -44,7 +45,7 @@ int32_t CopyKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t work
   const WorkRange r = SplitWork(p.bytes, workgroup, workgroups);
   // In place (the planner aliased output and input): nothing to move.
   if (x != y && r.end > r.begin) std::memcpy(y + r.begin, x + r.begin, r.end - r.begin);
-  return kCpuKernelOk;
+  return KILN_KERNEL_OK;
 }
 
 // ------------------------------------------------------------- strided gather (Transpose, Slice)
@@ -63,7 +64,7 @@ struct StridedCopy {
   static int32_t Run(const kiln_kernel_call* call, int64_t workgroup, int64_t workgroups) {
     const StridedParams& p = ParamsOf<StridedParams>(call);
     const WorkRange r = SplitWork(p.total, workgroup, workgroups);
-    if (r.begin >= r.end) return kCpuKernelOk;
+    if (r.begin >= r.end) return KILN_KERNEL_OK;
     const T* x = Operand<T>(call, 0);
     T* y = MutableOperand<T>(call, 1);
     const int last = p.rank - 1;
@@ -97,7 +98,7 @@ struct StridedCopy {
         coord[d] = 0;
       }
     }
-    return kCpuKernelOk;
+    return KILN_KERNEL_OK;
   }
 };
 
@@ -165,7 +166,7 @@ int32_t ConcatKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t wo
     std::memcpy(y + pos * p.elem_size, src, n * p.elem_size);
     pos += n;
   }
-  return kCpuKernelOk;
+  return KILN_KERNEL_OK;
 }
 
 // ----------------------------------------------------------------------------- Gather
@@ -175,7 +176,21 @@ struct GatherParams {
   int64_t size;   // the gathered axis of data
   int64_t count;  // number of indices
   int64_t inner_bytes;
+  int64_t axis;   // for error messages
 };
+
+// Reports an index outside [-size, size) as the reference kernel words it.
+int32_t ReportBadIndex(const kiln_kernel_call* call, int64_t element, int64_t index,
+                       int64_t axis, int64_t size) {
+  char message[200];
+  std::snprintf(message, sizeof(message),
+                "input 'indices' element %lld is %lld, out of range for axis %lld of input "
+                "'data' (size %lld)",
+                static_cast<long long>(element), static_cast<long long>(index),
+                static_cast<long long>(axis), static_cast<long long>(size));
+  call->env->report(call->env, KILN_KERNEL_INDEX_OUT_OF_RANGE, message);
+  return KILN_KERNEL_INDEX_OUT_OF_RANGE;
+}
 
 template <typename I>
 int32_t GatherKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t workgroups) {
@@ -189,13 +204,15 @@ int32_t GatherKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t wo
     const int64_t j = u % p.count;
     int64_t index = static_cast<int64_t>(indices[j]);
     if (index < 0) index += p.size;
-    if (index < 0 || index >= p.size) return kCpuKernelIndexOutOfRange;
+    if (index < 0 || index >= p.size) {
+      return ReportBadIndex(call, j, static_cast<int64_t>(indices[j]), p.axis, p.size);
+    }
     if (p.inner_bytes > 0) {
       std::memcpy(y + u * p.inner_bytes, data + (o * p.size + index) * p.inner_bytes,
                   p.inner_bytes);
     }
   }
-  return kCpuKernelOk;
+  return KILN_KERNEL_OK;
 }
 
 // -------------------------------------------------------------------------------- Pad
@@ -269,7 +286,7 @@ struct PadKernel {
         out[i] = q < 0 ? fill : in[q];
       }
     }
-    return kCpuKernelOk;
+    return KILN_KERNEL_OK;
   }
 };
 
@@ -377,6 +394,7 @@ PrepareResult PrepareGather(const PrepareContext& ctx) {
   int64_t inner = 1;
   for (int d = axis + 1; d < rank; ++d) inner *= data.dim(d);
   p.size = data.dim(axis);
+  p.axis = axis;
   p.count = ctx.inputs[1].shape.NumElements();
   p.inner_bytes = inner * DataTypeSize(out.dtype);
   if (out.shape.NumElements() == 0) {

@@ -25,7 +25,7 @@ int32_t ConstantKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t 
   uint8_t* y = MutableOperand<uint8_t>(call, 0);
   const WorkRange r = SplitWork(p.bytes, workgroup, workgroups);
   if (r.end > r.begin) std::memcpy(y + r.begin, value + r.begin, r.end - r.begin);
-  return kCpuKernelOk;
+  return KILN_KERNEL_OK;
 }
 
 }  // namespace

@@ -86,7 +86,7 @@ struct DirectKernels {
   // Every step's kernel once, back to back, as the executor binds them.
   void CallKernels() {
     for (size_t s = 0; s < plan->steps.size(); ++s) {
-      plan->steps[s].fn(&context->call(static_cast<int>(s)), 0, 1);
+      plan->steps[s].dispatch.fn(&context->call(static_cast<int>(s)), 0, 1);
     }
   }
 };

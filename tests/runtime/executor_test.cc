@@ -186,7 +186,33 @@ TEST(ExecutorTest, KernelFailureNamesTheNode) {
     void* outputs[] = {y.raw_data()};
     absl::Status status = h->executor->Run(*context, inputs, outputs);
     EXPECT_EQ(status.code(), absl::StatusCode::kInternal);
-    EXPECT_EQ(status.message(), "node 'add' (Add): kernel 'test.Add' failed with code 7");
+    EXPECT_EQ(status.message(),
+              "node 'add' (Add): kernel 'test.Add': unknown kernel status (status 7)");
+  }
+}
+
+// A data error is the caller's: InvalidArgument with the kernel's own detail, and the
+// context runs again afterwards (the report is forgotten).
+TEST(ExecutorTest, DataErrorIsInvalidArgumentWithTheKernelsDetail) {
+  ThreadPool pool(2);
+  for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
+    TestProviderOptions provider;
+    provider.fail_op = "Add";
+    provider.fail_code = KILN_KERNEL_INDEX_OUT_OF_RANGE;
+    provider.workgroups = 3;
+    auto h = Make({"y"}, provider, OutputPlacement::kArena, p);
+    ASSERT_TRUE(h.ok()) << h.status();
+    auto context = h->executor->NewContext().value();
+    Tensor x = Tensor::F32(Shape{2, 3}, kX);
+    Tensor y = Tensor::Allocate(DataType::kF32, Shape{2, 2}).value();
+    const void* inputs[] = {x.raw_data()};
+    void* outputs[] = {y.raw_data()};
+    for (int run = 0; run < 2; ++run) {
+      absl::Status status = h->executor->Run(*context, inputs, outputs);
+      EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+      EXPECT_EQ(status.message(),
+                "node 'add' (Add): kernel 'test.Add': index 70000 out of range [0, 30522)");
+    }
   }
 }
 

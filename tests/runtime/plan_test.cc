@@ -45,7 +45,7 @@ TEST(PlanTest, BuildsStepsOperandsAndAlignedParams) {
   for (const PlanStep& step : plan->steps) {
     EXPECT_EQ(step.params_offset % 64, 0);
     EXPECT_GT(step.params_size, 0);
-    EXPECT_EQ(step.workgroup_count, 2);
+    EXPECT_EQ(step.dispatch.workgroup_count, 2);
   }
   EXPECT_EQ(plan->steps[1].params_offset, AlignUp(plan->steps[0].params_size));
   // Steps list inputs, outputs, then the scratch.
@@ -192,7 +192,7 @@ TEST_F(VerifyPlanTest, MisalignedParamsAndBadSteps) {
   plan_.steps[1].params_offset = 8;
   ExpectError(VerifyPlan(plan_), "step 1 (node 'add'): parameter block");
   SetUp();
-  plan_.steps[1].fn = nullptr;
+  plan_.steps[1].dispatch.fn = nullptr;
   ExpectError(VerifyPlan(plan_), "no kernel function");
   SetUp();
   plan_.steps[1].operands.push_back(1000);

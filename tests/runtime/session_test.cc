@@ -97,3 +97,40 @@ TEST(SessionTest, CreateRejectsBadGraphs) {
 
 }  // namespace
 }  // namespace kiln
+
+namespace kiln {
+namespace {
+
+// An embedding lookup with an index past the table: the caller's mistake, reported as
+// InvalidArgument naming the node and the index by the CPU kernel; the Session runs on.
+TEST(SessionTest, OutOfRangeGatherIndexIsInvalidArgumentNamingNodeAndValue) {
+  GraphBuilder b;
+  Value ids = b.Input("ids", DataType::kI32, Shape{-1});
+  std::vector<float> table_values(10 * 4);
+  for (size_t i = 0; i < table_values.size(); ++i) table_values[i] = static_cast<float>(i);
+  Value table = b.Constant(Tensor::F32(Shape{10, 4}, table_values), "table");
+  b.Output("y", ops::Gather(b, table, ids));
+  absl::StatusOr<proto::GraphDef> def = b.Build();
+  ASSERT_TRUE(def.ok()) << def.status();
+  absl::StatusOr<std::unique_ptr<Session>> session = Session::Create(*def);
+  ASSERT_TRUE(session.ok()) << session.status();
+
+  auto bad = (*session)->Run({{"ids", Tensor::I32(Shape{3}, {1, 70000, 2})}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(bad.status().message())
+                .find("input 'indices' element 1 is 70000, out of range for axis 0 of input "
+                      "'data' (size 10)"),
+            std::string::npos)
+      << bad.status();
+  EXPECT_NE(std::string(bad.status().message()).find("(Gather)"), std::string::npos)
+      << bad.status();
+
+  auto good = (*session)->Run({{"ids", Tensor::I32(Shape{2}, {9, -10})}});
+  ASSERT_TRUE(good.ok()) << good.status();
+  EXPECT_TENSOR_NEAR((*good)[0], (Shape{2, 4}),
+                     (std::vector<double>{36, 37, 38, 39, 0, 1, 2, 3}), 0);
+}
+
+}  // namespace
+}  // namespace kiln

@@ -31,7 +31,13 @@ void Range(int64_t n, int64_t id, int64_t count, int64_t* begin, int64_t* end) {
 
 int32_t Run(const kiln_kernel_call* call, int64_t id, int64_t count) {
   const Params& p = *static_cast<const Params*>(call->params);
-  if (p.fail_code != 0) return p.fail_code;
+  if (p.fail_code != 0) {
+    // Data errors come with a detail, as a real kernel's would; every workgroup reports.
+    if (kiln_kernel_status_is_data_error(p.fail_code)) {
+      call->env->report(call->env, p.fail_code, "index 70000 out of range [0, 30522)");
+    }
+    return p.fail_code;
+  }
   if (p.scratch > 0 && id == 0) {
     std::memset(call->buffers[p.num_operands_before_scratch], 0xFF, p.scratch);
   }

@@ -20,7 +20,8 @@ struct TestProviderOptions {
   // Scratch every kernel asks for; each call fills it with 0xFF, so a scratch slice that
   // overlaps a live tensor corrupts results.
   int64_t scratch_bytes = 0;
-  // Kernels of this op return `fail_code` from every workgroup.
+  // Kernels of this op return `fail_code` from every workgroup (reporting a detail
+  // first when it is a data error, see kernels/abi/kernel_abi.h).
   std::string fail_op;
   int32_t fail_code = 7;
 };

@@ -34,8 +34,7 @@ int32_t Count(const kiln_kernel_call* call, int64_t id, int64_t count) {
 }
 
 kiln_kernel_call CallFor(Tally& tally) {
-  kiln_kernel_call call;
-  call.buffers = nullptr;
+  kiln_kernel_call call{};
   call.params = &tally;
   return call;
 }
@@ -95,13 +94,15 @@ TEST(ThreadPoolTest, ReturnsTheFailureCode) {
   for (int threads : {1, 3}) {
     ThreadPool pool(threads);
     std::atomic<int> calls{0};
-    kiln_kernel_call call{nullptr, &calls};
+    kiln_kernel_call call{};
+    call.params = &calls;
     EXPECT_EQ(pool.Run(FailOnSeven, &call, 100), 42) << threads << " threads";
     EXPECT_GE(calls.load(), 8);
     EXPECT_LE(calls.load(), 100);
     // The pool is still usable.
     std::atomic<int> more{0};
-    kiln_kernel_call ok{nullptr, &more};
+    kiln_kernel_call ok{};
+    ok.params = &more;
     EXPECT_EQ(pool.Run(FailOnSeven, &ok, 5), 0);
     EXPECT_EQ(more.load(), 5);
   }

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "absl/container/flat_hash_map.h"
+#include "runtime/kernel_env.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "graph/shape_inference.h"
@@ -185,6 +186,16 @@ Operands MakeOperands(const KernelCase& c, const Node& node, const PreparedKerne
   return ops;
 }
 
+// The call a runtime would make over `ops` (operand sizes unset: no kernel reads them yet).
+kiln_kernel_call MakeCall(Operands& ops, const KernelEnv& env) {
+  kiln_kernel_call call{};
+  call.buffers = ops.pointers.data();
+  call.num_buffers = static_cast<uint32_t>(ops.pointers.size());
+  call.params = ops.params->data();
+  call.env = env.env();
+  return call;
+}
+
 // Runs workgroups 0..count-1 in a shuffled order; returns the first non-zero code.
 int32_t RunShuffled(const PreparedKernel& kernel, Operands& ops, int64_t count, uint64_t seed) {
   for (auto& b : ops.outputs) b->Fill(0xFF);
@@ -192,7 +203,8 @@ int32_t RunShuffled(const PreparedKernel& kernel, Operands& ops, int64_t count, 
   std::vector<int64_t> order(count);
   std::iota(order.begin(), order.end(), 0);
   std::shuffle(order.begin(), order.end(), std::mt19937_64(seed));
-  kiln_kernel_call call{ops.pointers.data(), ops.params->data()};
+  KernelEnv env;
+  kiln_kernel_call call = MakeCall(ops, env);
   int32_t first = 0;
   for (int64_t w : order) {
     const int32_t code = kernel.fn(&call, w, count);
@@ -286,7 +298,8 @@ bool CheckKernel(const KernelCase& c, const Tolerance& tol) {
     for (auto& b : ops.outputs) b->Fill(0xFF);
     ops.outputs[0]->CopyFrom(c.inputs[in].raw_data());
     ops.pointers[in] = ops.outputs[0]->data();
-    kiln_kernel_call call{ops.pointers.data(), ops.params->data()};
+    KernelEnv env;
+    kiln_kernel_call call = MakeCall(ops, env);
     std::vector<int64_t> order(kernel->workgroup_count);
     std::iota(order.begin(), order.end(), 0);
     std::shuffle(order.begin(), order.end(), std::mt19937_64(99));

@@ -99,8 +99,10 @@ TEST(KernelTableTest, FindMissesUnknownOps) {
 
 TEST(ProviderTest, NameAndErrorMessages) {
   EXPECT_EQ(CreateCpuKernelProvider()->name(), "cpu-portable");
-  EXPECT_EQ(CpuKernelErrorMessage(kCpuKernelDivisionByZero), "integer division by zero");
-  EXPECT_EQ(CpuKernelErrorMessage(12345), "unknown kernel error");
+  EXPECT_STREQ(kiln_kernel_status_message(KILN_KERNEL_DIVISION_BY_ZERO), "integer division by zero");
+  EXPECT_STREQ(kiln_kernel_status_message(12345), "unknown kernel status");
+  EXPECT_TRUE(kiln_kernel_status_is_data_error(KILN_KERNEL_INDEX_OUT_OF_RANGE));
+  EXPECT_FALSE(kiln_kernel_status_is_data_error(KILN_KERNEL_INTERNAL));
 }
 
 TEST(ProviderTest, RankAboveEightIsUnimplementedNamingTheNode) {

@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "graph/shape_inference.h"
 #include "kernels/cpu/cpu_kernel_provider.h"
+#include "runtime/kernel_env.h"
 #include "tests/kernels/cpu/kernel_harness.h"
 
 namespace kiln::testing {
@@ -146,13 +147,13 @@ TEST(ShapeKernelsTest, GatherReportsOutOfRangeIndices) {
     absl::StatusOr<int32_t> code =
         RunForCode(KernelCase{"Gather", {Random(DataType::kF32, Shape{5, 2}, 1), indices}});
     ASSERT_TRUE(code.ok()) << code.status();
-    EXPECT_EQ(*code, kCpuKernelIndexOutOfRange) << bad;
+    EXPECT_EQ(*code, KILN_KERNEL_INDEX_OUT_OF_RANGE) << bad;
   }
   // Checked even when nothing is copied (an empty trailing dimension).
   absl::StatusOr<int32_t> code = RunForCode(
       KernelCase{"Gather", {Random(DataType::kF32, Shape{5, 0}, 1), Tensor::I32(Shape{1}, {7})}});
   ASSERT_TRUE(code.ok()) << code.status();
-  EXPECT_EQ(*code, kCpuKernelIndexOutOfRange);
+  EXPECT_EQ(*code, KILN_KERNEL_INDEX_OUT_OF_RANGE);
 }
 
 TEST(ShapeKernelsTest, PadMatchesReference) {
@@ -212,7 +213,12 @@ TEST(ShapeKernelsTest, ConstantCopiesItsValue) {
       std::vector<uint64_t> params((kernel->params.size() + 7) / 8);
       std::memcpy(params.data(), kernel->params.data(), kernel->params.size());
       void* buffers[] = {out.data()};
-      kiln_kernel_call call{buffers, params.data()};
+      KernelEnv env;
+      kiln_kernel_call call{};
+      call.buffers = buffers;
+      call.num_buffers = 1;
+      call.params = params.data();
+      call.env = env.env();
       for (int64_t w = kernel->workgroup_count - 1; w >= 0; --w) {
         EXPECT_EQ(kernel->fn(&call, w, kernel->workgroup_count), 0);
       }
