@@ -2,6 +2,9 @@
 #include "graph/evaluate.h"
 
 #include "absl/strings/str_cat.h"
+#include <cstring>
+
+#include "graph/fusion.h"
 #include "graph/op_registry.h"
 #include "graph/shape_inference.h"
 #include "graph/status_macros.h"
@@ -48,10 +51,42 @@ absl::StatusOr<std::vector<Tensor>> EvaluateNode(const Node& node,
     if (!t.ok()) return WithPrefix(node, t.status());
     outputs.push_back(*std::move(t));
   }
-  KernelContext ctx{node, inputs, absl::MakeSpan(outputs)};
-  absl::Status status = def->reference(ctx);
+  absl::Status status = RunReference(node, inputs, absl::MakeSpan(outputs));
   if (!status.ok()) return WithPrefix(node, status);
   return outputs;
+}
+
+absl::Status RunReference(const Node& node, absl::Span<const Tensor> inputs,
+                          absl::Span<Tensor> outputs) {
+  const OpDef* def = node.def != nullptr ? node.def : OpRegistry::Global().Find(node.op);
+  if (def == nullptr) return absl::InvalidArgumentError("unknown op");
+  if (!def->structural) {
+    KernelContext ctx{node, inputs, outputs};
+    return def->reference(ctx);
+  }
+  // Fusion: evaluate the body bound to these inputs.
+  const Graph* body = FusionBody(node);
+  if (body == nullptr) return absl::InvalidArgumentError("attribute 'body' is empty");
+  std::vector<TensorType> types;
+  for (const Tensor& t : inputs) types.push_back({t.dtype(), t.shape()});
+  ASSIGN_OR_RETURN(Graph bound, BindFusionBody(*body, types));
+  absl::flat_hash_map<int, Tensor> feeds;
+  for (size_t i = 0; i < inputs.size(); ++i) feeds[bound.inputs()[i]] = inputs[i];
+  std::vector<TensorRef> fetches;
+  for (const GraphOutput& out : bound.outputs()) fetches.push_back(out.tensor);
+  ASSIGN_OR_RETURN(std::vector<Tensor> results, EvaluateGraph(bound, feeds, fetches));
+  if (results.size() != outputs.size()) {
+    return absl::InternalError("the fusion body's outputs differ from the node's");
+  }
+  for (size_t k = 0; k < results.size(); ++k) {
+    if (results[k].ByteSize() != outputs[k].ByteSize()) {
+      return absl::InternalError("fusion body output size differs from the node's output");
+    }
+    if (results[k].ByteSize() > 0) {
+      std::memcpy(outputs[k].raw_data(), results[k].raw_data(), results[k].ByteSize());
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<Tensor>> EvaluateGraph(const Graph& graph,

@@ -13,6 +13,12 @@
 
 namespace kiln {
 
+// Runs one verified node's reference kernel on `inputs` into `outputs` (preallocated with
+// the node's inferred types). A Fusion node evaluates its bound body. Errors are the
+// kernel's own, without the node prefix.
+absl::Status RunReference(const Node& node, absl::Span<const Tensor> inputs,
+                          absl::Span<Tensor> outputs);
+
 // Runs one verified node's reference kernel on `inputs` (fully known shapes matching the
 // node's inferred input types) and returns its freshly allocated outputs. Errors carry the
 // node prefix ("node 'NAME' (OP): ...").

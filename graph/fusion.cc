@@ -3,9 +3,50 @@
 
 #include "absl/strings/str_cat.h"
 #include "graph/status_macros.h"
+#include "graph/op_registry.h"
 #include "graph/verifier.h"
 
 namespace kiln {
+
+namespace {
+
+struct KindName {
+  FusionKind kind;
+  absl::string_view name;
+};
+constexpr KindName kKindNames[] = {
+    {FusionKind::kLoop, "loop"},
+    {FusionKind::kReduction, "reduction"},
+    {FusionKind::kMatMulEpilogue, "matmul_epilogue"},
+    {FusionKind::kConv2DEpilogue, "conv2d_epilogue"},
+    {FusionKind::kAttention, "attention"},
+};
+
+}  // namespace
+
+absl::string_view FusionKindName(FusionKind kind) {
+  for (const KindName& k : kKindNames) {
+    if (k.kind == kind) return k.name;
+  }
+  return "unknown";
+}
+
+absl::StatusOr<FusionKind> ParseFusionKind(absl::string_view name) {
+  std::string valid;
+  for (const KindName& k : kKindNames) {
+    if (k.name == name) return k.kind;
+    absl::StrAppend(&valid, valid.empty() ? "" : ", ", k.name);
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("attribute 'kind': '", name, "' is not a fusion kind (", valid, ")"));
+}
+
+absl::StatusOr<FusionKind> EpilogueKindFor(absl::string_view contraction_op) {
+  if (contraction_op == "MatMul") return FusionKind::kMatMulEpilogue;
+  if (contraction_op == "Conv2D") return FusionKind::kConv2DEpilogue;
+  return absl::InvalidArgumentError(
+      absl::StrCat("no epilogue fusion kind for op '", contraction_op, "'"));
+}
 
 const Graph* FusionBody(const Node& node) {
   if (node.op != kFusionOp) return nullptr;
@@ -70,6 +111,40 @@ absl::StatusOr<Graph> BindFusionBody(const Graph& body, absl::Span<const TensorT
     return absl::InvalidArgumentError(absl::StrCat("attribute 'body': ", verified.message()));
   }
   return bound;
+}
+
+absl::StatusOr<std::vector<TensorType>> InferFusionOutputs(const Node& node,
+                                                           absl::Span<const TensorType> inputs) {
+  const Graph* body = FusionBody(node);
+  if (body == nullptr) return absl::InvalidArgumentError("attribute 'body' is empty");
+  auto kind = node.attrs.find(kFusionKindAttr);
+  const std::string* kind_name =
+      kind == node.attrs.end() ? nullptr : std::get_if<std::string>(&kind->second);
+  ASSIGN_OR_RETURN(FusionKind parsed, ParseFusionKind(kind_name != nullptr ? *kind_name : ""));
+  (void)parsed;
+  ASSIGN_OR_RETURN(Graph bound, BindFusionBody(*body, inputs));
+  std::vector<TensorType> outputs;
+  for (const GraphOutput& out : bound.outputs()) outputs.push_back(bound.type(out.tensor));
+  return outputs;
+}
+
+int64_t NodeFlops(const Node& node, absl::Span<const TensorType> inputs,
+                  absl::Span<const TensorType> outputs) {
+  if (node.op != kFusionOp) {
+    return node.def != nullptr && node.def->flops ? node.def->flops(node, inputs, outputs) : 0;
+  }
+  const Graph* body = FusionBody(node);
+  if (body == nullptr) return 0;
+  absl::StatusOr<Graph> bound = BindFusionBody(*body, inputs);
+  if (!bound.ok()) return 0;
+  int64_t total = 0;
+  for (const Node& n : bound->nodes()) {
+    std::vector<TensorType> in;
+    for (const TensorRef& ref : n.inputs) in.push_back(bound->type(ref));
+    int64_t f = NodeFlops(n, in, n.outputs);
+    if (f > 0 && total <= INT64_MAX - f) total += f;
+  }
+  return total;
 }
 
 }  // namespace kiln

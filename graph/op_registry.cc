@@ -22,7 +22,7 @@ const OpRegistry& OpRegistry::Global() {
 }
 
 absl::Status OpRegistry::Register(OpDef def) {
-  if (def.name.empty() || !def.infer || !def.reference) {
+  if (def.name.empty() || (!def.structural && (!def.infer || !def.reference))) {
     return absl::InvalidArgumentError(
         absl::StrCat("op '", def.name, "' needs a name, a shape function and a reference kernel"));
   }

@@ -89,6 +89,10 @@ struct OpDef {
   // dtypes allowed for input 0 (empty: any). Ops check their other inputs themselves.
   std::vector<DataType> dtypes;
   uint32_t traits = kTraitNone;
+  // Structural ops (Fusion) hold a subgraph: the verifier infers them, the evaluator runs
+  // them and the FLOP count recurses (graph/fusion.h), so they have no infer, reference
+  // or flops function here and the registry depends on neither.
+  bool structural = false;
   ShapeFn infer;
   ReferenceKernel reference;
   FlopsFn flops;  // may be empty: counts as 0

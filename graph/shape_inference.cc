@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "graph/fusion.h"
 #include "graph/op_registry.h"
 
 namespace kiln {
@@ -115,9 +116,16 @@ absl::Status InferNode(Graph& graph, int id) {
   }
 
   std::vector<TensorType> outputs;
-  InferContext ctx{node, input_types, outputs};
-  absl::Status inferred = def->infer(ctx);
-  if (!inferred.ok()) return NodeError(node, inferred.message());
+  if (def->structural) {
+    // Fusion: the verifier binds and verifies the body (graph/fusion.h).
+    absl::StatusOr<std::vector<TensorType>> fused = InferFusionOutputs(node, input_types);
+    if (!fused.ok()) return NodeError(node, fused.status().message());
+    outputs = *std::move(fused);
+  } else {
+    InferContext ctx{node, input_types, outputs};
+    absl::Status inferred = def->infer(ctx);
+    if (!inferred.ok()) return NodeError(node, inferred.message());
+  }
   if (def->num_outputs >= 0 && static_cast<int>(outputs.size()) != def->num_outputs) {
     return NodeError(node, absl::StrCat("shape function produced ", outputs.size(),
                                         " outputs, expected ", def->num_outputs));

@@ -51,7 +51,7 @@ bool IsConvex(const Graph& graph, const std::vector<bool>& in_cluster) {
 }
 
 absl::StatusOr<int> OutlineCluster(Graph& graph, const std::vector<int>& cluster,
-                                   absl::string_view kind, absl::string_view name_hint,
+                                   FusionKind kind, absl::string_view name_hint,
                                    int64_t max_inline_constant_elements) {
   if (cluster.empty()) return absl::InvalidArgumentError("outline: empty cluster");
   std::vector<bool> in_cluster(graph.num_nodes(), false);
@@ -148,7 +148,7 @@ absl::StatusOr<int> OutlineCluster(Graph& graph, const std::vector<int>& cluster
 
   AttrMap attrs;
   attrs[std::string(kFusionBodyAttr)] = std::make_shared<const Graph>(std::move(body));
-  attrs[std::string(kFusionKindAttr)] = std::string(kind);
+  attrs[std::string(kFusionKindAttr)] = std::string(FusionKindName(kind));
   ASSIGN_OR_RETURN(int fusion, AddNodeInferred(graph, name_hint, kFusionOp, fusion_inputs,
                                                std::move(attrs)));
   for (size_t k = 0; k < outer_outputs.size(); ++k) {

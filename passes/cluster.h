@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "graph/fusion.h"
 #include "graph/graph.h"
 
 namespace kiln::passes {
@@ -24,7 +25,7 @@ bool IsConvex(const Graph& graph, const std::vector<bool>& in_cluster);
 // other nodes change: the cluster's nodes are removed). Error, graph unchanged, when the
 // cluster is not convex or the body does not verify.
 absl::StatusOr<int> OutlineCluster(Graph& graph, const std::vector<int>& cluster,
-                                   absl::string_view kind, absl::string_view name_hint,
+                                   FusionKind kind, absl::string_view name_hint,
                                    int64_t max_inline_constant_elements);
 
 // Replaces Fusion node `id` by a copy of its body's nodes (renamed where names are taken)

@@ -55,7 +55,7 @@ class FuseAttentionPass : public Pass {
           rejected_.insert(graph.node(id).name);
           continue;
         }
-        absl::StatusOr<int> fusion = OutlineCluster(graph, members, "attention", "attention",
+        absl::StatusOr<int> fusion = OutlineCluster(graph, members, FusionKind::kAttention, "attention",
                                                     options_.max_inline_constant_elements);
         if (!fusion.ok()) {
           if (fusion.status().code() != absl::StatusCode::kFailedPrecondition) {

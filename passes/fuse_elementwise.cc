@@ -41,7 +41,7 @@ class FuseElementwisePass : public Pass {
         GrowProducers(graph, uses, rules_, root.outputs[0].shape, false, options_, name(),
                       members, in_cluster);
         if (members.size() < 2) continue;  // a lone op is already one kernel
-        ASSIGN_OR_RETURN(int fusion, OutlineCluster(graph, members, "loop", "fusion",
+        ASSIGN_OR_RETURN(int fusion, OutlineCluster(graph, members, FusionKind::kLoop, "fusion",
                                                     options_.max_inline_constant_elements));
         tried.insert(graph.node(fusion).name);
         outlined = changed = true;

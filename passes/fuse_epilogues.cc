@@ -42,7 +42,7 @@ class FuseEpiloguesPass : public Pass {
         }
         std::vector<int> members = Grow(graph, uses, id);
         if (members.size() < 2) continue;
-        std::string kind = absl::StrCat(absl::AsciiStrToLower(root.op), "_epilogue");
+        ASSIGN_OR_RETURN(FusionKind kind, EpilogueKindFor(root.op));
         ASSIGN_OR_RETURN(int fusion, OutlineCluster(graph, members, kind, "fusion",
                                                     options_.max_inline_constant_elements));
         tried.insert(graph.node(fusion).name);

@@ -45,7 +45,7 @@ class FuseReductionsPass : public Pass {
         GrowProducers(graph, uses, rules_, graph.type(root.inputs[0]).shape, true, options_,
                       name(), members, in_cluster);
         if (members.size() < 2) continue;
-        ASSIGN_OR_RETURN(int fusion, OutlineCluster(graph, members, "reduction", "fusion",
+        ASSIGN_OR_RETURN(int fusion, OutlineCluster(graph, members, FusionKind::kReduction, "fusion",
                                                     options_.max_inline_constant_elements));
         tried.insert(graph.node(fusion).name);
         outlined = changed = true;

@@ -21,7 +21,7 @@ namespace {
 
 bool IsLoopCluster(const Node& n) {
   if (n.op == kFusionOp) {
-    return n.HasAttr(kFusionKindAttr) && n.string_attr(kFusionKindAttr) == "loop";
+    return n.HasAttr(kFusionKindAttr) && n.string_attr(kFusionKindAttr) == FusionKindName(FusionKind::kLoop);
   }
   return IsLoopFusible(n);
 }
@@ -109,7 +109,7 @@ class FuseSiblingsPass : public Pass {
     }
     std::vector<int> members;
     for (const std::string& n : names) members.push_back(*trial.FindNode(n));
-    absl::StatusOr<int> fused = OutlineCluster(trial, members, "loop", "fusion",
+    absl::StatusOr<int> fused = OutlineCluster(trial, members, FusionKind::kLoop, "fusion",
                                                options_.max_inline_constant_elements);
     if (!fused.ok()) {
       if (fused.status().code() == absl::StatusCode::kFailedPrecondition) return false;

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "graph/evaluate.h"
 #include "graph/op_registry.h"
 #include "graph/shape_inference.h"
 #include "graph/tensor.h"
@@ -25,8 +26,7 @@ int32_t RunReferenceKernel(const kiln_kernel_call* call, int64_t, int64_t) {
     outputs.push_back(Tensor::Borrow(node.outputs[k].dtype, node.outputs[k].shape,
                                      call->buffers[node.inputs.size() + k]));
   }
-  KernelContext context{node, inputs, absl::MakeSpan(outputs)};
-  absl::Status status = node.def->reference(context);
+  absl::Status status = RunReference(node, inputs, absl::MakeSpan(outputs));
   if (status.ok()) return KILN_KERNEL_OK;
   // The reference kernels fail only on data (an index, a divisor) or on cases they do
   // not handle; anything else is a bug.
@@ -51,7 +51,7 @@ int32_t RunReferenceKernel(const kiln_kernel_call* call, int64_t, int64_t) {
 
 absl::StatusOr<PreparedKernel> ReferenceKernelProvider::Prepare(const Graph& graph,
                                                                 const Node& node) const {
-  if (node.def == nullptr || !node.def->reference) {
+  if (node.def == nullptr || (!node.def->reference && !node.def->structural)) {
     return absl::UnimplementedError(
         absl::StrCat(NodeErrorPrefix(node), "no reference kernel (is the graph verified?)"));
   }

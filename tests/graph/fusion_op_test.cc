@@ -86,7 +86,11 @@ TEST(FusionOpTest, RejectsBadBodies) {
       {"empty_kind", R"(graph(%a: f32[2]) {
   %f = Fusion(%a) {kind = "", body = graph(%p: f32[2]) { return o = %p }}
   return y = %f
-})", "attribute 'kind' is empty"},
+})", "attribute 'kind': '' is not a fusion kind (loop, reduction, matmul_epilogue, conv2d_epilogue, attention)"},
+      {"unknown_kind", R"(graph(%a: f32[2]) {
+  %f = Fusion(%a) {kind = "relu_epilogue", body = graph(%p: f32[2]) { return o = %p }}
+  return y = %f
+})", "'relu_epilogue' is not a fusion kind"},
   };
   for (const BadFusion& c : cases) {
     absl::StatusOr<Graph> graph = ParseGraph(c.text);

@@ -430,7 +430,9 @@ TEST(GatherTest, InfersUnknownDims) {
     absl::StatusOr<std::vector<TensorType>> out = InferSingleOp(
         "Gather", {{DataType::kF16, data}, {DataType::kI64, indices}}, {{"axis", axis}});
     EXPECT_TRUE(out.ok()) << out.status();
-    if (out.ok()) EXPECT_EQ((*out)[0].dtype, DataType::kF16);
+    if (out.ok()) {
+      EXPECT_EQ((*out)[0].dtype, DataType::kF16);
+    }
     return out.ok() ? (*out)[0].shape : Shape{-2};
   };
   EXPECT_EQ(infer(Shape{-1, 4}, Shape{5, -1}, 0), (Shape{5, -1, 4}));

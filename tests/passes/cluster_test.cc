@@ -22,7 +22,7 @@ TEST(ClusterTest, OutlineMakesInputsOutputsAndInlinesSmallConstants) {
   Graph graph = *ParseGraph(kGraph);
   Graph original = graph;
   std::vector<int> members = {*graph.FindNode("a"), *graph.FindNode("b")};
-  absl::StatusOr<int> fusion = OutlineCluster(graph, members, "loop", "f", 16);
+  absl::StatusOr<int> fusion = OutlineCluster(graph, members, FusionKind::kLoop, "f", 16);
   ASSERT_TRUE(fusion.ok()) << fusion.status();
   const Node& f = graph.node(*fusion);
   ASSERT_NE(FusionBody(f), nullptr);
@@ -46,7 +46,7 @@ TEST(ClusterTest, RejectsNonConvexClusters) {
   Graph graph = *ParseGraph(kGraph);
   // a -> m (outside) -> s: {a, s} would read its own output through m.
   std::vector<int> members = {*graph.FindNode("a"), *graph.FindNode("s")};
-  absl::StatusOr<int> fusion = OutlineCluster(graph, members, "loop", "f", 16);
+  absl::StatusOr<int> fusion = OutlineCluster(graph, members, FusionKind::kLoop, "f", 16);
   ASSERT_FALSE(fusion.ok());
   EXPECT_EQ(fusion.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(fusion.status().message().find("not convex"), std::string::npos);
@@ -56,7 +56,7 @@ TEST(ClusterTest, RejectsNonConvexClusters) {
 TEST(ClusterTest, LargeConstantsBecomeInputs) {
   Graph graph = *ParseGraph(kGraph);
   std::vector<int> members = {*graph.FindNode("a")};
-  absl::StatusOr<int> fusion = OutlineCluster(graph, members, "loop", "f", 0);
+  absl::StatusOr<int> fusion = OutlineCluster(graph, members, FusionKind::kLoop, "f", 0);
   ASSERT_TRUE(fusion.ok());
   EXPECT_EQ(graph.node(*fusion).inputs.size(), 2u);
 }

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "graph/bind_shapes.h"
+#include "graph/fusion.h"
 #include "graph/graph_io.h"
 #include "graph/op_registry.h"
 #include "graph/shape_inference.h"
@@ -158,11 +159,11 @@ absl::StatusOr<int64_t> CountFlops(const Graph& graph) {
   int64_t total = 0;
   for (int i = 0; i < graph.num_nodes(); ++i) {
     const Node& node = graph.node(i);
-    if (node.def == nullptr || !node.def->flops) continue;
+    if (node.def == nullptr) continue;
     std::vector<TensorType> inputs;
     inputs.reserve(node.inputs.size());
     for (const TensorRef& ref : node.inputs) inputs.push_back(graph.type(ref));
-    int64_t flops = node.def->flops(node, inputs, node.outputs);
+    int64_t flops = NodeFlops(node, inputs, node.outputs);  // recurses into fusions
     if (flops < 0) {
       return absl::InternalError(
           absl::StrCat(NodeErrorPrefix(node), "the op reports a negative FLOP count ", flops));
