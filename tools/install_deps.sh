@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   bazel-bootstrap bazel-platforms
-  g++ clang-14 libclang-rt-14-dev
+  g++ clang-14 libclang-rt-14-dev lld-14
   llvm-16-dev libmlir-16-dev mlir-16-tools
   libprotobuf-dev protobuf-compiler
   libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev

@@ -171,20 +171,33 @@ TEST(ExecutorTest, WorkgroupsOnAPoolWithScratch) {
   EXPECT_TENSOR_NEAR(y, (Shape{2, 2}), kY, 1e-6);
 }
 
-TEST(ExecutorTest, KernelFailureNamesTheNode) {
+// Runs the Dense graph with every Add workgroup failing with `fail_code`, with and
+// without a thread pool, `runs` times in one context; returns each run's status.
+std::vector<absl::Status> RunWithFailingAdd(int32_t fail_code, int workgroups, int runs) {
+  std::vector<absl::Status> statuses;
   ThreadPool pool(2);
   for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
     TestProviderOptions provider;
     provider.fail_op = "Add";
-    provider.workgroups = 2;
+    provider.fail_code = fail_code;
+    provider.workgroups = workgroups;
     auto h = Make({"y"}, provider, OutputPlacement::kArena, p);
-    ASSERT_TRUE(h.ok()) << h.status();
+    EXPECT_TRUE(h.ok()) << h.status();
+    if (!h.ok()) return statuses;
     auto context = h->executor->NewContext().value();
     Tensor x = Tensor::F32(Shape{2, 3}, kX);
     Tensor y = Tensor::Allocate(DataType::kF32, Shape{2, 2}).value();
     const void* inputs[] = {x.raw_data()};
     void* outputs[] = {y.raw_data()};
-    absl::Status status = h->executor->Run(*context, inputs, outputs);
+    for (int run = 0; run < runs; ++run) {
+      statuses.push_back(h->executor->Run(*context, inputs, outputs));
+    }
+  }
+  return statuses;
+}
+
+TEST(ExecutorTest, KernelFailureNamesTheNode) {
+  for (const absl::Status& status : RunWithFailingAdd(7, 2, 1)) {
     EXPECT_EQ(status.code(), absl::StatusCode::kInternal);
     EXPECT_EQ(status.message(),
               "node 'add' (Add): kernel 'test.Add': unknown kernel status (status 7)");
@@ -194,25 +207,12 @@ TEST(ExecutorTest, KernelFailureNamesTheNode) {
 // A data error is the caller's: InvalidArgument with the kernel's own detail, and the
 // context runs again afterwards (the report is forgotten).
 TEST(ExecutorTest, DataErrorIsInvalidArgumentWithTheKernelsDetail) {
-  ThreadPool pool(2);
-  for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
-    TestProviderOptions provider;
-    provider.fail_op = "Add";
-    provider.fail_code = KILN_KERNEL_INDEX_OUT_OF_RANGE;
-    provider.workgroups = 3;
-    auto h = Make({"y"}, provider, OutputPlacement::kArena, p);
-    ASSERT_TRUE(h.ok()) << h.status();
-    auto context = h->executor->NewContext().value();
-    Tensor x = Tensor::F32(Shape{2, 3}, kX);
-    Tensor y = Tensor::Allocate(DataType::kF32, Shape{2, 2}).value();
-    const void* inputs[] = {x.raw_data()};
-    void* outputs[] = {y.raw_data()};
-    for (int run = 0; run < 2; ++run) {
-      absl::Status status = h->executor->Run(*context, inputs, outputs);
-      EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-      EXPECT_EQ(status.message(),
-                "node 'add' (Add): kernel 'test.Add': index 70000 out of range [0, 30522)");
-    }
+  std::vector<absl::Status> statuses = RunWithFailingAdd(KILN_KERNEL_INDEX_OUT_OF_RANGE, 3, 2);
+  ASSERT_EQ(statuses.size(), 4u);
+  for (const absl::Status& status : statuses) {
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(status.message(),
+              "node 'add' (Add): kernel 'test.Add': index 70000 out of range [0, 30522)");
   }
 }
 
