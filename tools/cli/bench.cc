@@ -21,9 +21,9 @@ namespace {
 constexpr absl::string_view kHelp = R"help(Usage: kiln bench GRAPH [--batch N] [--iterations N] [--warmup N] [--threads N]
                   [--seed N]
 
-Runs the graph file or ONNX model GRAPH repeatedly in one Session, on random inputs made
-once (as 'kiln run --input NAME=random'), fetching every output into buffers
-allocated once, and prints the latency of each Run.
+Runs the graph file or ONNX model GRAPH repeatedly in one Session, on random
+inputs made once (as 'kiln run --input NAME=random'), fetching every output into
+buffers allocated once, and prints the latency of each Run.
 
 Flags:
   --batch N       size of the -1 input dimensions (default 1)
