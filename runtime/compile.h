@@ -10,7 +10,7 @@
 
 #include "absl/status/status.h"
 #include "graph/graph.h"
-#include "kernels/abi/kernel_provider.h"
+#include "kernels/kernel_provider.h"
 
 namespace kiln {
 

@@ -5,7 +5,7 @@
 
 #include <memory>
 
-#include "kernels/abi/kernel_provider.h"
+#include "kernels/kernel_provider.h"
 
 namespace kiln {
 

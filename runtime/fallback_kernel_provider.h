@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "kernels/abi/kernel_provider.h"
+#include "kernels/kernel_provider.h"
 
 namespace kiln {
 

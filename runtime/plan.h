@@ -14,7 +14,7 @@
 #include "absl/types/span.h"
 #include "graph/graph.h"
 #include "kernels/abi/kernel_abi.h"
-#include "kernels/abi/kernel_provider.h"
+#include "kernels/kernel_provider.h"
 #include "runtime/memory_planner.h"
 #include "runtime/schedule.h"
 

@@ -12,7 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "graph/graph.h"
-#include "kernels/abi/kernel_provider.h"
+#include "kernels/kernel_provider.h"
 
 namespace kiln {
 

@@ -18,7 +18,7 @@
 #include "graph/graph.h"
 #include "graph/proto_convert.h"
 #include "graph/tensor.h"
-#include "kernels/abi/kernel_provider.h"
+#include "kernels/kernel_provider.h"
 #include "proto/graph.pb.h"
 #include "runtime/compile.h"
 #include "runtime/plan.h"

@@ -8,7 +8,7 @@
 #include <memory>
 
 #include "absl/strings/string_view.h"
-#include "kernels/abi/kernel_provider.h"
+#include "kernels/kernel_provider.h"
 
 namespace kiln {
 

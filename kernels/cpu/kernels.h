@@ -4,7 +4,7 @@
 #define KILN_KERNELS_CPU_KERNELS_H_
 
 #include "absl/status/statusor.h"
-#include "kernels/abi/kernel_provider.h"
+#include "kernels/kernel_provider.h"
 #include "kernels/cpu/prepare_util.h"
 
 namespace kiln::cpu {

@@ -12,7 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "graph/graph.h"
-#include "kernels/abi/kernel_provider.h"
+#include "kernels/kernel_provider.h"
 #include "kernels/cpu/cpu_kernel_provider.h"
 
 namespace kiln::cpu {

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "kernels/abi/kernel_provider.h"
+#include "kernels/kernel_provider.h"
 
 namespace kiln::testing {
 

@@ -14,7 +14,7 @@
 #include "graph/attr.h"
 #include "graph/graph.h"
 #include "graph/tensor.h"
-#include "kernels/abi/kernel_provider.h"
+#include "kernels/kernel_provider.h"
 #include "kernels/cpu/cpu_kernel_provider.h"
 
 namespace kiln::testing {

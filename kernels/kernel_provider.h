@@ -1,8 +1,9 @@
-// How a backend hands kernels to the runtime: for each node, a prepared kernel (function
-// pointer, parameter block, workgroup count, scratch size). The runtime's planner calls
-// a KernelProvider once per node at plan time and never at run time.
-#ifndef KILN_KERNELS_ABI_KERNEL_PROVIDER_H_
-#define KILN_KERNELS_ABI_KERNEL_PROVIDER_H_
+// How a kernel library hands kernels to the compiler (compiler side, not the ABI): for
+// each node, a prepared kernel (function pointer, parameter block, workgroup count,
+// scratch size). The planner calls a KernelProvider once per node at plan time, never at
+// run time.
+#ifndef KILN_KERNELS_KERNEL_PROVIDER_H_
+#define KILN_KERNELS_KERNEL_PROVIDER_H_
 
 #include <cstdint>
 #include <string>
@@ -56,4 +57,4 @@ std::vector<uint8_t> PackParams(const Params& params) {
 
 }  // namespace kiln
 
-#endif  // KILN_KERNELS_ABI_KERNEL_PROVIDER_H_
+#endif  // KILN_KERNELS_KERNEL_PROVIDER_H_
