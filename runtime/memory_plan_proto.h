@@ -1,0 +1,23 @@
+// The proto form of a MemoryPlan (proto/executable.proto), the piece of the compiled form
+// that places every tensor. Round-trips exactly; a plan read back is checked for indices
+// and enum values before use.
+#ifndef KILN_RUNTIME_MEMORY_PLAN_PROTO_H_
+#define KILN_RUNTIME_MEMORY_PLAN_PROTO_H_
+
+#include "absl/status/statusor.h"
+#include "proto/executable.pb.h"
+#include "runtime/memory_planner.h"
+
+namespace kiln {
+
+proto::MemoryPlan MemoryPlanToProto(const MemoryPlan& plan);
+
+// The plan `proto` describes. Errors name the value or field: an unknown region, memory
+// space, dtype or output placement; a rank above the shape limit; a reused value or peak
+// value index out of range; negative sizes or offsets. Bounds against regions and
+// lifetimes are VerifyPlan's.
+absl::StatusOr<MemoryPlan> MemoryPlanFromProto(const proto::MemoryPlan& proto);
+
+}  // namespace kiln
+
+#endif  // KILN_RUNTIME_MEMORY_PLAN_PROTO_H_
