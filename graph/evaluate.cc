@@ -1,9 +1,9 @@
 // The reference evaluation loop: topological order, one reference kernel per node.
 #include "graph/evaluate.h"
 
-#include "absl/strings/str_cat.h"
 #include <cstring>
 
+#include "absl/strings/str_cat.h"
 #include "graph/fusion.h"
 #include "graph/op_registry.h"
 #include "graph/shape_inference.h"

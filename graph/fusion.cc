@@ -2,8 +2,8 @@
 #include "graph/fusion.h"
 
 #include "absl/strings/str_cat.h"
-#include "graph/status_macros.h"
 #include "graph/op_registry.h"
+#include "graph/status_macros.h"
 #include "graph/verifier.h"
 
 namespace kiln {
@@ -120,8 +120,7 @@ absl::StatusOr<std::vector<TensorType>> InferFusionOutputs(const Node& node,
   auto kind = node.attrs.find(kFusionKindAttr);
   const std::string* kind_name =
       kind == node.attrs.end() ? nullptr : std::get_if<std::string>(&kind->second);
-  ASSIGN_OR_RETURN(FusionKind parsed, ParseFusionKind(kind_name != nullptr ? *kind_name : ""));
-  (void)parsed;
+  RETURN_IF_ERROR(ParseFusionKind(kind_name != nullptr ? *kind_name : "").status());
   ASSIGN_OR_RETURN(Graph bound, BindFusionBody(*body, inputs));
   std::vector<TensorType> outputs;
   for (const GraphOutput& out : bound.outputs()) outputs.push_back(bound.type(out.tensor));

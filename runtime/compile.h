@@ -4,7 +4,6 @@
 #ifndef KILN_RUNTIME_COMPILE_H_
 #define KILN_RUNTIME_COMPILE_H_
 
-#include <ostream>
 #include <string>
 #include <vector>
 

@@ -70,10 +70,6 @@ class CpuKernelProvider : public KernelProvider {
     }
     // Shape inference again: the params are derived from these types, so they must be
     // exactly what the op defines for these inputs.
-    if (!node.def->infer) {
-      return NodeError(absl::StatusCode::kUnimplemented, node,
-                       "the CPU kernel library has no kernel for this op");
-    }
     std::vector<TensorType> inferred;
     InferContext infer{node, ctx.inputs, inferred};
     absl::Status status = node.def->infer(infer);

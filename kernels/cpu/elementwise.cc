@@ -118,13 +118,13 @@ struct MinimumOp {
 };
 
 // Comparisons give 0/1 bytes; IEEE semantics for floats (NaN unequal to everything).
-#define KILN_COMPARE_OP(Name, expr)                 \
-  struct Name {                                     \
+#define KILN_COMPARE_OP(Name, expr)                   \
+  struct Name {                                       \
     static constexpr int32_t kError = KILN_KERNEL_OK; \
-    template <typename C>                           \
-    static uint8_t Apply(C a, C b, uint8_t&) {      \
-      return (expr) ? 1 : 0;                        \
-    }                                               \
+    template <typename C>                             \
+    static uint8_t Apply(C a, C b, uint8_t&) {        \
+      return (expr) ? 1 : 0;                          \
+    }                                                 \
   };
 KILN_COMPARE_OP(EqualOp, a == b)
 KILN_COMPARE_OP(NotEqualOp, a != b)

@@ -46,8 +46,7 @@ Output:
 
 // The command's help with the ONNX import flags it shares with the other commands.
 const std::string& Help() {
-  static const std::string* help =
-      new std::string(absl::StrCat(kHelp, "\n", kSessionFlagsHelp, "\n", kImportFlagsHelp));
+  static const std::string* help = ComposeHelp({kHelp, kSessionFlagsHelp, kImportFlagsHelp});
   return *help;
 }
 

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_join.h"
+
 namespace kiln::cli {
 namespace {
 
@@ -17,6 +19,10 @@ void PrintError(std::ostream& err, absl::string_view message) {
 int UsageError(std::ostream& err, absl::string_view message) {
   PrintError(err, message);
   return kExitUsage;
+}
+
+const std::string* ComposeHelp(std::initializer_list<absl::string_view> parts) {
+  return new std::string(absl::StrJoin(parts, "\n"));
 }
 
 int Failure(std::ostream& err, const absl::Status& status) {

@@ -3,6 +3,7 @@
 #ifndef KILN_TOOLS_CLI_COMMAND_H_
 #define KILN_TOOLS_CLI_COMMAND_H_
 
+#include <initializer_list>
 #include <ostream>
 #include <string>
 
@@ -28,6 +29,10 @@ struct Command {
   absl::string_view help;     // the full text for `kiln NAME --help`
   CommandMain main;
 };
+
+// A command's full help: its own text followed by the shared flag sections, separated by
+// blank lines. Built once per command (callers keep it in a function-local static).
+const std::string* ComposeHelp(std::initializer_list<absl::string_view> parts);
 
 // Prints "kiln: error: MESSAGE" as one line (newlines in `message` become spaces) to
 // `err` and returns kExitUsage.

@@ -67,7 +67,7 @@ weights live in a separate region and are not counted):
 
 // The command's help with the ONNX import flags it shares with the other commands.
 const std::string& Help() {
-  static const std::string* help = new std::string(absl::StrCat(kHelp, "\n", kImportFlagsHelp));
+  static const std::string* help = ComposeHelp({kHelp, kImportFlagsHelp});
   return *help;
 }
 

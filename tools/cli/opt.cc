@@ -6,7 +6,6 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -56,7 +55,7 @@ The graph is verified after every pass; an error names the pass that broke it.
 
 // The command's help with the ONNX import flags it shares with the other commands.
 const std::string& Help() {
-  static const std::string* help = new std::string(absl::StrCat(kHelp, "\n", kImportFlagsHelp));
+  static const std::string* help = ComposeHelp({kHelp, kImportFlagsHelp});
   return *help;
 }
 

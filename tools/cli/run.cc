@@ -58,8 +58,7 @@ with the first 6 values (", ..." when there are more). min, max and mean are
 
 // The command's help with the ONNX import flags it shares with the other commands.
 const std::string& Help() {
-  static const std::string* help =
-      new std::string(absl::StrCat(kHelp, "\n", kSessionFlagsHelp, "\n", kImportFlagsHelp));
+  static const std::string* help = ComposeHelp({kHelp, kSessionFlagsHelp, kImportFlagsHelp});
   return *help;
 }
 
@@ -185,20 +184,22 @@ int RunMain(absl::Span<const std::string> raw_args, std::ostream& out, std::ostr
     feeds.emplace_back(input.name, *std::move(tensor));
   }
 
-  // Two outputs must not overwrite one another's file.
+  // With --output: two outputs must not overwrite one another's file, and the directory
+  // must exist before anything runs.
   absl::flat_hash_map<std::string, std::string> file_owner;
-  for (const GraphOutput& output : graph->outputs()) {
-    if (output_dir.empty()) break;
-    std::string file = OutputFileName(output.name);
-    auto [it, inserted] = file_owner.emplace(file, output.name);
-    if (!inserted) {
-      return Failure(err, absl::InvalidArgumentError(
-                              absl::StrCat("outputs '", it->second, "' and '", output.name,
-                                           "' would both be written to ", file)));
-    }
-  }
   std::error_code error;
-  if (!output_dir.empty()) std::filesystem::create_directories(output_dir, error);
+  if (!output_dir.empty()) {
+    for (const GraphOutput& output : graph->outputs()) {
+      std::string file = OutputFileName(output.name);
+      auto [it, inserted] = file_owner.emplace(file, output.name);
+      if (!inserted) {
+        return Failure(err, absl::InvalidArgumentError(
+                                absl::StrCat("outputs '", it->second, "' and '", output.name,
+                                             "' would both be written to ", file)));
+      }
+    }
+    std::filesystem::create_directories(output_dir, error);
+  }
   if (!output_dir.empty() && (error || !std::filesystem::is_directory(output_dir))) {
     return Failure(err, absl::PermissionDeniedError(absl::StrCat(
                             "cannot create output directory '", output_dir,
