@@ -11,8 +11,8 @@
 #include <variant>
 #include <vector>
 
-#include "graph/dtype.h"
-#include "graph/tensor.h"
+#include "base/dtype.h"
+#include "base/tensor.h"
 
 namespace kiln {
 

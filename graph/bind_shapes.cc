@@ -1,7 +1,7 @@
 #include "graph/bind_shapes.h"
 
 #include "absl/strings/str_cat.h"
-#include "graph/status_macros.h"
+#include "base/status_macros.h"
 #include "graph/verifier.h"
 
 namespace kiln {

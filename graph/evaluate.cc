@@ -7,7 +7,7 @@
 #include "graph/fusion.h"
 #include "graph/op_registry.h"
 #include "graph/shape_inference.h"
-#include "graph/status_macros.h"
+#include "base/status_macros.h"
 
 namespace kiln {
 namespace {

@@ -3,7 +3,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "graph/op_registry.h"
-#include "graph/status_macros.h"
+#include "base/status_macros.h"
 #include "graph/verifier.h"
 
 namespace kiln {

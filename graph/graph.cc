@@ -8,10 +8,6 @@
 
 namespace kiln {
 
-std::string TensorType::ToString() const {
-  return absl::StrCat(DataTypeName(dtype), shape.ToString());
-}
-
 absl::Status ValidateNodeName(absl::string_view name) {
   if (name.empty()) return absl::InvalidArgumentError("node name is empty");
   if (name.size() > 256) {

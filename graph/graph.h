@@ -12,8 +12,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "graph/attr.h"
-#include "graph/dtype.h"
-#include "graph/shape.h"
+#include "base/dtype.h"
+#include "base/shape.h"
+#include "base/tensor_type.h"
 
 namespace kiln {
 
@@ -21,21 +22,6 @@ struct OpDef;
 
 // Version of Kiln's op set written into new graphs.
 inline constexpr int64_t kOpsetVersion = 1;
-
-// Output `output` of node `node` (an index into Graph::nodes()).
-struct TensorRef {
-  int node = -1;
-  int output = 0;
-  bool operator==(const TensorRef& o) const { return node == o.node && output == o.output; }
-  bool operator!=(const TensorRef& o) const { return !(*this == o); }
-};
-
-struct TensorType {
-  DataType dtype = DataType::kInvalid;
-  Shape shape;
-  bool operator==(const TensorType& o) const { return dtype == o.dtype && shape == o.shape; }
-  std::string ToString() const;  // "f32[2,3]"
-};
 
 struct Node {
   std::string name;

@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
-#include "graph/status_macros.h"
+#include "base/status_macros.h"
 
 namespace kiln {
 namespace {

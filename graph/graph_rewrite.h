@@ -12,7 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "graph/attr.h"
 #include "graph/graph.h"
-#include "graph/tensor.h"
+#include "base/tensor.h"
 
 namespace kiln {
 

@@ -16,7 +16,7 @@
 #include "absl/types/span.h"
 #include "graph/attr.h"
 #include "graph/graph.h"
-#include "graph/tensor.h"
+#include "base/tensor.h"
 
 namespace kiln {
 

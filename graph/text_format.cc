@@ -14,9 +14,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "graph/fusion.h"
-#include "graph/half.h"
+#include "base/half.h"
 #include "graph/op_registry.h"
-#include "graph/status_macros.h"
+#include "base/status_macros.h"
 #include "graph/verifier.h"
 
 namespace kiln {

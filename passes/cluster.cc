@@ -11,7 +11,7 @@
 #include "graph/graph_rewrite.h"
 #include "graph/op_registry.h"
 #include "graph/shape_inference.h"
-#include "graph/status_macros.h"
+#include "base/status_macros.h"
 #include "graph/verifier.h"
 
 namespace kiln::passes {

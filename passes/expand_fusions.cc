@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "graph/fusion.h"
 #include "graph/graph_rewrite.h"
-#include "graph/status_macros.h"
+#include "base/status_macros.h"
 #include "passes/passes.h"
 
 namespace kiln::passes {

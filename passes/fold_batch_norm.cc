@@ -17,7 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "graph/graph_rewrite.h"
 #include "graph/op_registry.h"
-#include "graph/status_macros.h"
+#include "base/status_macros.h"
 #include "passes/decision.h"
 #include "passes/passes.h"
 #include "passes/rewrite_util.h"

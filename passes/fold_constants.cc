@@ -6,7 +6,7 @@
 #include "graph/evaluate.h"
 #include "graph/graph_rewrite.h"
 #include "graph/op_registry.h"
-#include "graph/status_macros.h"
+#include "base/status_macros.h"
 #include "passes/decision.h"
 #include "passes/passes.h"
 

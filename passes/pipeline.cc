@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "graph/status_macros.h"
+#include "base/status_macros.h"
 #include "graph/text_format.h"
 #include "graph/verifier.h"
 

@@ -18,7 +18,7 @@
 #include "graph/graph_rewrite.h"
 #include "graph/op_registry.h"
 #include "graph/ops/op_util.h"
-#include "graph/status_macros.h"
+#include "base/status_macros.h"
 #include "passes/decision.h"
 #include "passes/passes.h"
 #include "passes/rewrite_util.h"

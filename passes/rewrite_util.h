@@ -13,7 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "graph/graph.h"
 #include "graph/graph_rewrite.h"
-#include "graph/tensor.h"
+#include "base/tensor.h"
 #include "passes/pass.h"
 
 namespace kiln::passes {

@@ -5,7 +5,7 @@
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
-#include "graph/status_macros.h"
+#include "base/status_macros.h"
 #include "graph/verifier.h"
 #include "passes/default_pipeline.h"
 #include "passes/expand_fusions.h"

@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "graph/shape_inference.h"
-#include "graph/tensor.h"
+#include "base/tensor.h"
 #include "runtime/alignment.h"
 #include "runtime/schedule.h"
 

@@ -10,7 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "graph/graph.h"
-#include "graph/tensor.h"
+#include "base/tensor.h"
 
 namespace kiln {
 

@@ -6,7 +6,7 @@
 #include "graph/evaluate.h"
 #include "graph/op_registry.h"
 #include "graph/shape_inference.h"
-#include "graph/tensor.h"
+#include "base/tensor.h"
 
 namespace kiln {
 namespace {

@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "graph/op_registry.h"
-#include "graph/status_macros.h"
+#include "base/status_macros.h"
 #include "runtime/alignment.h"
 
 namespace kiln {

@@ -17,7 +17,7 @@
 #include "absl/types/span.h"
 #include "graph/graph.h"
 #include "graph/proto_convert.h"
-#include "graph/tensor.h"
+#include "base/tensor.h"
 #include "kernels/kernel_provider.h"
 #include "proto/graph.pb.h"
 #include "runtime/compile.h"

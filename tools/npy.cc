@@ -13,8 +13,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "graph/half.h"
-#include "graph/status_macros.h"
+#include "base/half.h"
+#include "base/status_macros.h"
 
 // Tensor bytes are host order and .npy data is little-endian; Kiln only targets
 // little-endian hosts, so data is copied as is.

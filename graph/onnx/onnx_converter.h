@@ -18,7 +18,7 @@
 #include "graph/attr.h"
 #include "graph/graph.h"
 #include "graph/onnx/onnx_importer.h"
-#include "graph/tensor.h"
+#include "base/tensor.h"
 #include "onnx/onnx-ml.pb.h"
 
 namespace kiln::onnx_import {

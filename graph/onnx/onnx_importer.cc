@@ -23,7 +23,7 @@
 #include "graph/onnx/onnx_tensor.h"
 #include "graph/op_registry.h"
 #include "graph/shape_inference.h"
-#include "graph/status_macros.h"
+#include "base/status_macros.h"
 #include "graph/verifier.h"
 
 namespace kiln {

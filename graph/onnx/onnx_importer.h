@@ -13,7 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "graph/graph.h"
-#include "graph/tensor.h"
+#include "base/tensor.h"
 #include "onnx/onnx-ml.pb.h"
 
 namespace kiln {

@@ -16,7 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "graph/onnx/onnx_converter.h"
 #include "graph/onnx/onnx_ops_util.h"
-#include "graph/status_macros.h"
+#include "base/status_macros.h"
 
 namespace kiln::onnx_import {
 namespace {

@@ -13,7 +13,7 @@
 #include "graph/onnx/onnx_converter.h"
 #include "graph/onnx/onnx_ops_util.h"
 #include "graph/onnx/onnx_tensor.h"
-#include "graph/status_macros.h"
+#include "base/status_macros.h"
 
 namespace kiln::onnx_import {
 

@@ -12,7 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "graph/status_macros.h"
+#include "base/status_macros.h"
 
 namespace kiln {
 namespace {

@@ -7,8 +7,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "graph/dtype.h"
-#include "graph/tensor.h"
+#include "base/dtype.h"
+#include "base/tensor.h"
 #include "onnx/onnx-ml.pb.h"
 
 namespace kiln {

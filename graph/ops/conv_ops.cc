@@ -6,7 +6,7 @@
 #include "graph/ops/op_util.h"
 #include "graph/ops/register_ops.h"
 #include "graph/ops/window_internal.h"
-#include "graph/status_macros.h"
+#include "base/status_macros.h"
 
 namespace kiln {
 namespace {

@@ -16,7 +16,7 @@
 #include "graph/ops/int_arith_internal.h"
 #include "graph/ops/op_util.h"
 #include "graph/ops/register_ops.h"
-#include "graph/status_macros.h"
+#include "base/status_macros.h"
 
 namespace kiln {
 namespace {

@@ -8,7 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "graph/op_registry.h"
-#include "graph/shape.h"
+#include "base/shape.h"
 
 namespace kiln {
 

@@ -9,7 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "graph/ops/op_util.h"
 #include "graph/ops/register_ops.h"
-#include "graph/status_macros.h"
+#include "base/status_macros.h"
 
 namespace kiln {
 namespace {

@@ -15,7 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "graph/graph.h"
-#include "graph/shape.h"
+#include "base/shape.h"
 
 namespace kiln {
 

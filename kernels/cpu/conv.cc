@@ -13,7 +13,7 @@
 #include <type_traits>
 
 #include "absl/strings/str_cat.h"
-#include "graph/status_macros.h"
+#include "base/status_macros.h"
 #include "kernels/cpu/cpu_kernel_provider.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/kernel_util.h"

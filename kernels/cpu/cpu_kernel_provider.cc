@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "graph/op_registry.h"
-#include "graph/status_macros.h"
+#include "base/status_macros.h"
 #include "kernels/cpu/kernel_table.h"
 #include "kernels/cpu/prepare_util.h"
 

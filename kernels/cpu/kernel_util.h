@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "graph/half.h"
+#include "base/half.h"
 #include "kernels/abi/kernel_abi.h"
 
 namespace kiln::cpu {

@@ -8,7 +8,7 @@
 #include <cstring>
 #include <vector>
 
-#include "graph/tensor.h"
+#include "base/tensor.h"
 #include "kernels/cpu/cpu_kernel_provider.h"
 #include "kernels/cpu/kernel_util.h"
 #include "kernels/cpu/kernels.h"

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "graph/tensor.h"
+#include "base/tensor.h"
 #include "kernels/cpu/cpu_kernel_provider.h"
 #include "kernels/cpu/kernel_util.h"
 #include "kernels/cpu/kernels.h"

@@ -1,4 +1,4 @@
-#include "graph/shape.h"
+#include "base/shape.h"
 
 #include "gtest/gtest.h"
 

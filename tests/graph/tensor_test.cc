@@ -1,10 +1,10 @@
 // Tensor storage, element conversion (incl. f16/bf16 rounding) and dtype names.
-#include "graph/tensor.h"
+#include "base/tensor.h"
 
 #include <cmath>
 #include <limits>
 
-#include "graph/half.h"
+#include "base/half.h"
 #include "gtest/gtest.h"
 
 namespace kiln {

@@ -9,7 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "graph/op_registry.h"
-#include "graph/status_macros.h"
+#include "base/status_macros.h"
 #include "tests/util/op_test_util.h"
 
 namespace kiln {

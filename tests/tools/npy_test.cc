@@ -11,7 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
-#include "graph/half.h"
+#include "base/half.h"
 #include "gtest/gtest.h"
 
 namespace kiln {

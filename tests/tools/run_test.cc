@@ -7,7 +7,7 @@
 #include <string>
 
 #include "gmock/gmock.h"
-#include "graph/half.h"
+#include "base/half.h"
 #include "gtest/gtest.h"
 
 namespace kiln::cli {

@@ -6,7 +6,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "graph/shape_inference.h"
-#include "graph/status_macros.h"
+#include "base/status_macros.h"
 #include "runtime/reference_interpreter.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "graph/bind_shapes.h"
 #include "graph/evaluate.h"
-#include "graph/status_macros.h"
+#include "base/status_macros.h"
 #include "passes/pipeline.h"
 #include "passes/registry.h"
 #include "tests/util/op_test_util.h"

@@ -12,7 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "graph/graph_io.h"
-#include "graph/status_macros.h"
+#include "base/status_macros.h"
 #include "graph/text_format.h"
 #include "passes/default_pipeline.h"
 #include "passes/graph_stats.h"

@@ -16,7 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "graph/graph_io.h"
-#include "graph/status_macros.h"
+#include "base/status_macros.h"
 #include "runtime/session.h"
 #include "tools/cli/command.h"
 #include "tools/cli/flags.h"

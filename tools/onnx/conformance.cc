@@ -20,7 +20,7 @@
 #include "absl/strings/str_split.h"
 #include "graph/onnx/onnx_importer.h"
 #include "graph/onnx/onnx_tensor.h"
-#include "graph/status_macros.h"
+#include "base/status_macros.h"
 #include "runtime/session.h"
 
 namespace kiln::onnx_conformance {

@@ -13,7 +13,7 @@
 #include "absl/status/statusor.h"
 #include "graph/attr.h"
 #include "graph/graph.h"
-#include "graph/tensor.h"
+#include "base/tensor.h"
 #include "kernels/kernel_provider.h"
 #include "kernels/cpu/cpu_kernel_provider.h"
 

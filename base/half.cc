@@ -1,4 +1,4 @@
-#include "graph/half.h"
+#include "base/half.h"
 
 namespace kiln {
 

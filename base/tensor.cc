@@ -1,11 +1,11 @@
-#include "graph/tensor.h"
+#include "base/tensor.h"
 
 #include <cstdlib>
 #include <cstring>
 #include <limits>
 
 #include "absl/strings/str_cat.h"
-#include "graph/half.h"
+#include "base/half.h"
 
 namespace kiln {
 namespace {

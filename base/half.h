@@ -1,7 +1,7 @@
 // IEEE binary16 and bfloat16 storage types with round-to-nearest-even conversion from float.
 // Reference kernels compute in float/double and store through these.
-#ifndef KILN_GRAPH_HALF_H_
-#define KILN_GRAPH_HALF_H_
+#ifndef KILN_BASE_HALF_H_
+#define KILN_BASE_HALF_H_
 
 #include <cstdint>
 #include <cstring>
@@ -40,4 +40,4 @@ Half FloatToHalf(float f);
 
 }  // namespace kiln
 
-#endif  // KILN_GRAPH_HALF_H_
+#endif  // KILN_BASE_HALF_H_

@@ -1,4 +1,4 @@
-#include "graph/shape.h"
+#include "base/shape.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"

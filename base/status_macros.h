@@ -1,6 +1,6 @@
 // RETURN_IF_ERROR / ASSIGN_OR_RETURN: propagate absl::Status across every boundary.
-#ifndef KILN_GRAPH_STATUS_MACROS_H_
-#define KILN_GRAPH_STATUS_MACROS_H_
+#ifndef KILN_BASE_STATUS_MACROS_H_
+#define KILN_BASE_STATUS_MACROS_H_
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -24,4 +24,4 @@
   if (!statusor.ok()) return std::move(statusor).status(); \
   lhs = std::move(statusor).value()
 
-#endif  // KILN_GRAPH_STATUS_MACROS_H_
+#endif  // KILN_BASE_STATUS_MACROS_H_

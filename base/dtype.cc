@@ -1,4 +1,4 @@
-#include "graph/dtype.h"
+#include "base/dtype.h"
 
 #include "absl/strings/str_cat.h"
 

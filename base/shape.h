@@ -1,6 +1,6 @@
 // Tensor shapes: a list of dimensions, where -1 marks a dimension bound at run time.
-#ifndef KILN_GRAPH_SHAPE_H_
-#define KILN_GRAPH_SHAPE_H_
+#ifndef KILN_BASE_SHAPE_H_
+#define KILN_BASE_SHAPE_H_
 
 #include <cstdint>
 #include <initializer_list>
@@ -67,4 +67,4 @@ absl::StatusOr<int> NormalizeAxis(int64_t axis, int rank);
 
 }  // namespace kiln
 
-#endif  // KILN_GRAPH_SHAPE_H_
+#endif  // KILN_BASE_SHAPE_H_

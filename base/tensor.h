@@ -1,6 +1,6 @@
 // A dense tensor value: dtype, fully known shape and row-major bytes, owned or borrowed.
-#ifndef KILN_GRAPH_TENSOR_H_
-#define KILN_GRAPH_TENSOR_H_
+#ifndef KILN_BASE_TENSOR_H_
+#define KILN_BASE_TENSOR_H_
 
 #include <cstdint>
 #include <memory>
@@ -8,8 +8,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "graph/dtype.h"
-#include "graph/shape.h"
+#include "base/dtype.h"
+#include "base/shape.h"
 
 namespace kiln {
 
@@ -72,4 +72,4 @@ class Tensor {
 
 }  // namespace kiln
 
-#endif  // KILN_GRAPH_TENSOR_H_
+#endif  // KILN_BASE_TENSOR_H_

@@ -1,6 +1,6 @@
 // Element types of tensors, their sizes and names, and conversions to and from the proto.
-#ifndef KILN_GRAPH_DTYPE_H_
-#define KILN_GRAPH_DTYPE_H_
+#ifndef KILN_BASE_DTYPE_H_
+#define KILN_BASE_DTYPE_H_
 
 #include <cstdint>
 #include "absl/strings/string_view.h"
@@ -38,4 +38,4 @@ inline bool IsNumeric(DataType dtype) { return IsFloating(dtype) || IsInteger(dt
 
 }  // namespace kiln
 
-#endif  // KILN_GRAPH_DTYPE_H_
+#endif  // KILN_BASE_DTYPE_H_
