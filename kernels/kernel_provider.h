@@ -29,8 +29,10 @@ struct PreparedKernel {
   // When >= 0, the output may share the buffer of this input if the input dies here
   // (elementwise kernels that read element i before writing element i).
   int inplace_input = -1;
-  // Stable name of the kernel for profiles and error messages ("cpu.add_f32").
+  // The kernel's stable name in its library ("cpu.add.f32"), which an Executable stores,
+  // and the layout version of `params` the kernel reads.
   std::string name;
+  uint32_t params_version = 1;
 };
 
 // Backend interface: one level of virtuals, implemented by each kernel library.

@@ -8,9 +8,10 @@
 #include <limits>
 #include <type_traits>
 
-#include "kernels/cpu/cpu_kernel_provider.h"
+#include "absl/strings/str_cat.h"
+#include "kernels/cpu/cpu_kernel_library.h"
 #include "kernels/cpu/kernel_util.h"
-#include "kernels/cpu/kernels.h"
+#include "kernels/cpu/params.h"
 
 namespace kiln::cpu {
 namespace {
@@ -53,10 +54,6 @@ D Convert(S s) {
     else return static_cast<D>(v);  // two's complement wrap (GCC and Clang define it)
   }
 }
-
-struct CastParams {
-  int64_t total;
-};
 
 template <typename S, typename D>
 int32_t CastKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t workgroups) {
@@ -123,22 +120,15 @@ kiln_kernel_fn CastFn(DataType from, DataType to) {
 
 }  // namespace
 
-PrepareResult PrepareCast(const PrepareContext& ctx) {
-  const DataType from = ctx.inputs[0].dtype;
-  const DataType to = ctx.output().dtype;
-  kiln_kernel_fn fn = CastFn(from, to);
-  if (fn == nullptr) {
-    return UnsupportedDtype(ctx.node, fn == nullptr && CastFn(from, DataType::kF32) == nullptr
-                                          ? from
-                                          : to);
+// "cpu.cast.<from>.<to>": a copy between same-typed tensors (but bool, which a cast
+// normalizes), a conversion otherwise.
+void AddCastKernels(SymbolList& list) {
+  for (DataType from : {DataType::kF32, DataType::kF16, DataType::kBF16, DataType::kF64,
+                        DataType::kI8, DataType::kI32, DataType::kI64, DataType::kBool,
+                        DataType::kU8}) {
+    list.AddPerType<CastParams>(absl::StrCat("cast.", DataTypeName(from)),
+                                [from](DataType to) { return CastFn(from, to); });
   }
-  CastParams p{ctx.output().shape.NumElements()};
-  const int64_t widest = std::max(DataTypeSize(from), DataTypeSize(to));
-  PreparedKernel kernel = MakeKernel(fn, p, ElementwiseWorkgroups(p.total, widest),
-                                     KernelName(ctx.node, to));
-  // Same-sized elements: element i is read before it is written.
-  if (DataTypeSize(from) == DataTypeSize(to)) kernel.inplace_input = 0;
-  return kernel;
 }
 
 }  // namespace kiln::cpu

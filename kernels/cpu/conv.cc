@@ -12,51 +12,13 @@
 #include <string>
 #include <type_traits>
 
-#include "absl/strings/str_cat.h"
-#include "base/status_macros.h"
-#include "kernels/cpu/cpu_kernel_provider.h"
+#include "kernels/cpu/cpu_kernel_library.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/kernel_util.h"
-#include "kernels/cpu/kernels.h"
-#include "kernels/cpu/matmul_tiling.h"
+#include "kernels/cpu/params.h"
 
 namespace kiln::cpu {
 namespace {
-
-struct ConvParams {
-  int64_t batch;
-  int64_t c;
-  int64_t h;
-  int64_t w;
-  int64_t o;
-  int64_t oh;
-  int64_t ow;
-  int64_t kh;
-  int64_t kw;
-  int64_t stride_h;
-  int64_t stride_w;
-  int64_t dilation_h;
-  int64_t dilation_w;
-  int64_t pad_top;
-  int64_t pad_left;
-  int64_t groups;
-  int64_t cg;  // input channels per group
-  int64_t og;  // output channels per group
-  int32_t nhwc;
-  int32_t hwio;
-  int32_t has_bias;
-  int32_t isa;
-  // Element strides of x, y (n, c, h, w) and the filter (o, i, h, w).
-  int64_t xs[4];
-  int64_t ys[4];
-  int64_t fs[4];
-  // GEMM path.
-  int32_t pointwise;  // 1x1, stride 1, no padding: no im2col
-  int32_t unused;
-  int64_t kdim;       // cg * kh * kw
-  int64_t col_bytes;  // im2col part of a scratch slot
-  MatMulTiling tiling;
-};
 
 // Index of tap (ci, i, j) within K, in the filter layout's order.
 inline int64_t KIndex(const ConvParams& p, int64_t ci, int64_t i, int64_t j) {
@@ -287,87 +249,25 @@ int32_t ConvDirect(const kiln_kernel_call* call, int64_t workgroup, int64_t work
   return KILN_KERNEL_OK;
 }
 
-// Strides of a rank-4 tensor per logical dimension, given the logical dimension each
-// position holds (pos[0] is where n, or o, lives, ...).
-void LogicalStrides(const Shape& shape, const int pos[4], int64_t out[4]) {
-  const std::vector<int64_t> s = Strides(shape);
-  for (int d = 0; d < 4; ++d) out[d] = s[pos[d]];
+kiln_kernel_fn DirectFn(DataType dtype) {
+  switch (dtype) {
+    case DataType::kF32: return &ConvDirect<float>;
+    case DataType::kF64: return &ConvDirect<double>;
+    case DataType::kF16: return &ConvDirect<Half>;
+    case DataType::kBF16: return &ConvDirect<BFloat16>;
+    default: return nullptr;
+  }
 }
 
 }  // namespace
 
-PrepareResult PrepareConv2D(const PrepareContext& ctx) {
-  const Node& node = ctx.node;
-  const DataType dtype = ctx.inputs[0].dtype;
-  const Shape& x = ctx.inputs[0].shape;
-  const Shape& filter = ctx.inputs[1].shape;
-  const Shape& y = ctx.output().shape;
-  ConvParams p{};
-  p.nhwc = node.string_attr("data_format") == "NHWC";
-  p.hwio = node.string_attr("filter_format") == "HWIO";
-  const int act[4] = {0, p.nhwc ? 3 : 1, p.nhwc ? 1 : 2, p.nhwc ? 2 : 3};  // n, c, h, w
-  const int fil[4] = {p.hwio ? 3 : 0, p.hwio ? 2 : 1, p.hwio ? 0 : 2, p.hwio ? 1 : 3};  // o, i, h, w
-  p.batch = x.dim(act[0]);
-  p.c = x.dim(act[1]);
-  p.h = x.dim(act[2]);
-  p.w = x.dim(act[3]);
-  p.o = y.dim(act[1]);
-  p.oh = y.dim(act[2]);
-  p.ow = y.dim(act[3]);
-  p.cg = filter.dim(fil[1]);
-  p.kh = filter.dim(fil[2]);
-  p.kw = filter.dim(fil[3]);
-  const std::vector<int64_t>& strides = node.ints_attr("strides");
-  const std::vector<int64_t>& pads = node.ints_attr("pads");
-  const std::vector<int64_t>& dilations = node.ints_attr("dilations");
-  p.stride_h = strides[0];
-  p.stride_w = strides[1];
-  p.pad_top = pads[0];
-  p.pad_left = pads[1];
-  p.dilation_h = dilations[0];
-  p.dilation_w = dilations[1];
-  p.groups = node.int_attr("groups");
-  p.og = p.o / p.groups;
-  p.has_bias = ctx.inputs.size() == 3;
-  LogicalStrides(x, act, p.xs);
-  LogicalStrides(y, act, p.ys);
-  LogicalStrides(filter, fil, p.fs);
-  const std::string name = KernelName(node, dtype);
-  const int64_t units = p.batch * p.o * p.oh;
-  const bool empty = y.NumElements() == 0;
-
-  if (dtype != DataType::kF32 || p.cg == 1 || empty) {
-    kiln_kernel_fn fn = nullptr;
-    switch (dtype) {
-      case DataType::kF32: fn = &ConvDirect<float>; break;
-      case DataType::kF64: fn = &ConvDirect<double>; break;
-      case DataType::kF16: fn = &ConvDirect<Half>; break;
-      case DataType::kBF16: fn = &ConvDirect<BFloat16>; break;
-      default: return UnsupportedDtype(node, dtype);
-    }
-    // Rows of about 256K multiply-adds or more per workgroup.
-    const int64_t row_work = std::max<int64_t>(1, p.ow * p.cg * p.kh * p.kw);
-    return MakeKernel(fn, p, empty ? 1 : WorkgroupsFor(units, (1 << 18) / row_work + 1), name);
+// "cpu.conv2d.f32.<isa>": im2col (or none, pointwise) and the packed GEMM;
+// "cpu.conv2d_direct.<dtype>": the direct loop (other dtypes, depthwise, empty outputs).
+void AddConvKernels(SymbolList& list) {
+  for (GemmIsa isa : kGemmIsas) {
+    list.Add<ConvParams>(GemmSymbolName("conv2d", isa), &ConvGemmF32, GemmIsaCpuFeatures(isa));
   }
-
-  ASSIGN_OR_RETURN(GemmIsa isa, ResolveGemmIsa(ctx));
-  p.isa = static_cast<int32_t>(isa);
-  p.kdim = p.cg * p.kh * p.kw;
-  p.pointwise = p.kh == 1 && p.kw == 1 && p.stride_h == 1 && p.stride_w == 1 &&
-                p.pad_top == 0 && p.pad_left == 0 && pads[2] == 0 && pads[3] == 0;
-  const int64_t pixels = p.oh * p.ow;
-  const SgemmImpl& impl = GetSgemmImpl(isa);
-  p.tiling = p.nhwc ? ChooseMatMulTiling(impl, p.batch * p.groups, pixels, p.og, p.kdim,
-                                         ctx.options)
-                    : ChooseMatMulTiling(impl, p.batch * p.groups, p.og, pixels, p.kdim,
-                                         ctx.options);
-  const int64_t tile_pixels = p.nhwc ? p.tiling.tile_m : p.tiling.tile_n;
-  p.col_bytes = p.pointwise ? 0 : RoundUp(tile_pixels * p.kdim * 4, 64);
-  p.tiling.slot_bytes += p.col_bytes;
-  PreparedKernel kernel = MakeKernel(&ConvGemmF32, p, p.tiling.slots,
-                                     absl::StrCat(name, "_", GemmIsaName(isa)));
-  kernel.scratch_bytes = p.tiling.slots * p.tiling.slot_bytes;
-  return kernel;
+  list.AddPerType<ConvParams>("conv2d_direct", DirectFn);
 }
 
 }  // namespace kiln::cpu

@@ -92,38 +92,6 @@ class CpuKernelProvider : public KernelProvider {
 
 }  // namespace
 
-GemmIsa DetectGemmIsa() {
-  if (GemmIsaSupported(GemmIsa::kAvx512)) return GemmIsa::kAvx512;
-  if (GemmIsaSupported(GemmIsa::kAvx2)) return GemmIsa::kAvx2;
-  return GemmIsa::kPortable;
-}
-
-bool GemmIsaSupported(GemmIsa isa) {
-  __builtin_cpu_init();
-  switch (isa) {
-    case GemmIsa::kAuto:
-    case GemmIsa::kPortable:
-    case GemmIsa::kPortableWide:
-      return true;
-    case GemmIsa::kAvx2:
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    case GemmIsa::kAvx512:
-      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
-  }
-  return false;
-}
-
-absl::string_view GemmIsaName(GemmIsa isa) {
-  switch (isa) {
-    case GemmIsa::kAuto: return "auto";
-    case GemmIsa::kPortable: return "portable";
-    case GemmIsa::kAvx2: return "avx2";
-    case GemmIsa::kAvx512: return "avx512";
-    case GemmIsa::kPortableWide: return "portable-wide";
-  }
-  return "unknown";
-}
-
 std::unique_ptr<KernelProvider> CreateCpuKernelProvider(CpuKernelOptions options) {
   return std::make_unique<CpuKernelProvider>(options);
 }

@@ -8,20 +8,10 @@
 #include <memory>
 
 #include "absl/strings/string_view.h"
+#include "kernels/cpu/gemm_isa.h"
 #include "kernels/kernel_provider.h"
 
 namespace kiln {
-
-// Instruction sets of the f32 GEMM microkernel (MatMul and Conv2D). kAuto picks the best
-// the running CPU supports (__builtin_cpu_supports); the others force one, for tests and
-// benchmarks, and Prepare fails with kUnimplemented when the CPU lacks it.
-enum class GemmIsa : int32_t {
-  kAuto = 0,
-  kPortable = 1,       // plain C++ 4x16 tile, any x86-64 (SSE2)
-  kAvx2 = 2,           // AVX2 + FMA, 6x16 tile
-  kAvx512 = 3,         // AVX-512F + FMA, 12x32 tile
-  kPortableWide = 4,   // plain C++ 12x32 tile: the AVX-512 blocking, testable anywhere
-};
 
 struct CpuKernelOptions {
   GemmIsa gemm_isa = GemmIsa::kAuto;
@@ -34,12 +24,6 @@ struct CpuKernelOptions {
   // operands, so more tiles than that only add packing.
   int threads = 0;
 };
-
-// The GEMM microkernel kAuto resolves to on this CPU.
-GemmIsa DetectGemmIsa();
-// True when the running CPU can execute `isa`'s microkernel.
-bool GemmIsaSupported(GemmIsa isa);
-absl::string_view GemmIsaName(GemmIsa isa);
 
 // The provider ("cpu-portable"). Prepare expects a verified graph (VerifyGraph) whose
 // shapes are all known; immutable and thread-safe.

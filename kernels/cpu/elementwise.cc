@@ -9,10 +9,10 @@
 #include <type_traits>
 
 #include "absl/strings/str_cat.h"
-#include "kernels/cpu/cpu_kernel_provider.h"
+#include "kernels/cpu/cpu_kernel_library.h"
 #include "kernels/cpu/fast_math.h"
 #include "kernels/cpu/kernel_util.h"
-#include "kernels/cpu/kernels.h"
+#include "kernels/cpu/params.h"
 
 namespace kiln::cpu {
 namespace {
@@ -137,15 +137,6 @@ KILN_COMPARE_OP(GreaterEqualOp, a >= b)
 // ---------------------------------------------------------------------------------------
 // Broadcast binary kernel.
 
-struct BinaryParams {
-  int64_t total;
-  int32_t rank;
-  int32_t unused;
-  int64_t dims[kMaxRank];
-  int64_t x_strides[kMaxRank];
-  int64_t y_strides[kMaxRank];
-};
-
 template <typename Op, typename TIn, typename TOut, bool kXStep, bool kYStep>
 uint8_t BinaryRow(const TIn* x, const TIn* y, TOut* out, int64_t n) {
   uint8_t bad = 0;
@@ -240,44 +231,8 @@ kiln_kernel_fn BinaryFn(DataType dtype) {
   }
 }
 
-PrepareResult PrepareBroadcastBinary(const PrepareContext& ctx, kiln_kernel_fn fn) {
-  const Node& node = ctx.node;
-  if (fn == nullptr) return UnsupportedDtype(node, ctx.inputs[0].dtype);
-  const TensorType& out = ctx.output();
-  const Shape shapes[] = {ctx.inputs[0].shape, ctx.inputs[1].shape};
-  const CollapsedBroadcast layout = CollapseBroadcast(out.shape, shapes);
-  BinaryParams p{};
-  p.total = out.shape.NumElements();
-  p.rank = layout.rank;
-  for (int d = 0; d < layout.rank; ++d) {
-    p.dims[d] = layout.dims[d];
-    p.x_strides[d] = layout.strides[0][d];
-    p.y_strides[d] = layout.strides[1][d];
-  }
-  PreparedKernel kernel =
-      MakeKernel(fn, p, ElementwiseWorkgroups(p.total, DataTypeSize(out.dtype)),
-                 KernelName(node, ctx.inputs[0].dtype));
-  // Output element i reads input element i of a same-shaped input before writing it.
-  for (int i = 0; i < 2; ++i) {
-    if (ctx.inputs[i].shape == out.shape &&
-        DataTypeSize(ctx.inputs[i].dtype) == DataTypeSize(out.dtype)) {
-      kernel.inplace_input = i;
-      break;
-    }
-  }
-  return kernel;
-}
-
 // ---------------------------------------------------------------------------------------
 // Where: selects element bytes, so one kernel per element size serves every dtype.
-
-struct WhereParams {
-  int64_t total;
-  int32_t rank;
-  int32_t unused;
-  int64_t dims[kMaxRank];
-  int64_t strides[3][kMaxRank];  // condition, x, y
-};
 
 template <typename T>
 int32_t WhereKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t workgroups) {
@@ -400,10 +355,6 @@ struct GeluTanhOp {
   }
 };
 
-struct UnaryParams {
-  int64_t total;
-};
-
 template <typename Op, typename T>
 __attribute__((always_inline)) inline int32_t UnaryBody(const kiln_kernel_call* call,
                                                         int64_t workgroup, int64_t workgroups) {
@@ -435,11 +386,7 @@ __attribute__((target("avx2,fma"))) int32_t UnaryKernelAvx2(const kiln_kernel_ca
 template <typename Op>
 kiln_kernel_fn UnaryFn(DataType dtype, bool integers) {
   switch (dtype) {
-    case DataType::kF32:
-      if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        return &UnaryKernelAvx2<Op>;
-      }
-      return &UnaryKernel<Op, float>;
+    case DataType::kF32: return &UnaryKernel<Op, float>;
     case DataType::kF64: return &UnaryKernel<Op, double>;
     case DataType::kF16: return &UnaryKernel<Op, Half>;
     case DataType::kBF16: return &UnaryKernel<Op, BFloat16>;
@@ -459,92 +406,53 @@ kiln_kernel_fn UnaryFn(DataType dtype, bool integers) {
   return nullptr;
 }
 
+// Binary arithmetic "cpu.<op>.<dtype>" and comparisons (bool output).
+template <typename Op, bool kCompare>
+void AddBinary(SymbolList& list, absl::string_view op) {
+  list.AddPerType<BinaryParams>(op, [](DataType d) { return BinaryFn<Op, kCompare>(d); });
+}
+
+// "cpu.<op>.<dtype>", plus "cpu.<op>.f32.avx2" for the AVX2 + FMA build of the f32 loop.
+template <typename Op>
+void AddUnary(SymbolList& list, absl::string_view op, bool integers) {
+  list.AddPerType<UnaryParams>(op, [integers](DataType d) { return UnaryFn<Op>(d, integers); });
+  list.Add<UnaryParams>(absl::StrCat(SymbolName(op, DataType::kF32), ".avx2"),
+                        &UnaryKernelAvx2<Op>, kCpuAvx2Fma);
+}
+
 }  // namespace
 
-PrepareResult PrepareBinary(const PrepareContext& ctx) {
-  const DataType dtype = ctx.inputs[0].dtype;
-  kiln_kernel_fn fn = nullptr;
-  switch (static_cast<BinaryVariant>(ctx.variant)) {
-    case kAdd: fn = BinaryFn<AddOp, false>(dtype); break;
-    case kSub: fn = BinaryFn<SubOp, false>(dtype); break;
-    case kMul: fn = BinaryFn<MulOp, false>(dtype); break;
-    case kDiv: fn = BinaryFn<DivOp, false>(dtype); break;
-    case kPow: fn = BinaryFn<PowOp, false>(dtype); break;
-    case kMaximum: fn = BinaryFn<MaximumOp, false>(dtype); break;
-    case kMinimum: fn = BinaryFn<MinimumOp, false>(dtype); break;
-  }
-  return PrepareBroadcastBinary(ctx, fn);
-}
-
-PrepareResult PrepareCompare(const PrepareContext& ctx) {
-  const DataType dtype = ctx.inputs[0].dtype;
-  kiln_kernel_fn fn = nullptr;
-  switch (static_cast<CompareVariant>(ctx.variant)) {
-    case kEqual: fn = BinaryFn<EqualOp, true>(dtype); break;
-    case kNotEqual: fn = BinaryFn<NotEqualOp, true>(dtype); break;
-    case kLess: fn = BinaryFn<LessOp, true>(dtype); break;
-    case kLessEqual: fn = BinaryFn<LessEqualOp, true>(dtype); break;
-    case kGreater: fn = BinaryFn<GreaterOp, true>(dtype); break;
-    case kGreaterEqual: fn = BinaryFn<GreaterEqualOp, true>(dtype); break;
-  }
-  return PrepareBroadcastBinary(ctx, fn);
-}
-
-PrepareResult PrepareWhere(const PrepareContext& ctx) {
-  const TensorType& out = ctx.output();
-  kiln_kernel_fn fn = nullptr;
-  switch (DataTypeSize(out.dtype)) {
-    case 1: fn = &WhereKernel<uint8_t>; break;
-    case 2: fn = &WhereKernel<uint16_t>; break;
-    case 4: fn = &WhereKernel<uint32_t>; break;
-    case 8: fn = &WhereKernel<uint64_t>; break;
-    default: return UnsupportedDtype(ctx.node, out.dtype);
-  }
-  const Shape shapes[] = {ctx.inputs[0].shape, ctx.inputs[1].shape, ctx.inputs[2].shape};
-  const CollapsedBroadcast layout = CollapseBroadcast(out.shape, shapes);
-  WhereParams p{};
-  p.total = out.shape.NumElements();
-  p.rank = layout.rank;
-  for (int d = 0; d < layout.rank; ++d) {
-    p.dims[d] = layout.dims[d];
-    for (int k = 0; k < 3; ++k) p.strides[k][d] = layout.strides[k][d];
-  }
-  PreparedKernel kernel = MakeKernel(fn, p, ElementwiseWorkgroups(p.total, DataTypeSize(out.dtype)),
-                                     KernelName(ctx.node, out.dtype));
-  for (int i = 1; i <= 2; ++i) {
-    if (ctx.inputs[i].shape == out.shape) {
-      kernel.inplace_input = i;
-      break;
-    }
-  }
-  return kernel;
-}
-
-PrepareResult PrepareUnary(const PrepareContext& ctx) {
-  const DataType dtype = ctx.inputs[0].dtype;
-  kiln_kernel_fn fn = nullptr;
-  switch (static_cast<UnaryVariant>(ctx.variant)) {
-    case kNeg: fn = UnaryFn<NegOp>(dtype, true); break;
-    case kAbs: fn = UnaryFn<AbsOp>(dtype, true); break;
-    case kRelu: fn = UnaryFn<ReluOp>(dtype, true); break;
-    case kExp: fn = UnaryFn<ExpOp>(dtype, false); break;
-    case kLog: fn = UnaryFn<LogOp>(dtype, false); break;
-    case kSqrt: fn = UnaryFn<SqrtOp>(dtype, false); break;
-    case kRsqrt: fn = UnaryFn<RsqrtOp>(dtype, false); break;
-    case kTanh: fn = UnaryFn<TanhOp>(dtype, false); break;
-    case kSigmoid: fn = UnaryFn<SigmoidOp>(dtype, false); break;
-    case kErf: fn = UnaryFn<ErfOp>(dtype, false); break;
-    case kGelu:
-      fn = ctx.node.string_attr("approximate") == "tanh" ? UnaryFn<GeluTanhOp>(dtype, false)
-                                                         : UnaryFn<GeluErfOp>(dtype, false);
-      break;
-  }
-  if (fn == nullptr) return UnsupportedDtype(ctx.node, dtype);
-  UnaryParams p{ctx.output().shape.NumElements()};
-  PreparedKernel kernel = MakeKernel(fn, p, ElementwiseWorkgroups(p.total, DataTypeSize(dtype)),
-                                     KernelName(ctx.node, dtype));
-  kernel.inplace_input = 0;
-  return kernel;
+void AddElementwiseKernels(SymbolList& list) {
+  AddBinary<AddOp, false>(list, "add");
+  AddBinary<SubOp, false>(list, "sub");
+  AddBinary<MulOp, false>(list, "mul");
+  AddBinary<DivOp, false>(list, "div");
+  AddBinary<PowOp, false>(list, "pow");
+  AddBinary<MaximumOp, false>(list, "maximum");
+  AddBinary<MinimumOp, false>(list, "minimum");
+  AddBinary<EqualOp, true>(list, "equal");
+  AddBinary<NotEqualOp, true>(list, "not_equal");
+  AddBinary<LessOp, true>(list, "less");
+  AddBinary<LessEqualOp, true>(list, "less_equal");
+  AddBinary<GreaterOp, true>(list, "greater");
+  AddBinary<GreaterEqualOp, true>(list, "greater_equal");
+  // Where selects element bytes: one kernel per element size.
+  list.Add<WhereParams>("cpu.where.x8", &WhereKernel<uint8_t>);
+  list.Add<WhereParams>("cpu.where.x16", &WhereKernel<uint16_t>);
+  list.Add<WhereParams>("cpu.where.x32", &WhereKernel<uint32_t>);
+  list.Add<WhereParams>("cpu.where.x64", &WhereKernel<uint64_t>);
+  AddUnary<NegOp>(list, "neg", true);
+  AddUnary<AbsOp>(list, "abs", true);
+  AddUnary<ReluOp>(list, "relu", true);
+  AddUnary<ExpOp>(list, "exp", false);
+  AddUnary<LogOp>(list, "log", false);
+  AddUnary<SqrtOp>(list, "sqrt", false);
+  AddUnary<RsqrtOp>(list, "rsqrt", false);
+  AddUnary<TanhOp>(list, "tanh", false);
+  AddUnary<SigmoidOp>(list, "sigmoid", false);
+  AddUnary<ErfOp>(list, "erf", false);
+  AddUnary<GeluErfOp>(list, "gelu", false);
+  AddUnary<GeluTanhOp>(list, "gelu_tanh", false);
 }
 
 }  // namespace kiln::cpu

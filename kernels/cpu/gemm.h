@@ -7,7 +7,7 @@
 
 #include <cstdint>
 
-#include "kernels/cpu/cpu_kernel_provider.h"
+#include "kernels/cpu/gemm_isa.h"
 
 namespace kiln::cpu {
 

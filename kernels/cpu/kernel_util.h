@@ -11,6 +11,9 @@
 
 namespace kiln::cpu {
 
+// Largest tensor rank the CPU kernels' fixed-size params hold.
+inline constexpr int kMaxRank = 8;
+
 // The half-open slice [begin, end) of `total` units that workgroup `id` of `count` owns.
 // Slices are disjoint, cover [0, total) and differ in size by at most one unit. The product
 // is formed in 128 bits so any workgroup count is safe.

@@ -5,6 +5,8 @@
 
 #include "absl/status/statusor.h"
 #include "kernels/kernel_provider.h"
+#include "base/status_macros.h"
+#include "kernels/cpu/params.h"
 #include "kernels/cpu/prepare_util.h"
 
 namespace kiln::cpu {
@@ -43,7 +45,6 @@ PrepareResult PrepareBatchNorm(const PrepareContext& ctx);
 PrepareResult PrepareBiasAdd(const PrepareContext& ctx);
 
 // reduction.cc
-enum ReduceVariant { kReduceSum, kReduceMean, kReduceMax };
 PrepareResult PrepareReduce(const PrepareContext& ctx);
 
 // shape_ops.cc

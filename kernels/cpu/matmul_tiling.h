@@ -7,21 +7,11 @@
 
 #include "absl/status/statusor.h"
 #include "kernels/cpu/gemm.h"
+#include "kernels/cpu/params.h"
 #include "kernels/cpu/prepare_util.h"
 
 namespace kiln::cpu {
 
-struct MatMulTiling {
-  int64_t tile_m;
-  int64_t tile_n;
-  int64_t tiles_m;  // per batch element
-  int64_t tiles_n;
-  // Scratch slots (the prepared workgroup count) and bytes per slot. Workgroup w uses
-  // slot w % slots, so concurrent workgroups never share one as long as a call uses at
-  // most the prepared count (a runtime always does).
-  int64_t slots;
-  int64_t slot_bytes;
-};
 
 // Tiles for `batch` GEMMs of m x n x k: about two per thread of `options.threads` (so a
 // pool balances them), but none below `options.gemm_tile_flops` (32 MFLOP by default),

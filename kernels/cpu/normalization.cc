@@ -7,46 +7,16 @@
 #include <limits>
 #include <type_traits>
 
-#include "kernels/cpu/cpu_kernel_provider.h"
+#include "kernels/cpu/cpu_kernel_library.h"
 #include "kernels/cpu/fast_math.h"
 #include "kernels/cpu/kernel_util.h"
-#include "kernels/cpu/kernels.h"
+#include "kernels/cpu/params.h"
 
 namespace kiln::cpu {
 namespace {
 
 // Accumulator of row sums: double for f32 (and f16/bf16), f64 itself.
 using Sum = double;
-
-// Dimensions before, at and after an axis.
-struct AxisSplit {
-  int64_t outer;
-  int64_t size;
-  int64_t inner;
-};
-
-AxisSplit SplitAt(const Shape& shape, int axis) {
-  AxisSplit s{1, 1, 1};
-  for (int d = 0; d < shape.rank(); ++d) {
-    if (d < axis) s.outer *= shape.dim(d);
-    if (d == axis) s.size = shape.dim(d);
-    if (d > axis) s.inner *= shape.dim(d);
-  }
-  return s;
-}
-
-int NormalizedAxis(int64_t axis, int rank) {
-  return static_cast<int>(axis < 0 ? axis + rank : axis);
-}
-
-// Columns of a strided Softmax handled together (their running max and sum on the stack).
-constexpr int64_t kColumns = 64;
-
-struct SoftmaxParams {
-  AxisSplit s;
-  int64_t units;  // inner == 1: rows; else outer * column blocks
-  int64_t blocks;
-};
 
 template <typename T>
 int32_t SoftmaxKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t workgroups) {
@@ -123,12 +93,6 @@ int32_t SoftmaxKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t w
   return KILN_KERNEL_OK;
 }
 
-struct LayerNormParams {
-  int64_t rows;
-  int64_t n;
-  double epsilon;
-};
-
 // Mean, then the biased variance from the centred values (two passes over a cached row,
 // no cancellation), then y = (x - mean) * inv_std * gamma + beta.
 template <typename T>
@@ -160,18 +124,6 @@ int32_t LayerNormKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t
   }
   return KILN_KERNEL_OK;
 }
-
-// BatchNorm and BiasAdd: per-channel affine maps along an axis. With a long inner run
-// (NCHW) a unit is one (outer, channel) run; with a short one (NHWC) a unit is one outer
-// row, and channel parameters are derived in chunks.
-constexpr int64_t kLongRun = 64;
-constexpr int64_t kChannelChunk = 256;
-
-struct ChannelParams {
-  AxisSplit s;
-  int64_t units;
-  double epsilon;
-};
 
 template <typename T, bool kBatchNorm>
 int32_t ChannelKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t workgroups) {
@@ -278,65 +230,13 @@ struct BiasAddK {
   }
 };
 
-// Workgroups for `units` each touching `unit_elements` elements: ~16K elements or more each.
-int64_t RowWorkgroups(int64_t units, int64_t unit_elements) {
-  return WorkgroupsFor(units, std::max<int64_t>(1, (int64_t{1} << 14) / std::max<int64_t>(unit_elements, 1)));
-}
-
-PrepareResult PrepareChannel(const PrepareContext& ctx, kiln_kernel_fn fn, int axis_attr_rank) {
-  const DataType dtype = ctx.inputs[0].dtype;
-  if (fn == nullptr) return UnsupportedDtype(ctx.node, dtype);
-  const Shape& x = ctx.inputs[0].shape;
-  ChannelParams p{};
-  p.s = SplitAt(x, NormalizedAxis(ctx.node.int_attr("axis"), axis_attr_rank));
-  p.epsilon = ctx.node.HasAttr("epsilon") ? ctx.node.float_attr("epsilon") : 0.0;
-  const bool long_runs = p.s.inner >= kLongRun;
-  p.units = long_runs ? p.s.outer * p.s.size : p.s.outer;
-  const int64_t unit_elements = long_runs ? p.s.inner : p.s.size * p.s.inner;
-  PreparedKernel kernel = MakeKernel(fn, p, x.NumElements() == 0 ? 1 : RowWorkgroups(p.units, unit_elements),
-                                     KernelName(ctx.node, dtype));
-  kernel.inplace_input = 0;
-  return kernel;
-}
-
 }  // namespace
 
-PrepareResult PrepareSoftmax(const PrepareContext& ctx) {
-  const DataType dtype = ctx.inputs[0].dtype;
-  kiln_kernel_fn fn = FloatFn<SoftmaxK>(dtype);
-  if (fn == nullptr) return UnsupportedDtype(ctx.node, dtype);
-  const Shape& x = ctx.inputs[0].shape;
-  SoftmaxParams p{};
-  p.s = SplitAt(x, NormalizedAxis(ctx.node.int_attr("axis"), x.rank()));
-  p.blocks = (p.s.inner + kColumns - 1) / kColumns;
-  p.units = p.s.inner == 1 ? p.s.outer : p.s.outer * p.blocks;
-  const int64_t unit_elements = p.s.size * std::min(p.s.inner, kColumns);
-  PreparedKernel kernel =
-      MakeKernel(fn, p, x.NumElements() == 0 ? 1 : RowWorkgroups(p.units, unit_elements),
-                 KernelName(ctx.node, dtype));
-  kernel.inplace_input = 0;  // each position is read before it is first written
-  return kernel;
-}
-
-PrepareResult PrepareLayerNorm(const PrepareContext& ctx) {
-  const DataType dtype = ctx.inputs[0].dtype;
-  kiln_kernel_fn fn = FloatFn<LayerNormK>(dtype);
-  if (fn == nullptr) return UnsupportedDtype(ctx.node, dtype);
-  const Shape& x = ctx.inputs[0].shape;
-  const AxisSplit s = SplitAt(x, NormalizedAxis(ctx.node.int_attr("axis"), x.rank()));
-  LayerNormParams p{s.outer, s.size * s.inner, ctx.node.float_attr("epsilon")};
-  PreparedKernel kernel =
-      MakeKernel(fn, p, x.NumElements() == 0 ? 1 : RowWorkgroups(p.rows, p.n), KernelName(ctx.node, dtype));
-  kernel.inplace_input = 0;
-  return kernel;
-}
-
-PrepareResult PrepareBatchNorm(const PrepareContext& ctx) {
-  return PrepareChannel(ctx, FloatFn<BatchNormK>(ctx.inputs[0].dtype), ctx.inputs[0].shape.rank());
-}
-
-PrepareResult PrepareBiasAdd(const PrepareContext& ctx) {
-  return PrepareChannel(ctx, FloatFn<BiasAddK>(ctx.inputs[0].dtype), ctx.inputs[0].shape.rank());
+void AddNormalizationKernels(SymbolList& list) {
+  list.AddPerType<SoftmaxParams>("softmax", FloatFn<SoftmaxK>);
+  list.AddPerType<LayerNormParams>("layer_norm", FloatFn<LayerNormK>);
+  list.AddPerType<ChannelParams>("batch_norm", FloatFn<BatchNormK>);
+  list.AddPerType<ChannelParams>("bias_add", FloatFn<BiasAddK>);
 }
 
 }  // namespace kiln::cpu

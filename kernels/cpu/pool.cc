@@ -8,26 +8,13 @@
 #include <limits>
 #include <vector>
 
-#include "kernels/cpu/cpu_kernel_provider.h"
+#include "kernels/cpu/cpu_kernel_library.h"
 #include "kernels/cpu/fast_math.h"
 #include "kernels/cpu/kernel_util.h"
-#include "kernels/cpu/kernels.h"
+#include "kernels/cpu/params.h"
 
 namespace kiln::cpu {
 namespace {
-
-constexpr int64_t kChannelBlock = 128;
-
-struct PoolParams {
-  int64_t n, c, h, w, oh, ow;
-  int64_t kh, kw, stride_h, stride_w, pad_top, pad_left;
-  int32_t nhwc;
-  int32_t include_pad;
-  int64_t xs[4];  // strides of n, c, h, w
-  int64_t ys[4];
-  int64_t units;
-  int64_t blocks;  // NHWC channel blocks
-};
 
 // Clipped window [begin, end) of output position `o` along one dim.
 inline void Window(int64_t o, int64_t stride, int64_t pad, int64_t kernel, int64_t size,
@@ -116,14 +103,6 @@ int32_t PoolKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t work
   return KILN_KERNEL_OK;
 }
 
-struct GlobalPoolParams {
-  int64_t n, c, pixels;
-  int32_t nhwc;
-  int32_t unused;
-  int64_t units;
-  int64_t blocks;
-};
-
 template <typename T>
 int32_t GlobalAvgPoolKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t workgroups) {
   using C = ComputeOf<T>;
@@ -176,74 +155,22 @@ kiln_kernel_fn PoolFn(DataType dtype) {
   }
 }
 
-void Layout(const Shape& s, bool nhwc, int64_t out[4]) {
-  const std::vector<int64_t> st = Strides(s);
-  out[0] = st[0];
-  out[1] = st[nhwc ? 3 : 1];
-  out[2] = st[nhwc ? 1 : 2];
-  out[3] = st[nhwc ? 2 : 3];
+kiln_kernel_fn GlobalAvgPoolFn(DataType dtype) {
+  switch (dtype) {
+    case DataType::kF32: return &GlobalAvgPoolKernel<float>;
+    case DataType::kF64: return &GlobalAvgPoolKernel<double>;
+    case DataType::kF16: return &GlobalAvgPoolKernel<Half>;
+    case DataType::kBF16: return &GlobalAvgPoolKernel<BFloat16>;
+    default: return nullptr;
+  }
 }
 
 }  // namespace
 
-PrepareResult PreparePool(const PrepareContext& ctx) {
-  const DataType dtype = ctx.inputs[0].dtype;
-  const bool is_max = ctx.variant == kMaxPool;
-  kiln_kernel_fn fn = is_max ? PoolFn<true>(dtype) : PoolFn<false>(dtype);
-  if (fn == nullptr) return UnsupportedDtype(ctx.node, dtype);
-  const Shape& x = ctx.inputs[0].shape;
-  const Shape& y = ctx.output().shape;
-  PoolParams p{};
-  p.nhwc = ctx.node.string_attr("data_format") == "NHWC";
-  const int c = p.nhwc ? 3 : 1, h = p.nhwc ? 1 : 2, w = p.nhwc ? 2 : 3;
-  p.n = x.dim(0);
-  p.c = x.dim(c);
-  p.h = x.dim(h);
-  p.w = x.dim(w);
-  p.oh = y.dim(h);
-  p.ow = y.dim(w);
-  const std::vector<int64_t>& kernel = ctx.node.ints_attr("kernel");
-  const std::vector<int64_t>& strides = ctx.node.ints_attr("strides");
-  const std::vector<int64_t>& pads = ctx.node.ints_attr("pads");
-  p.kh = kernel[0];
-  p.kw = kernel[1];
-  p.stride_h = strides[0];
-  p.stride_w = strides[1];
-  p.pad_top = pads[0];
-  p.pad_left = pads[1];
-  p.include_pad = !is_max && ctx.node.bool_attr("count_include_pad");
-  Layout(x, p.nhwc, p.xs);
-  Layout(y, p.nhwc, p.ys);
-  p.blocks = (p.c + kChannelBlock - 1) / kChannelBlock;
-  p.units = p.nhwc ? p.n * p.oh * p.blocks : p.n * p.c * p.oh;
-  const int64_t unit_work = std::max<int64_t>(
-      1, p.ow * p.kh * p.kw * (p.nhwc ? std::min(p.c, kChannelBlock) : 1));
-  const int64_t groups = y.NumElements() == 0 ? 1 : WorkgroupsFor(p.units, (int64_t{1} << 15) / unit_work + 1);
-  return MakeKernel(fn, p, groups, KernelName(ctx.node, dtype));
-}
-
-PrepareResult PrepareGlobalAvgPool(const PrepareContext& ctx) {
-  const DataType dtype = ctx.inputs[0].dtype;
-  kiln_kernel_fn fn = nullptr;
-  switch (dtype) {
-    case DataType::kF32: fn = &GlobalAvgPoolKernel<float>; break;
-    case DataType::kF64: fn = &GlobalAvgPoolKernel<double>; break;
-    case DataType::kF16: fn = &GlobalAvgPoolKernel<Half>; break;
-    case DataType::kBF16: fn = &GlobalAvgPoolKernel<BFloat16>; break;
-    default: return UnsupportedDtype(ctx.node, dtype);
-  }
-  const Shape& x = ctx.inputs[0].shape;
-  GlobalPoolParams p{};
-  p.nhwc = ctx.node.string_attr("data_format") == "NHWC";
-  p.n = x.dim(0);
-  p.c = x.dim(p.nhwc ? 3 : 1);
-  p.pixels = x.dim(p.nhwc ? 1 : 2) * x.dim(p.nhwc ? 2 : 3);
-  p.blocks = (p.c + kChannelBlock - 1) / kChannelBlock;
-  p.units = p.nhwc ? p.n * p.blocks : p.n * p.c;
-  const int64_t unit_work = std::max<int64_t>(1, p.pixels * (p.nhwc ? std::min(p.c, kChannelBlock) : 1));
-  const int64_t groups =
-      x.NumElements() == 0 ? 1 : WorkgroupsFor(p.units, (int64_t{1} << 15) / unit_work + 1);
-  return MakeKernel(fn, p, groups, KernelName(ctx.node, dtype));
+void AddPoolKernels(SymbolList& list) {
+  list.AddPerType<PoolParams>("max_pool", PoolFn<true>);
+  list.AddPerType<PoolParams>("avg_pool", PoolFn<false>);
+  list.AddPerType<GlobalPoolParams>("global_avg_pool", GlobalAvgPoolFn);
 }
 
 }  // namespace kiln::cpu

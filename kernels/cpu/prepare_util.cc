@@ -1,9 +1,8 @@
 #include "kernels/cpu/prepare_util.h"
 
 #include <algorithm>
-#include <cctype>
+#include <utility>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "graph/shape_inference.h"
 
@@ -82,15 +81,23 @@ CollapsedBroadcast CollapseBroadcast(const Shape& out, absl::Span<const Shape> i
   return result;
 }
 
-std::string KernelName(const Node& node, DataType dtype) {
-  // CamelCase op name to snake case: "ReduceSum" -> "reduce_sum".
-  std::string snake;
-  for (size_t i = 0; i < node.op.size(); ++i) {
-    const char c = node.op[i];
-    if (std::isupper(static_cast<unsigned char>(c)) && i > 0) snake.push_back('_');
-    snake.push_back(absl::ascii_tolower(c));
+absl::StatusOr<PreparedKernel> MakeKernelFromBytes(const PrepareContext& ctx,
+                                                   const std::string& symbol,
+                                                   std::vector<uint8_t> params,
+                                                   int64_t workgroups, DataType dtype) {
+  const KernelSymbol* found = CpuKernelLibrary().Find(symbol);
+  if (found == nullptr) {
+    if (dtype != DataType::kInvalid) return UnsupportedDtype(ctx.node, dtype);
+    return NodeError(absl::StatusCode::kUnimplemented, ctx.node,
+                     absl::StrCat("the CPU kernel library has no kernel '", symbol, "'"));
   }
-  return absl::StrCat("cpu.", snake, "_", DataTypeName(dtype));
+  PreparedKernel kernel;
+  kernel.fn = found->fn;
+  kernel.name = found->name;
+  kernel.params_version = found->params_version;
+  kernel.params = std::move(params);
+  kernel.workgroup_count = workgroups < 1 ? 1 : workgroups;
+  return kernel;
 }
 
 }  // namespace kiln::cpu

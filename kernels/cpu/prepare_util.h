@@ -13,12 +13,11 @@
 #include "absl/types/span.h"
 #include "graph/graph.h"
 #include "kernels/kernel_provider.h"
+#include "kernels/cpu/cpu_kernel_library.h"
 #include "kernels/cpu/cpu_kernel_provider.h"
+#include "kernels/cpu/params.h"
 
 namespace kiln::cpu {
-
-// Largest tensor rank the CPU kernels' fixed-size params hold.
-inline constexpr int kMaxRank = 8;
 
 // What a prepare function sees: the verified node, its input types (fully known, rank
 // <= kMaxRank), the provider's options and the table entry's variant (which op of a family).
@@ -59,20 +58,26 @@ CollapsedBroadcast CollapseBroadcast(const Shape& out, absl::Span<const Shape> i
 // Row-major strides of `shape` in elements, safe for shapes with a zero dimension.
 std::vector<int64_t> Strides(const Shape& shape);
 
-// Builds a PreparedKernel around a trivially copyable params struct.
+// The CPU library's kernel `symbol` ("cpu.add.f32") around the parameter block `params`,
+// split into `workgroups` (at least 1). When the library has no such kernel:
+// kUnimplemented naming the node, and `dtype` unless it is kInvalid.
+absl::StatusOr<PreparedKernel> MakeKernelFromBytes(const PrepareContext& ctx,
+                                                   const std::string& symbol,
+                                                   std::vector<uint8_t> params,
+                                                   int64_t workgroups, DataType dtype);
 template <typename P>
-PreparedKernel MakeKernel(kiln_kernel_fn fn, const P& params, int64_t workgroups,
-                          std::string name) {
-  PreparedKernel kernel;
-  kernel.fn = fn;
-  kernel.params = PackParams(params);
-  kernel.workgroup_count = workgroups < 1 ? 1 : workgroups;
-  kernel.name = std::move(name);
-  return kernel;
+absl::StatusOr<PreparedKernel> MakeKernel(const PrepareContext& ctx, const std::string& symbol,
+                                          const P& params, int64_t workgroups,
+                                          DataType dtype = DataType::kInvalid) {
+  return MakeKernelFromBytes(ctx, symbol, PackParams(params), workgroups, dtype);
 }
-
-// "cpu.<op>_<dtype>" in lower case ("cpu.add_f32").
-std::string KernelName(const Node& node, DataType dtype);
+// The kernel SymbolName(op, dtype) of the element type `dtype` ("add", f32: "cpu.add.f32").
+template <typename P>
+absl::StatusOr<PreparedKernel> MakeTypedKernel(const PrepareContext& ctx, absl::string_view op,
+                                               DataType dtype, const P& params,
+                                               int64_t workgroups) {
+  return MakeKernel(ctx, SymbolName(op, dtype), params, workgroups, dtype);
+}
 
 }  // namespace kiln::cpu
 

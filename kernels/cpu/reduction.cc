@@ -11,31 +11,13 @@
 #include <type_traits>
 #include <vector>
 
-#include "kernels/cpu/cpu_kernel_provider.h"
+#include "kernels/cpu/cpu_kernel_library.h"
 #include "kernels/cpu/fast_math.h"
 #include "kernels/cpu/kernel_util.h"
-#include "kernels/cpu/kernels.h"
+#include "kernels/cpu/params.h"
 
 namespace kiln::cpu {
 namespace {
-
-constexpr int64_t kBlock = 256;  // adjacent outputs accumulated together (kept inner run)
-
-struct ReduceParams {
-  int64_t outputs;
-  int64_t count;  // input elements per output
-  int64_t inner;  // length of the innermost merged run
-  int32_t inner_reduced;
-  int32_t kept_rank;  // kept dims other than the inner run, outermost first
-  int32_t reduced_rank;  // reduced dims other than the inner run
-  int32_t unused;
-  int64_t kept_dims[kMaxRank];
-  int64_t kept_strides[kMaxRank];
-  int64_t reduced_dims[kMaxRank];
-  int64_t reduced_strides[kMaxRank];
-  int64_t units;
-  int64_t blocks;  // kept inner run: blocks of kBlock outputs per run
-};
 
 // Floating types: double accumulators.
 template <typename T, int kKind>
@@ -168,81 +150,10 @@ kiln_kernel_fn ReduceFn(DataType dtype) {
 
 }  // namespace
 
-PrepareResult PrepareReduce(const PrepareContext& ctx) {
-  const DataType dtype = ctx.inputs[0].dtype;
-  kiln_kernel_fn fn = nullptr;
-  switch (static_cast<ReduceVariant>(ctx.variant)) {
-    case kReduceSum: fn = ReduceFn<kReduceSum>(dtype); break;
-    case kReduceMean: fn = ReduceFn<kReduceMean>(dtype); break;
-    case kReduceMax: fn = ReduceFn<kReduceMax>(dtype); break;
-  }
-  if (fn == nullptr) return UnsupportedDtype(ctx.node, dtype);
-  const Shape& x = ctx.inputs[0].shape;
-  const int rank = x.rank();
-  const std::vector<int64_t>& axes = ctx.node.ints_attr("axes");
-  std::vector<bool> reduced(rank, axes.empty());
-  for (int64_t a : axes) reduced[a < 0 ? a + rank : a] = true;
-
-  ReduceParams p{};
-  p.outputs = ctx.output().shape.NumElements();
-  p.count = 1;
-  for (int d = 0; d < rank; ++d) {
-    if (reduced[d]) p.count *= x.dim(d);
-  }
-  if (x.NumElements() == 0 || p.outputs == 0) {
-    // Nothing to read: every output is the empty reduction (sum 0, mean NaN or 0).
-    // One empty run per output.
-    p.inner = 0;
-    p.inner_reduced = 1;
-    p.units = p.outputs;
-    return MakeKernel(fn, p, 1, KernelName(ctx.node, dtype));
-  }
-  // Merge dims (dropping size 1) into runs of equal reduced-ness.
-  const std::vector<int64_t> strides = Strides(x);
-  std::vector<int64_t> dims;
-  std::vector<int64_t> merged_strides;
-  std::vector<bool> flags;
-  for (int d = 0; d < rank; ++d) {
-    if (x.dim(d) == 1) continue;
-    if (!dims.empty() && flags.back() == reduced[d] &&
-        merged_strides.back() == strides[d] * x.dim(d)) {
-      dims.back() *= x.dim(d);
-      merged_strides.back() = strides[d];
-    } else {
-      dims.push_back(x.dim(d));
-      merged_strides.push_back(strides[d]);
-      flags.push_back(reduced[d]);
-    }
-  }
-  if (dims.empty()) {  // a single element
-    dims.push_back(1);
-    merged_strides.push_back(1);
-    flags.push_back(true);
-  }
-  const int last = static_cast<int>(dims.size()) - 1;
-  p.inner = dims[last];
-  p.inner_reduced = flags[last] ? 1 : 0;
-  for (int d = 0; d < last; ++d) {
-    if (flags[d]) {
-      p.reduced_dims[p.reduced_rank] = dims[d];
-      p.reduced_strides[p.reduced_rank++] = merged_strides[d];
-    } else {
-      p.kept_dims[p.kept_rank] = dims[d];
-      p.kept_strides[p.kept_rank++] = merged_strides[d];
-    }
-  }
-  int64_t unit_elements;
-  if (p.inner_reduced) {
-    p.units = p.outputs;
-    unit_elements = p.count;
-  } else {
-    p.blocks = (p.inner + kBlock - 1) / kBlock;
-    p.units = (p.outputs / p.inner) * p.blocks;
-    unit_elements = p.count * std::min(p.inner, kBlock);
-  }
-  const int64_t groups =
-      WorkgroupsFor(p.units, std::max<int64_t>(1, (int64_t{1} << 14) / std::max<int64_t>(unit_elements, 1)));
-  return MakeKernel(fn, p, groups, KernelName(ctx.node, dtype));
+void AddReductionKernels(SymbolList& list) {
+  list.AddPerType<ReduceParams>("reduce_sum", ReduceFn<kReduceSum>);
+  list.AddPerType<ReduceParams>("reduce_mean", ReduceFn<kReduceMean>);
+  list.AddPerType<ReduceParams>("reduce_max", ReduceFn<kReduceMax>);
 }
 
 }  // namespace kiln::cpu

@@ -5,19 +5,12 @@
 #include <cstdint>
 #include <cstring>
 
-#include "base/tensor.h"
-#include "kernels/cpu/cpu_kernel_provider.h"
+#include "kernels/cpu/cpu_kernel_library.h"
 #include "kernels/cpu/kernel_util.h"
-#include "kernels/cpu/kernels.h"
+#include "kernels/cpu/params.h"
 
 namespace kiln::cpu {
 namespace {
-
-// Followed in the params block by `bytes` bytes of the value.
-struct ConstantParams {
-  int64_t bytes;
-  int64_t unused[7];  // keeps the value 64-byte aligned in the block
-};
 
 int32_t ConstantKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t workgroups) {
   const ConstantParams& p = ParamsOf<ConstantParams>(call);
@@ -30,17 +23,8 @@ int32_t ConstantKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t 
 
 }  // namespace
 
-PrepareResult PrepareConstant(const PrepareContext& ctx) {
-  const Tensor& value = ctx.node.attr<Tensor>("value");
-  ConstantParams p{};
-  p.bytes = value.ByteSize();
-  PreparedKernel kernel = MakeKernel(&ConstantKernel, p, ElementwiseWorkgroups(p.bytes, 1),
-                                     KernelName(ctx.node, value.dtype()));
-  if (p.bytes > 0) {
-    const auto* bytes = static_cast<const uint8_t*>(value.raw_data());
-    kernel.params.insert(kernel.params.end(), bytes, bytes + p.bytes);
-  }
-  return kernel;
+void AddSourceKernels(SymbolList& list) {
+  list.AddTrailing<ConstantParams>("cpu.constant", &ConstantKernel);
 }
 
 }  // namespace kiln::cpu

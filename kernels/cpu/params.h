@@ -1,0 +1,272 @@
+// The parameter blocks of the CPU kernels: the contract between a kernel's prepare half
+// (kernels/cpu/*_prepare.cc, compiler side) and its run half (the library the runtime core
+// links). Each block is trivially copyable and carries a layout version; change a struct
+// and bump its kVersion, so an Executable made with the old layout is refused at load.
+#ifndef KILN_KERNELS_CPU_PARAMS_H_
+#define KILN_KERNELS_CPU_PARAMS_H_
+
+#include <cstdint>
+
+#include "kernels/cpu/kernel_util.h"
+
+namespace kiln::cpu {
+
+// How a GEMM-shaped kernel (MatMul, Conv2D) splits its output into workgroup tiles, each
+// computed by one SgemmImpl::run call with a private packing-scratch slot.
+struct MatMulTiling {
+  int64_t tile_m;
+  int64_t tile_n;
+  int64_t tiles_m;  // per batch element
+  int64_t tiles_n;
+  // Scratch slots (the prepared workgroup count) and bytes per slot. Workgroup w uses
+  // slot w % slots, so concurrent workgroups never share one as long as a call uses at
+  // most the prepared count (a runtime always does).
+  int64_t slots;
+  int64_t slot_bytes;
+};
+
+// elementwise.cc
+
+struct BinaryParams {
+  static constexpr uint32_t kVersion = 1;
+  int64_t total;
+  int32_t rank;
+  int32_t unused;
+  int64_t dims[kMaxRank];
+  int64_t x_strides[kMaxRank];
+  int64_t y_strides[kMaxRank];
+};
+
+struct WhereParams {
+  static constexpr uint32_t kVersion = 1;
+  int64_t total;
+  int32_t rank;
+  int32_t unused;
+  int64_t dims[kMaxRank];
+  int64_t strides[3][kMaxRank];  // condition, x, y
+};
+
+struct UnaryParams {
+  static constexpr uint32_t kVersion = 1;
+  int64_t total;
+};
+
+// cast.cc
+
+struct CastParams {
+  static constexpr uint32_t kVersion = 1;
+  int64_t total;
+};
+
+// matmul.cc
+
+constexpr int kMaxBatchRank = kMaxRank - 2;
+
+struct MatMulParams {
+  static constexpr uint32_t kVersion = 1;
+  int64_t m;
+  int64_t n;
+  int64_t k;
+  // Strides of element (i, p) of A and (p, j) of B within one matrix.
+  int64_t a_row;
+  int64_t a_col;
+  int64_t b_row;
+  int64_t b_col;
+  // Output batch dimensions and each input's stride per batch dimension (0: broadcast).
+  int64_t batch;
+  int32_t batch_rank;
+  int32_t isa;  // GemmIsa of the f32 path
+  int64_t batch_dims[kMaxBatchRank];
+  int64_t a_batch_strides[kMaxBatchRank];
+  int64_t b_batch_strides[kMaxBatchRank];
+  MatMulTiling tiling;
+};
+
+// conv.cc
+
+struct ConvParams {
+  static constexpr uint32_t kVersion = 1;
+  int64_t batch;
+  int64_t c;
+  int64_t h;
+  int64_t w;
+  int64_t o;
+  int64_t oh;
+  int64_t ow;
+  int64_t kh;
+  int64_t kw;
+  int64_t stride_h;
+  int64_t stride_w;
+  int64_t dilation_h;
+  int64_t dilation_w;
+  int64_t pad_top;
+  int64_t pad_left;
+  int64_t groups;
+  int64_t cg;  // input channels per group
+  int64_t og;  // output channels per group
+  int32_t nhwc;
+  int32_t hwio;
+  int32_t has_bias;
+  int32_t isa;
+  // Element strides of x, y (n, c, h, w) and the filter (o, i, h, w).
+  int64_t xs[4];
+  int64_t ys[4];
+  int64_t fs[4];
+  // GEMM path.
+  int32_t pointwise;  // 1x1, stride 1, no padding: no im2col
+  int32_t unused;
+  int64_t kdim;       // cg * kh * kw
+  int64_t col_bytes;  // im2col part of a scratch slot
+  MatMulTiling tiling;
+};
+
+// pool.cc
+
+constexpr int64_t kChannelBlock = 128;
+
+struct PoolParams {
+  static constexpr uint32_t kVersion = 1;
+  int64_t n, c, h, w, oh, ow;
+  int64_t kh, kw, stride_h, stride_w, pad_top, pad_left;
+  int32_t nhwc;
+  int32_t include_pad;
+  int64_t xs[4];  // strides of n, c, h, w
+  int64_t ys[4];
+  int64_t units;
+  int64_t blocks;  // NHWC channel blocks
+};
+
+struct GlobalPoolParams {
+  static constexpr uint32_t kVersion = 1;
+  int64_t n, c, pixels;
+  int32_t nhwc;
+  int32_t unused;
+  int64_t units;
+  int64_t blocks;
+};
+
+// normalization.cc
+
+// Dimensions before, at and after an axis.
+struct AxisSplit {
+  int64_t outer;
+  int64_t size;
+  int64_t inner;
+};
+
+// Columns of a strided Softmax handled together (their running max and sum on the stack).
+constexpr int64_t kColumns = 64;
+
+struct SoftmaxParams {
+  static constexpr uint32_t kVersion = 1;
+  AxisSplit s;
+  int64_t units;  // inner == 1: rows; else outer * column blocks
+  int64_t blocks;
+};
+
+struct LayerNormParams {
+  static constexpr uint32_t kVersion = 1;
+  int64_t rows;
+  int64_t n;
+  double epsilon;
+};
+
+// BatchNorm and BiasAdd: per-channel affine maps along an axis. With a long inner run
+// (NCHW) a unit is one (outer, channel) run; with a short one (NHWC) a unit is one outer
+// row, and channel parameters are derived in chunks.
+constexpr int64_t kLongRun = 64;
+
+constexpr int64_t kChannelChunk = 256;
+
+struct ChannelParams {
+  static constexpr uint32_t kVersion = 1;
+  AxisSplit s;
+  int64_t units;
+  double epsilon;
+};
+
+// reduction.cc
+
+// Which reduction (also the kernel table's variant of the Reduce ops).
+enum ReduceVariant { kReduceSum, kReduceMean, kReduceMax };
+
+constexpr int64_t kBlock = 256;  // adjacent outputs accumulated together (kept inner run)
+
+struct ReduceParams {
+  static constexpr uint32_t kVersion = 1;
+  int64_t outputs;
+  int64_t count;  // input elements per output
+  int64_t inner;  // length of the innermost merged run
+  int32_t inner_reduced;
+  int32_t kept_rank;  // kept dims other than the inner run, outermost first
+  int32_t reduced_rank;  // reduced dims other than the inner run
+  int32_t unused;
+  int64_t kept_dims[kMaxRank];
+  int64_t kept_strides[kMaxRank];
+  int64_t reduced_dims[kMaxRank];
+  int64_t reduced_strides[kMaxRank];
+  int64_t units;
+  int64_t blocks;  // kept inner run: blocks of kBlock outputs per run
+};
+
+// shape_ops.cc
+
+struct CopyParams {
+  static constexpr uint32_t kVersion = 1;
+  int64_t bytes;
+};
+
+struct StridedParams {
+  static constexpr uint32_t kVersion = 1;
+  int64_t total;
+  int64_t base;  // element offset of output element 0 in the input
+  int32_t rank;
+  int32_t unused;
+  int64_t dims[kMaxRank];
+  int64_t strides[kMaxRank];  // input element stride per output dim
+};
+
+// Followed in the params block by `inputs` int64 block sizes (elements per outer index).
+struct ConcatParams {
+  static constexpr uint32_t kVersion = 1;
+  int64_t outer;
+  int64_t out_block;
+  int64_t inputs;
+  int64_t elem_size;
+};
+
+struct GatherParams {
+  static constexpr uint32_t kVersion = 1;
+  int64_t outer;
+  int64_t size;   // the gathered axis of data
+  int64_t count;  // number of indices
+  int64_t inner_bytes;
+  int64_t axis;   // for error messages
+};
+
+enum PadMode : int32_t { kConstant, kReflect, kEdge };
+
+struct PadParams {
+  static constexpr uint32_t kVersion = 1;
+  int64_t rows;  // output rows (all dims but the last)
+  int32_t rank;  // >= 1
+  int32_t mode;
+  int64_t out_dims[kMaxRank];
+  int64_t in_dims[kMaxRank];
+  int64_t begin[kMaxRank];
+  int64_t in_strides[kMaxRank];
+  uint64_t fill;  // the constant's bytes in the output dtype
+};
+
+// source.cc
+
+// Followed in the params block by `bytes` bytes of the value.
+struct ConstantParams {
+  static constexpr uint32_t kVersion = 1;
+  int64_t bytes;
+  int64_t unused[7];  // keeps the value 64-byte aligned in the block
+};
+
+}  // namespace kiln::cpu
+
+#endif  // KILN_KERNELS_CPU_PARAMS_H_
