@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "graph/graph.h"
+#include "base/tensor_type.h"
 #include "kernels/abi/kernel_abi.h"
 
 namespace kiln {

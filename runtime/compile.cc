@@ -1,12 +1,19 @@
-// OptimizeGraph: the pipeline of a level, then fusion expansion for the kernel library.
+// Compile: the optimization pipeline of a level, fusion expansion for the kernel library,
+// then the plan of one input-shape signature as an Executable.
 #include "runtime/compile.h"
 
+#include <cstring>
 #include <filesystem>
+#include <memory>
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "graph/bind_shapes.h"
 #include "graph/verifier.h"
+#include "runtime/build_plan.h"
+#include "runtime/default_provider.h"
+#include "runtime/memory_planner.h"
 #include "passes/default_pipeline.h"
 #include "passes/expand_fusions.h"
 #include "passes/registry.h"
@@ -53,6 +60,99 @@ absl::Status OptimizeGraph(Graph& graph, const CompileOptions& options,
                    }));
   if (expanded > 0 || options.optimization_level > 0) RETURN_IF_ERROR(VerifyGraph(graph));
   return absl::OkStatus();
+}
+
+namespace {
+
+// A copy of every constant of `graph` in LayoutWeights' layout, 64-byte aligned.
+absl::StatusOr<std::shared_ptr<const uint8_t>> CopyWeights(const Graph& graph,
+                                                           const WeightsLayout& layout) {
+  auto block = std::make_shared<AlignedBlock>(layout.bytes);
+  for (int n = 0; n < graph.num_nodes(); ++n) {
+    if (layout.offset[n] < 0) continue;
+    const Tensor& value = graph.node(n).attr<Tensor>("value");
+    if (value.ByteSize() > 0) {
+      std::memcpy(block->data() + layout.offset[n], value.raw_data(), value.ByteSize());
+    }
+  }
+  return std::shared_ptr<const uint8_t>(block, block->data());
+}
+
+}  // namespace
+
+absl::StatusOr<Executable> PlanExecutable(const Graph& graph, const PlanRequest& request,
+                                          const KernelProvider& provider) {
+  if (request.fetch_names.size() != request.fetches.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(request.fetches.size(), " fetches with ",
+                                                   request.fetch_names.size(), " names"));
+  }
+  auto bound = std::make_shared<Graph>();
+  ASSIGN_OR_RETURN(*bound, BindInputShapes(graph, request.input_shapes));
+  PlanOptions options;
+  options.memory.outputs = request.outputs;
+  Executable executable;
+  ASSIGN_OR_RETURN(executable.plan, BuildPlan(*bound, request.fetches, provider, options));
+  for (size_t i = 0; i < bound->inputs().size(); ++i) {
+    const Node& input = bound->node(bound->inputs()[i]);
+    executable.inputs.push_back({input.name, executable.plan.input_types[i]});
+  }
+  for (size_t f = 0; f < request.fetches.size(); ++f) {
+    executable.outputs.push_back(
+        {request.fetch_names[f], executable.plan.value(executable.plan.fetches[f]).type});
+  }
+  executable.weights = request.weights;
+  if (executable.weights == nullptr) {
+    ASSIGN_OR_RETURN(executable.weights, CopyWeights(*bound, LayoutWeights(*bound)));
+  }
+  // Parameter blocks of library kernels are plain bytes; other kernels' (the reference
+  // interpreter's) point into the bound graph, which then lives as long as the Executable.
+  for (const PlanStep& step : executable.plan.steps) {
+    bool in_library = false;
+    for (const KernelLibrary* library : LinkedKernelLibraries()) {
+      in_library = in_library || library->Find(step.kernel) != nullptr;
+    }
+    if (!in_library) {
+      executable.keep_alive = bound;
+      break;
+    }
+  }
+  return executable;
+}
+
+absl::StatusOr<Executable> Compile(const Graph& graph, const CompileOptions& options) {
+  std::shared_ptr<const KernelProvider> provider =
+      options.kernel_provider != nullptr ? options.kernel_provider : DefaultKernelProvider();
+  Graph optimized = graph;
+  RETURN_IF_ERROR(VerifyGraph(optimized));
+  RETURN_IF_ERROR(OptimizeGraph(optimized, options, *provider));
+  PlanRequest request;
+  for (const GraphOutput& output : optimized.outputs()) {
+    request.fetches.push_back(output.tensor);
+    request.fetch_names.push_back(output.name);
+  }
+  for (const auto& [name, shape] : options.input_shapes) {
+    bool found = false;
+    for (int id : optimized.inputs()) found = found || optimized.node(id).name == name;
+    if (!found) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("input shape given for '", name, "', which is not a graph input"));
+    }
+  }
+  request.input_shapes = options.input_shapes;
+  // Inputs without a given shape keep their declared one, which must then be known.
+  for (int id : optimized.inputs()) {
+    const Node& input = optimized.node(id);
+    if (request.input_shapes.contains(input.name)) continue;
+    const Shape& declared = input.outputs[0].shape;
+    if (!declared.IsFullyKnown()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "input '", input.name, "' has unknown dimensions ", declared.ToString(),
+          "; give its shape to compile (CompileOptions.input_shapes, --input-shape)"));
+    }
+    request.input_shapes[input.name] = declared;
+  }
+  request.outputs = options.outputs;
+  return PlanExecutable(optimized, request, *provider);
 }
 
 }  // namespace kiln

@@ -1,15 +1,22 @@
-// The graph half of compilation: the optimization pipeline for a level, then the Fusion
-// clusters that the chosen kernel library cannot run as one kernel expanded back into
-// their ops. Session runs it once per graph, before planning.
+// Compilation, the layer above the runtime core: Graph -> Executable. The graph half
+// (OptimizeGraph) runs the optimization pipeline of a level, then expands the Fusion
+// clusters that the kernel library cannot run as one kernel back into their ops. The
+// planning half (PlanExecutable) binds input shapes, schedules, prepares a library kernel
+// per step by stable name and plans memory. Compile does both; Session optimizes once
+// per graph and plans once per input-shape signature.
 #ifndef KILN_RUNTIME_COMPILE_H_
 #define KILN_RUNTIME_COMPILE_H_
 
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "graph/graph.h"
 #include "kernels/kernel_provider.h"
+#include "runtime/executable.h"
+#include "runtime/memory_plan.h"
 
 namespace kiln {
 
@@ -24,6 +31,16 @@ struct CompileOptions {
   std::string dump_dir;
   // Verify the graph after every pass (naming the pass that broke it).
   bool verify_each_pass = false;
+
+  // The rest is read by Compile only (a Session takes them from its feeds and fetches).
+  // Shapes of the graph inputs, by name, binding their -1 dimensions; every input with
+  // one must be given.
+  absl::flat_hash_map<std::string, Shape> input_shapes;
+  // Where fetched tensors go: kCallerBuffer has kernels write into the caller's output
+  // buffers (64-byte aligned); kArena keeps them in the arena and copies them out.
+  OutputPlacement outputs = OutputPlacement::kCallerBuffer;
+  // The kernel library; null means DefaultKernelProvider().
+  std::shared_ptr<const KernelProvider> kernel_provider;
 };
 
 // Optimizes the verified `graph` in place for `provider` as `options` ask; the result is
@@ -32,6 +49,33 @@ struct CompileOptions {
 // made, or a pass failure naming the pass and node.
 absl::Status OptimizeGraph(Graph& graph, const CompileOptions& options,
                            const KernelProvider& provider);
+
+// What PlanExecutable plans, besides the graph.
+struct PlanRequest {
+  // Tensors to compute, in output order, with their signature names.
+  std::vector<TensorRef> fetches;
+  std::vector<std::string> fetch_names;
+  // Shapes for the graph inputs with -1 dimensions, by name.
+  absl::flat_hash_map<std::string, Shape> input_shapes;
+  OutputPlacement outputs = OutputPlacement::kCallerBuffer;
+  // The weights region in LayoutWeights(graph)'s layout, shared by every Executable of
+  // the graph; null: a copy of the constants is made for this Executable.
+  std::shared_ptr<const uint8_t> weights;
+};
+
+// The planning half on an optimized, verified graph: binds `request.input_shapes`,
+// schedules the nodes the fetches need, prepares every step with `provider` and plans
+// memory. The Executable's steps carry kernel names, versions and functions. When the
+// provider's parameter blocks point into the bound graph (the reference kernels), the
+// Executable keeps it alive. Errors: those of BindInputShapes and BuildPlan, naming the
+// input or node.
+absl::StatusOr<Executable> PlanExecutable(const Graph& graph, const PlanRequest& request,
+                                          const KernelProvider& provider);
+
+// Graph -> Executable: verifies `graph`, optimizes a copy (OptimizeGraph), then plans
+// every graph output (PlanExecutable) with the options' input shapes and placement. The
+// default path runs no reference kernel unless the kernel library lacks an op.
+absl::StatusOr<Executable> Compile(const Graph& graph, const CompileOptions& options);
 
 }  // namespace kiln
 

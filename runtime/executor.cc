@@ -16,6 +16,13 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(std::shared_ptr<const
                                                            ThreadPool* pool) {
   if (plan == nullptr) return absl::InvalidArgumentError("executor: no plan");
   RETURN_IF_ERROR(VerifyPlan(*plan));
+  for (size_t s = 0; s < plan->steps.size(); ++s) {
+    if (plan->steps[s].dispatch.fn == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("executor: step ", s, " (node '", plan->steps[s].node_name,
+                       "'): kernel '", plan->steps[s].kernel, "' is not resolved to a function"));
+    }
+  }
   if (plan->memory.weights_bytes > 0 && (weights == nullptr || !IsAligned(weights))) {
     return absl::InvalidArgumentError("executor: the weights region is missing or unaligned");
   }

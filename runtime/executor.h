@@ -39,9 +39,10 @@ class ExecutionContext {
 
 class Executor {
  public:
-  // Verifies `plan` (VerifyPlan) and prepares to run it with the weights region
-  // `weights` (plan.memory.weights_bytes bytes, 64-byte aligned; may be null when that
-  // is 0) and `pool` (null: one thread). `weights` and `pool` must outlive the executor.
+  // Verifies `plan` (VerifyPlan, and every step's kernel function set) and prepares to
+  // run it with the weights region `weights` (plan.memory.weights_bytes bytes, 64-byte
+  // aligned; may be null when that is 0) and `pool` (null: one thread). `weights` and
+  // `pool` must outlive the executor.
   static absl::StatusOr<std::unique_ptr<Executor>> Create(std::shared_ptr<const Plan> plan,
                                                           const uint8_t* weights,
                                                           ThreadPool* pool);

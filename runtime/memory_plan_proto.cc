@@ -17,6 +17,20 @@ absl::Status ValueError(int v, absl::string_view what) {
 
 }  // namespace
 
+absl::StatusOr<TensorType> TensorTypeFromProto(int dtype, absl::Span<const int64_t> dims) {
+  if (dtype == proto::DT_INVALID || !proto::DataType_IsValid(dtype)) {
+    return absl::InvalidArgumentError(absl::StrCat("dtype ", dtype, " is not a Kiln dtype"));
+  }
+  if (dims.size() > kMaxRank) {
+    return absl::InvalidArgumentError(absl::StrCat("rank ", dims.size(), " exceeds ", kMaxRank));
+  }
+  TensorType type;
+  type.dtype = static_cast<DataType>(dtype);
+  type.shape = Shape(std::vector<int64_t>(dims.begin(), dims.end()));
+  RETURN_IF_ERROR(ValidateShape(type.shape));
+  return type;
+}
+
 proto::MemoryPlan MemoryPlanToProto(const MemoryPlan& plan) {
   proto::MemoryPlan out;
   for (const PlannedValue& value : plan.values) {
@@ -59,16 +73,10 @@ absl::StatusOr<MemoryPlan> MemoryPlanFromProto(const proto::MemoryPlan& proto) {
     PlannedValue value;
     value.name = v.name();
     value.tensor = TensorRef{v.producer(), v.output()};
-    if (v.dtype() == proto::DT_INVALID || !proto::DataType_IsValid(v.dtype())) {
-      return ValueError(i, absl::StrCat("dtype ", v.dtype(), " is not a Kiln dtype"));
-    }
-    value.type.dtype = static_cast<DataType>(v.dtype());
-    if (v.dims_size() > kMaxRank) {
-      return ValueError(i, absl::StrCat("rank ", v.dims_size(), " exceeds ", kMaxRank));
-    }
-    value.type.shape = Shape(std::vector<int64_t>(v.dims().begin(), v.dims().end()));
-    absl::Status shape_ok = ValidateShape(value.type.shape);
-    if (!shape_ok.ok()) return ValueError(i, shape_ok.message());
+    absl::StatusOr<TensorType> type =
+        TensorTypeFromProto(v.dtype(), absl::MakeConstSpan(v.dims().data(), v.dims_size()));
+    if (!type.ok()) return ValueError(i, type.status().message());
+    value.type = *std::move(type);
     if (v.bytes() < 0) return ValueError(i, "negative size");
     value.bytes = v.bytes();
     value.first_step = v.first_step();

@@ -5,8 +5,10 @@
 #define KILN_RUNTIME_MEMORY_PLAN_PROTO_H_
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "base/tensor_type.h"
 #include "proto/executable.pb.h"
-#include "runtime/memory_planner.h"
+#include "runtime/memory_plan.h"
 
 namespace kiln {
 
@@ -17,6 +19,10 @@ proto::MemoryPlan MemoryPlanToProto(const MemoryPlan& plan);
 // value index out of range; negative sizes or offsets. Bounds against regions and
 // lifetimes are VerifyPlan's.
 absl::StatusOr<MemoryPlan> MemoryPlanFromProto(const proto::MemoryPlan& proto);
+
+// A tensor type read from a proto: a Kiln dtype and a valid shape of rank at most 64.
+// The error says what is wrong; the caller names the field.
+absl::StatusOr<TensorType> TensorTypeFromProto(int dtype, absl::Span<const int64_t> dims);
 
 }  // namespace kiln
 

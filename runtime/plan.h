@@ -12,11 +12,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "graph/graph.h"
+#include "base/tensor_type.h"
 #include "kernels/abi/kernel_abi.h"
-#include "kernels/kernel_provider.h"
-#include "runtime/memory_planner.h"
-#include "runtime/schedule.h"
+#include "runtime/memory_plan.h"
 
 namespace kiln {
 
@@ -60,7 +58,10 @@ struct PlanStep {
   int node = -1;
   std::string node_name;
   std::string op;
-  std::string kernel;  // PreparedKernel::name
+  // The kernel's stable name in its library ("cpu.add.f32") and the layout version of
+  // its parameter block; the loader resolves the name to dispatch.fn.
+  std::string kernel;
+  uint32_t params_version = 1;
   Dispatch dispatch;
   // The kernel's parameter block in Plan::params; the offset is a multiple of 64.
   int64_t params_offset = 0;
@@ -85,7 +86,7 @@ struct Plan {
   // is written by its kernel into the caller's buffer; every other fetch is copied out
   // after the last step (from the arena, the feeds, the weights, or an earlier fetch).
   std::vector<int> fetches;
-  std::string provider;  // KernelProvider::name()
+  std::string provider;  // the KernelProvider that prepared the kernels
 
   const PlannedValue& value(int v) const { return memory.values[v]; }
   // The memory plan, then one line per step:
@@ -93,26 +94,14 @@ struct Plan {
   std::string ToString() const;
 };
 
-struct PlanOptions {
-  ScheduleOrder order = ScheduleOrder::kMemoryAware;
-  MemoryPlanOptions memory;
-};
-
-// Schedules the nodes `fetches` need in `graph` (verified, every shape known), prepares
-// each with `provider`, and plans memory. The parameter blocks are copied into the plan;
-// they may point into `graph` (the reference provider's do), so `graph` must outlive
-// the plan's use. Errors: the provider's (naming the node), a prepared kernel without a
-// function or with a bad workgroup count, scratch size or in-place input (naming the node
-// and the kernel), and those of PlanMemory.
-absl::StatusOr<Plan> BuildPlan(const Graph& graph, absl::Span<const TensorRef> fetches,
-                               const KernelProvider& provider, const PlanOptions& options = {});
-
 // Checks a plan before it runs: step, operand and value indices in range; every
 // parameter block and every arena and weights slice 64-byte aligned and inside its
 // region; kernels write only arena values and caller output buffers; operands live at
 // their step; fetches kept in the arena live to the last step; and no two arena values
 // live at the same step overlap, except a value and the one it reuses in place at the
-// step that hands the slice over. The error names the step or value.
+// step that hands the slice over. Kernel functions are not checked (a loaded plan
+// resolves them afterwards; Executor::Create requires them). The error names the step or
+// value.
 absl::Status VerifyPlan(const Plan& plan);
 
 }  // namespace kiln

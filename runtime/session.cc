@@ -8,8 +8,9 @@
 #include "base/status_macros.h"
 #include "graph/verifier.h"
 #include "runtime/alignment.h"
+#include "runtime/build_plan.h"
 #include "runtime/default_provider.h"
-#include "runtime/executor.h"
+#include "runtime/loaded_executable.h"
 #include "runtime/memory_planner.h"
 
 namespace kiln {
@@ -23,21 +24,14 @@ struct Session::RunScratch {
   std::vector<void*> outputs;        // caller buffers, per fetch
 };
 
-// A plan for one (input shapes, fetch list, output placement), with the bound graph its
-// kernels' parameters may point into, its executor and a pool of execution contexts
-// (one arena each) so concurrent runs never share an arena.
+// The Executable of one (input shapes, fetch list, output placement), loaded on the
+// runtime core with its pool of execution contexts.
 struct Session::CompiledPlan {
   uint64_t hash = 0;
   std::vector<std::vector<int64_t>> input_dims;  // per graph input position
   std::vector<TensorRef> fetches;
   OutputPlacement placement = OutputPlacement::kArena;
-  Graph bound;
-  std::shared_ptr<const Plan> plan;
-  std::unique_ptr<Executor> executor;
-
-  std::mutex mu;
-  std::vector<std::unique_ptr<ExecutionContext>> contexts;  // guarded by mu
-  std::vector<ExecutionContext*> idle;  // guarded by mu; capacity == contexts.size()
+  std::unique_ptr<LoadedExecutable> loaded;
 
   bool Matches(const RunScratch& scratch, OutputPlacement p, uint64_t h) const {
     if (h != hash || p != placement || scratch.fetches != fetches) return false;
@@ -46,29 +40,7 @@ struct Session::CompiledPlan {
     }
     return true;
   }
-
-  // An idle context, or a new one when all are busy (which allocates and touches an
-  // arena: the pool grows to the largest number of concurrent runs, then stays).
-  absl::StatusOr<ExecutionContext*> Acquire() {
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      if (!idle.empty()) {
-        ExecutionContext* context = idle.back();
-        idle.pop_back();
-        return context;
-      }
-    }
-    ASSIGN_OR_RETURN(std::unique_ptr<ExecutionContext> context, executor->NewContext());
-    std::lock_guard<std::mutex> lock(mu);
-    contexts.push_back(std::move(context));
-    idle.reserve(contexts.size());  // so Release never allocates
-    return contexts.back().get();
-  }
-
-  void Release(ExecutionContext* context) {
-    std::lock_guard<std::mutex> lock(mu);
-    idle.push_back(context);
-  }
+  const Plan& plan() const { return loaded->executable().plan; }
 };
 
 namespace {
@@ -146,16 +118,18 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Create(Graph graph,
   // plan of this graph uses; the graph's constants then borrow it.
   Graph& g = session->graph_;
   WeightsLayout layout = LayoutWeights(g);
-  ASSIGN_OR_RETURN(session->weights_, MappedRegion::Create(layout.bytes, /*touch=*/false));
+  ASSIGN_OR_RETURN(MappedRegion region, MappedRegion::Create(layout.bytes, /*touch=*/false));
+  auto weights = std::make_shared<MappedRegion>(std::move(region));
   for (int n = 0; n < g.num_nodes(); ++n) {
     if (layout.offset[n] < 0) continue;
     Node& node = g.node(n);
     const Tensor value = node.attr<Tensor>("value");
-    uint8_t* target = session->weights_.data() + layout.offset[n];
+    uint8_t* target = weights->data() + layout.offset[n];
     if (value.ByteSize() > 0) std::memcpy(target, value.raw_data(), value.ByteSize());
     node.attrs["value"] = Tensor::Borrow(value.dtype(), value.shape(), target);
   }
-  RETURN_IF_ERROR(session->weights_.MakeReadOnly());
+  RETURN_IF_ERROR(weights->MakeReadOnly());
+  session->weights_ = std::shared_ptr<const uint8_t>(weights, weights->data());
   return session;
 }
 
@@ -231,10 +205,10 @@ absl::StatusOr<std::shared_ptr<Session::CompiledPlan>> Session::FindOrCompile(
       if (compiled->Matches(scratch, placement, hash)) return compiled;
     }
   }
-  return Compile(scratch, placement, hash);
+  return CompileFor(scratch, placement, hash);
 }
 
-absl::StatusOr<std::shared_ptr<Session::CompiledPlan>> Session::Compile(
+absl::StatusOr<std::shared_ptr<Session::CompiledPlan>> Session::CompileFor(
     const RunScratch& scratch, OutputPlacement placement, uint64_t hash) const {
   std::lock_guard<std::mutex> compile_lock(compile_mu_);
   {
@@ -248,22 +222,34 @@ absl::StatusOr<std::shared_ptr<Session::CompiledPlan>> Session::Compile(
   compiled->hash = hash;
   compiled->fetches = scratch.fetches;
   compiled->placement = placement;
-  absl::flat_hash_map<std::string, Shape> shapes;
+  PlanRequest request;
+  request.fetches = scratch.fetches;
+  request.outputs = placement;
+  request.weights = weights_;
   for (size_t i = 0; i < scratch.feeds.size(); ++i) {
     compiled->input_dims.push_back(scratch.feeds[i]->shape().dims());
-    shapes[graph_.node(graph_.inputs()[i]).name] = scratch.feeds[i]->shape();
+    request.input_shapes[graph_.node(graph_.inputs()[i]).name] = scratch.feeds[i]->shape();
   }
-  ASSIGN_OR_RETURN(compiled->bound, BindInputShapes(graph_, shapes));
-  PlanOptions options;
-  options.memory.outputs = placement;
-  // The kernels' parameters may point into `bound`, which stays put inside `compiled`.
-  ASSIGN_OR_RETURN(Plan plan, BuildPlan(compiled->bound, compiled->fetches, *provider_, options));
-  compiled->plan = std::make_shared<const Plan>(std::move(plan));
-  ASSIGN_OR_RETURN(compiled->executor,
-                   Executor::Create(compiled->plan, weights_.data(), pool_.get()));
-  // The first arena is made (and touched) now, at plan time.
-  ASSIGN_OR_RETURN(ExecutionContext * context, compiled->Acquire());
-  compiled->Release(context);
+  for (const TensorRef& fetch : scratch.fetches) {
+    request.fetch_names.push_back(graph_.TensorName(fetch));
+  }
+  for (const GraphOutput& out : graph_.outputs()) {
+    for (size_t f = 0; f < scratch.fetches.size(); ++f) {
+      if (scratch.fetches[f] == out.tensor) request.fetch_names[f] = out.name;
+    }
+  }
+  // A fetch list may name one tensor twice; the signature names each output once.
+  for (size_t f = 0; f < request.fetch_names.size(); ++f) {
+    for (size_t g = 0; g < f; ++g) {
+      if (request.fetch_names[g] == request.fetch_names[f]) {
+        absl::StrAppend(&request.fetch_names[f], "#", f);
+        break;
+      }
+    }
+  }
+  ASSIGN_OR_RETURN(Executable executable, PlanExecutable(graph_, request, *provider_));
+  // The first arena is made (and touched) at load, at plan time.
+  ASSIGN_OR_RETURN(compiled->loaded, LoadedExecutable::Load(std::move(executable), pool_.get()));
 
   std::unique_lock<std::shared_mutex> lock(cache_mu_);
   cache_.push_back(compiled);
@@ -274,10 +260,7 @@ absl::StatusOr<std::shared_ptr<Session::CompiledPlan>> Session::Compile(
 }
 
 absl::Status Session::Execute(CompiledPlan& compiled, RunScratch& scratch) const {
-  ASSIGN_OR_RETURN(ExecutionContext * context, compiled.Acquire());
-  absl::Status status = compiled.executor->Run(*context, scratch.inputs, scratch.outputs);
-  compiled.Release(context);
-  return status;
+  return compiled.loaded->Run(scratch.inputs, scratch.outputs);
 }
 
 absl::StatusOr<std::vector<Tensor>> Session::Run(const Feeds& feeds,
@@ -286,7 +269,7 @@ absl::StatusOr<std::vector<Tensor>> Session::Run(const Feeds& feeds,
   RETURN_IF_ERROR(ResolveRun(feeds, fetches, scratch));
   ASSIGN_OR_RETURN(std::shared_ptr<CompiledPlan> compiled,
                    FindOrCompile(scratch, OutputPlacement::kCallerBuffer));
-  const Plan& plan = *compiled->plan;
+  const Plan& plan = compiled->plan();
   std::vector<Tensor> results;
   results.reserve(fetches.size());
   scratch.outputs.assign(fetches.size(), nullptr);
@@ -318,7 +301,7 @@ absl::Status Session::Run(const Feeds& feeds, const std::vector<std::string>& fe
     if (output.ByteSize() > 0 && !IsAligned(output.raw_data())) placement = OutputPlacement::kArena;
   }
   ASSIGN_OR_RETURN(std::shared_ptr<CompiledPlan> compiled, FindOrCompile(scratch, placement));
-  const Plan& plan = *compiled->plan;
+  const Plan& plan = compiled->plan();
   scratch.outputs.resize(fetches.size());
   for (size_t f = 0; f < fetches.size(); ++f) {
     const TensorType& type = plan.value(plan.fetches[f]).type;
@@ -351,7 +334,7 @@ absl::StatusOr<std::shared_ptr<const Plan>> Session::GetPlan(
   RETURN_IF_ERROR(ResolveRun(feeds, fetches, scratch));
   ASSIGN_OR_RETURN(std::shared_ptr<CompiledPlan> compiled,
                    FindOrCompile(scratch, OutputPlacement::kCallerBuffer));
-  return compiled->plan;
+  return compiled->loaded->plan();
 }
 
 int Session::num_cached_plans() const {

@@ -1,7 +1,7 @@
-// Session: the run half of define-then-run. Created from a GraphDef (or a verified
-// Graph), it compiles a static plan per input-shape signature (cached) and runs it with
-// a kernel library over pre-planned arenas: no allocation in a steady-state run, any
-// number of concurrent runs.
+// Session: Compile plus the runtime core, for programs that hold a graph. Created from a
+// GraphDef (or a verified Graph), it optimizes the graph once, compiles an Executable per
+// input-shape signature (cached) and runs it on the runtime core (LoadedExecutable) over
+// pre-planned arenas: no allocation in a steady-state run, any number of concurrent runs.
 #ifndef KILN_RUNTIME_SESSION_H_
 #define KILN_RUNTIME_SESSION_H_
 
@@ -22,7 +22,6 @@
 #include "proto/graph.pb.h"
 #include "runtime/compile.h"
 #include "runtime/plan.h"
-#include "runtime/region.h"
 #include "runtime/thread_pool.h"
 
 namespace kiln {
@@ -100,7 +99,7 @@ class Session {
   const SessionOptions& options() const { return options_; }
   const KernelProvider& kernel_provider() const { return *provider_; }
 
-  struct CompiledPlan;  // a cached plan with its executor and arena pool (session.cc)
+  struct CompiledPlan;  // a cached, loaded Executable (session.cc)
   struct RunScratch;    // per-thread bookkeeping of one Run (session.cc)
 
  private:
@@ -112,16 +111,17 @@ class Session {
   absl::StatusOr<TensorRef> ResolveFetch(const std::string& fetch) const;
   absl::StatusOr<std::shared_ptr<CompiledPlan>> FindOrCompile(const RunScratch& scratch,
                                                               OutputPlacement placement) const;
-  absl::StatusOr<std::shared_ptr<CompiledPlan>> Compile(const RunScratch& scratch,
-                                                        OutputPlacement placement,
-                                                        uint64_t hash) const;
+  absl::StatusOr<std::shared_ptr<CompiledPlan>> CompileFor(const RunScratch& scratch,
+                                                           OutputPlacement placement,
+                                                           uint64_t hash) const;
   // Runs `compiled` with the feeds in `scratch` and outputs at `scratch.outputs`.
   absl::Status Execute(CompiledPlan& compiled, RunScratch& scratch) const;
 
   Graph graph_;
   SessionOptions options_;
   std::shared_ptr<const KernelProvider> provider_;
-  MappedRegion weights_;
+  // The constants, read-only, in LayoutWeights' layout: shared by every Executable.
+  std::shared_ptr<const uint8_t> weights_;
   std::unique_ptr<ThreadPool> pool_;  // null with one thread
   std::vector<std::string> output_names_;
 

@@ -11,6 +11,7 @@
 #include "examples/models.h"
 #include "graph/bind_shapes.h"
 #include "runtime/default_provider.h"
+#include "runtime/build_plan.h"
 #include "runtime/plan.h"
 
 namespace kiln {

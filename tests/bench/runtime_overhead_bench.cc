@@ -20,6 +20,7 @@
 #include "graph/builder_ops.h"
 #include "runtime/default_provider.h"
 #include "runtime/executor.h"
+#include "runtime/build_plan.h"
 #include "runtime/plan.h"
 #include "runtime/session.h"
 #include "tests/runtime/alloc_counter.h"

@@ -9,6 +9,7 @@
 #include "graph/builder_ops.h"
 #include "gtest/gtest.h"
 #include "runtime/alignment.h"
+#include "runtime/build_plan.h"
 #include "tests/runtime/test_kernel_provider.h"
 #include "tests/util/op_test_util.h"
 

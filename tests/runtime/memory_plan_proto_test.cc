@@ -9,6 +9,7 @@
 #include "graph/bind_shapes.h"
 #include "gtest/gtest.h"
 #include "runtime/default_provider.h"
+#include "runtime/build_plan.h"
 #include "runtime/plan.h"
 
 namespace kiln {

@@ -1,5 +1,6 @@
 // Plans: steps, operands and parameter blocks as BuildPlan lays them out, and the plan
 // verifier rejecting every kind of broken plan.
+#include "runtime/build_plan.h"
 #include "runtime/plan.h"
 
 #include "graph/builder.h"
@@ -192,8 +193,10 @@ TEST_F(VerifyPlanTest, MisalignedParamsAndBadSteps) {
   plan_.steps[1].params_offset = 8;
   ExpectError(VerifyPlan(plan_), "step 1 (node 'add'): parameter block");
   SetUp();
+  // Functions are resolved after verification (a loaded plan has none yet); the
+  // executor is what requires them.
   plan_.steps[1].dispatch.fn = nullptr;
-  ExpectError(VerifyPlan(plan_), "no kernel function");
+  EXPECT_TRUE(VerifyPlan(plan_).ok());
   SetUp();
   plan_.steps[1].operands.push_back(1000);
   ExpectError(VerifyPlan(plan_), "step 1 (node 'add'): operand 3 has value 1000");

@@ -16,6 +16,7 @@
 #include "base/status_macros.h"
 #include "base/tensor.h"
 #include "runtime/default_provider.h"
+#include "runtime/build_plan.h"
 #include "runtime/plan.h"
 #include "tools/cli/command.h"
 #include "tools/cli/flags.h"
