@@ -12,7 +12,7 @@ namespace {
 // The explicit list of subcommands, in the order `kiln --help` shows them.
 const std::vector<const Command*>& Commands() {
   static const std::vector<const Command*> commands = {
-      &InspectCommand(), &OptCommand(),    &RunCommand(),
+      &InspectCommand(), &OptCommand(),    &CompileCommand(),    &RunCommand(),
       &BenchCommand(),   &ImportCommand(), &ConformanceCommand()};
   return commands;
 }

@@ -1,7 +1,5 @@
 // End-to-end tests of the `kiln` binary: runs it as a subprocess on graphs from
 // testdata/ and graphs built here, and checks exit codes, printed text and .npy outputs.
-#include <sys/wait.h>
-
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -17,6 +15,7 @@
 #include "graph/builder_ops.h"
 #include "graph/graph_io.h"
 #include "gtest/gtest.h"
+#include "tests/tools/cli_test_util.h"
 #include "tools/npy.h"
 
 namespace kiln {
@@ -24,48 +23,16 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
+using ::kiln::testing::ReadFile;
+using ::kiln::testing::Result;
+using ::kiln::testing::RunBinary;
+using ::kiln::testing::TempPath;
 
 const char kIdentityGraph[] = "tests/tools/testdata/identity.pbtxt";
 const char kTestdata[] = "tests/tools/testdata/";
 
-std::string TempDir() {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return dir != nullptr ? dir : "/tmp";
-}
-
-std::string TempPath(absl::string_view name) { return absl::StrCat(TempDir(), "/", name); }
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-std::string ShellQuote(absl::string_view s) {
-  return absl::StrCat("'", absl::StrReplaceAll(s, {{"'", "'\\''"}}), "'");
-}
-
-struct Result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
 // Runs the kiln binary from the test's runfiles (the working directory of a Bazel test).
-Result Kiln(const std::vector<std::string>& args) {
-  std::string out_path = TempPath("kiln_stdout.txt");
-  std::string err_path = TempPath("kiln_stderr.txt");
-  std::string command = ShellQuote("tools/kiln");
-  for (const std::string& arg : args) absl::StrAppend(&command, " ", ShellQuote(arg));
-  absl::StrAppend(&command, " >", ShellQuote(out_path), " 2>", ShellQuote(err_path));
-  int status = std::system(command.c_str());
-  Result result;
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  result.out = ReadFile(out_path);
-  result.err = ReadFile(err_path);
-  return result;
-}
+Result Kiln(const std::vector<std::string>& args) { return RunBinary("tools/kiln", args); }
 
 // Saves a built graph as text into the test's temporary directory and returns its path.
 std::string SaveBuilt(GraphBuilder& b, absl::string_view name) {

@@ -45,6 +45,8 @@ const Command& InspectCommand();
 const Command& OptCommand();
 const Command& RunCommand();
 const Command& BenchCommand();
+// tools/cli/compile.cc
+const Command& CompileCommand();
 // tools/cli/import.cc, tools/cli/conformance.cc
 const Command& ImportCommand();
 const Command& ConformanceCommand();

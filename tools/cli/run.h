@@ -1,5 +1,5 @@
-// `kiln run`: feeding a graph from .npy files or random values, running it on the
-// reference interpreter, and saving and summarizing its outputs.
+// `kiln run`: feeding a graph from .npy files or random values, running it in a Session,
+// and saving and summarizing its outputs (the tensor helpers are in tools/cli/tensors.h).
 #ifndef KILN_TOOLS_CLI_RUN_H_
 #define KILN_TOOLS_CLI_RUN_H_
 
@@ -9,28 +9,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "base/tensor.h"
+#include "tools/cli/tensors.h"
 
 namespace kiln::cli {
-
-// A random feed for the input `name`: floating types from a standard normal
-// distribution (rounded to the dtype), integers uniform in [0, 9], bools 0 or 1 with equal
-// odds. The values depend only on (seed, name, dtype, shape), so they do not change with
-// the order of --input flags, and the generator (mt19937_64 with Box-Muller) is fully
-// specified, so they are the same on every platform. Error when `shape` is not fully
-// known or too large.
-absl::StatusOr<Tensor> RandomTensor(DataType dtype, const Shape& shape, uint64_t seed,
-                                     absl::string_view name);
-
-// One line describing an output:
-//   "NAME DTYPE[SHAPE] min=MIN max=MAX mean=MEAN values=[V0, V1, ...]"
-// with the first 6 values and ", ..." when there are more. Floats print with %.6g;
-// integer and bool min, max and values print exactly. min, max and mean are "nan" when
-// any value is NaN (as NumPy's), and "-" for an empty tensor.
-std::string SummarizeTensor(absl::string_view name, const Tensor& tensor);
-
-// The file an output named `name` is written to inside the output directory: the name
-// with every character outside [A-Za-z0-9_.-] replaced by '_', plus ".npy".
-std::string OutputFileName(absl::string_view name);
 
 }  // namespace kiln::cli
 

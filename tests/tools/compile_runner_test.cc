@@ -1,0 +1,116 @@
+// `kiln compile` writes an Executable; kiln-runner (the runtime core alone) loads and runs
+// it to the same bits as `kiln run`, and rejects damaged files and wrong inputs by name.
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "examples/models.h"
+#include "gmock/gmock.h"
+#include "graph/graph_io.h"
+#include "gtest/gtest.h"
+#include "tests/tools/cli_test_util.h"
+
+namespace kiln {
+namespace {
+
+using ::kiln::testing::ReadFile;
+using ::kiln::testing::Result;
+using ::kiln::testing::RunBinary;
+using ::kiln::testing::TempPath;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+Result Kiln(const std::vector<std::string>& args) { return RunBinary("tools/kiln", args); }
+Result Runner(const std::vector<std::string>& args) {
+  return RunBinary("tools/kiln-runner", args);
+}
+
+// A small MLP saved as a graph file, compiled at batch 3.
+struct Compiled {
+  std::string graph;
+  std::string executable;
+};
+
+Compiled CompileSmallMlp() {
+  examples::MlpConfig config;
+  config.in = 12;
+  config.hidden = 20;
+  absl::StatusOr<Graph> graph = examples::BuildMlp(config);
+  EXPECT_TRUE(graph.ok());
+  Compiled c{TempPath("mlp.pb"), TempPath("mlp.kexe")};
+  EXPECT_TRUE(SaveGraph(*graph, c.graph).ok());
+  Result r = Kiln({"compile", c.graph, "-o", c.executable, "--batch", "3"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, StartsWith(absl::StrCat("wrote ", c.executable, ": ")));
+  return c;
+}
+
+TEST(CompileRunnerTest, RunnerMatchesKilnRunBitForBit) {
+  const Compiled c = CompileSmallMlp();
+  const std::string core_out = TempPath("core_out");
+  const std::string session_out = TempPath("session_out");
+  Result core = Runner({c.executable, "--input", "x=random", "--seed", "5", "--output", core_out});
+  ASSERT_EQ(core.exit_code, 0) << core.err;
+  Result session = Kiln({"run", c.graph, "--input", "x=random", "--seed", "5", "--batch", "3",
+                         "--output", session_out});
+  ASSERT_EQ(session.exit_code, 0) << session.err;
+  EXPECT_THAT(core.out, StartsWith("y f32[3,10] "));
+  EXPECT_EQ(core.out, session.out);
+  const std::string a = ReadFile(core_out + "/y.npy");
+  EXPECT_FALSE(a.empty());
+  EXPECT_EQ(a, ReadFile(session_out + "/y.npy"));
+  // Threads change the workgroup split, not the result.
+  Result threaded = Runner({c.executable, "--input", "x=random", "--seed", "5", "--threads", "3"});
+  ASSERT_EQ(threaded.exit_code, 0) << threaded.err;
+  EXPECT_EQ(threaded.out, core.out);
+}
+
+TEST(CompileRunnerTest, RunnerErrorsNameTheFileAndInput) {
+  const Compiled c = CompileSmallMlp();
+  Result missing = Runner({c.executable});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("input 'x' (f32[3,12]) is not given"));
+
+  const std::string truncated = TempPath("truncated.kexe");
+  const std::string bytes = ReadFile(c.executable);
+  std::ofstream(truncated, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  Result damaged = Runner({truncated, "--input", "x=random"});
+  EXPECT_EQ(damaged.exit_code, 1);
+  EXPECT_THAT(damaged.err, HasSubstr(absl::StrCat("'", truncated, "'")));
+
+  Result absent = Runner({TempPath("absent.kexe"), "--input", "x=random"});
+  EXPECT_EQ(absent.exit_code, 1);
+  EXPECT_THAT(absent.err, HasSubstr("cannot open executable"));
+
+  // A feed of another shape: written by `kiln run` at batch 2.
+  const std::string other = TempPath("other");
+  ASSERT_EQ(Kiln({"run", c.graph, "--input", "x=random", "--batch", "2", "--output", other})
+                .exit_code,
+            0);
+  Result shape = Runner({c.executable, "--input", "x=" + other + "/y.npy"});
+  EXPECT_EQ(shape.exit_code, 1);
+  EXPECT_THAT(shape.err, HasSubstr("input 'x' is f32[2,10], expected f32[3,12]"));
+
+  Result usage = Runner({});
+  EXPECT_EQ(usage.exit_code, 2);
+  EXPECT_EQ(Runner({"--help"}).exit_code, 0);
+}
+
+TEST(CompileRunnerTest, CompileUsageAndFailures) {
+  const Compiled c = CompileSmallMlp();
+  Result no_output = Kiln({"compile", c.graph});
+  EXPECT_EQ(no_output.exit_code, 2);
+  EXPECT_THAT(no_output.err, HasSubstr("-o FILE"));
+  // The reference backend's kernels cannot be written out.
+  Result reference =
+      Kiln({"compile", c.graph, "-o", TempPath("ref.kexe"), "--backend", "reference"});
+  EXPECT_EQ(reference.exit_code, 1);
+  EXPECT_THAT(reference.err, HasSubstr("reference interpreter"));
+  Result help = Kiln({"compile", "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_THAT(help.out, StartsWith("Usage: kiln compile MODEL -o FILE"));
+}
+
+}  // namespace
+}  // namespace kiln
