@@ -6,7 +6,9 @@ cat <<TEXT
 == What just happened ==
 The MLP example (784 -> 2048 -> 2048 -> 10) was built with the C++ API
 (examples/), saved as $dir/mlp.pb, inspected, and run on a random batch of 4;
-its output is in $dir/outputs/y.npy.
+its output is in $dir/outputs/y.npy. Then it was compiled for batch 4 into an
+Executable ($dir/mlp.kexe: plan, kernels by name, weights) and run again by
+kiln-runner, which links the runtime core and no compiler: the same output line.
 
 == Try next ==
   bazel-bin/tools/kiln bench $dir/mlp.pb --batch 64              # latency of Session::Run
