@@ -8,6 +8,7 @@
 #include <iostream>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -49,17 +50,12 @@ int RunnerMain(absl::Span<const std::string> args, std::ostream& out, std::ostre
   flags.AddInt64("seed", &seed, 0, std::numeric_limits<int64_t>::max());
   flags.AddInt64("threads", &threads, 1, 1024);
   flags.AddString("output", &output_dir);
-  absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
-  if (!positional.ok()) return UsageError(err, positional.status().message());
-  if (flags.help_requested()) {
-    out << kHelp;
-    return kExitOk;
+  std::string argument;
+  if (std::optional<int> exit =
+          ParseOneArgument(flags, args, kHelp, "one Executable file", &argument, out, err)) {
+    return *exit;
   }
-  if (positional->size() != 1) {
-    return UsageError(err, absl::StrCat("kiln-runner takes one Executable file, got ",
-                                        positional->size(), " arguments"));
-  }
-  absl::StatusOr<Executable> executable = ReadExecutableFile((*positional)[0]);
+  absl::StatusOr<Executable> executable = ReadExecutableFile(argument);
   if (!executable.ok()) return Failure(err, executable.status());
 
   std::vector<Tensor> inputs;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <limits>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -69,17 +70,12 @@ int BenchMain(absl::Span<const std::string> raw_args, std::ostream& out, std::os
   ImportFlags import_flags;
   AddImportFlags(flags, &import_flags);
   AddSessionFlags(flags, &session_flags);
-  absl::StatusOr<std::vector<std::string>> positional = flags.Parse(*args);
-  if (!positional.ok()) return UsageError(err, positional.status().message());
-  if (flags.help_requested()) {
-    out << Help();
-    return kExitOk;
+  std::string argument;
+  if (std::optional<int> exit =
+          ParseOneArgument(flags, *args, Help(), "one graph file", &argument, out, err)) {
+    return *exit;
   }
-  if (positional->size() != 1) {
-    return UsageError(err, absl::StrCat("'kiln bench' takes one graph file, got ",
-                                        positional->size(), " arguments"));
-  }
-  const std::string& path = (*positional)[0];
+  const std::string& path = argument;
   absl::StatusOr<Graph> graph = LoadModel(path, import_flags);
   if (!graph.ok()) return Failure(err, graph.status());
 

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
 namespace kiln::cli {
@@ -28,6 +29,24 @@ const std::string* ComposeHelp(std::initializer_list<absl::string_view> parts) {
 int Failure(std::ostream& err, const absl::Status& status) {
   PrintError(err, status.message());
   return kExitFailure;
+}
+
+std::optional<int> ParseOneArgument(FlagSet& flags, absl::Span<const std::string> args,
+                                    absl::string_view help, absl::string_view what,
+                                    std::string* argument, std::ostream& out,
+                                    std::ostream& err) {
+  absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
+  if (!positional.ok()) return UsageError(err, positional.status().message());
+  if (flags.help_requested()) {
+    out << help;
+    return kExitOk;
+  }
+  if (positional->size() != 1) {
+    return UsageError(err, absl::StrCat("'", flags.command(), "' takes ", what, ", got ",
+                                        positional->size(), " arguments"));
+  }
+  *argument = (*positional)[0];
+  return std::nullopt;
 }
 
 }  // namespace kiln::cli

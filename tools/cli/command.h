@@ -4,12 +4,14 @@
 #define KILN_TOOLS_CLI_COMMAND_H_
 
 #include <initializer_list>
+#include <optional>
 #include <ostream>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "tools/cli/flags.h"
 
 namespace kiln::cli {
 
@@ -39,6 +41,16 @@ const std::string* ComposeHelp(std::initializer_list<absl::string_view> parts);
 int UsageError(std::ostream& err, absl::string_view message);
 // Same for a failure of the command; returns kExitFailure.
 int Failure(std::ostream& err, const absl::Status& status);
+
+// The usual start of a command that takes one file: parses `args` with `flags`, prints
+// `help` to `out` on --help, and expects exactly one positional argument, `what` in the
+// usage error ("'kiln run' takes one graph file, got 2 arguments"). Stores it in
+// `argument` and returns nullopt to go on, or returns the exit code to stop with:
+// kExitOk after the help, kExitUsage after a usage error printed to `err`.
+std::optional<int> ParseOneArgument(FlagSet& flags, absl::Span<const std::string> args,
+                                    absl::string_view help, absl::string_view what,
+                                    std::string* argument, std::ostream& out,
+                                    std::ostream& err);
 
 // The subcommands (tools/cli/inspect.cc, opt.cc, run.cc, bench.cc).
 const Command& InspectCommand();

@@ -3,6 +3,7 @@
 // (kiln-runner, and later `kiln serve`).
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -42,34 +43,25 @@ int CompileMain(absl::Span<const std::string> raw_args, std::ostream& out, std::
   absl::StatusOr<std::vector<std::string>> args =
       TakeOptimizationLevel(raw_args, &session_flags.level);
   if (!args.ok()) return UsageError(err, args.status().message());
-  // -o is the short form of --output (FlagSet parses long flags only).
-  std::vector<std::string> long_args;
-  for (size_t i = 0; i < args->size(); ++i) {
-    long_args.push_back((*args)[i] == "-o" ? "--output" : (*args)[i]);
-  }
   std::string output;
   int64_t batch = 1;
   FlagSet flags("kiln compile");
   flags.AddString("output", &output);
+  flags.AddShortAlias('o', "output");
   flags.AddInt64("batch", &batch, 0, std::numeric_limits<int32_t>::max());
   ImportFlags import_flags;
   AddImportFlags(flags, &import_flags);
   AddSessionFlags(flags, &session_flags);
-  absl::StatusOr<std::vector<std::string>> positional = flags.Parse(long_args);
-  if (!positional.ok()) return UsageError(err, positional.status().message());
-  if (flags.help_requested()) {
-    out << Help();
-    return kExitOk;
-  }
-  if (positional->size() != 1) {
-    return UsageError(err, absl::StrCat("'kiln compile' takes one model file, got ",
-                                        positional->size(), " arguments"));
+  std::string argument;
+  if (std::optional<int> exit =
+          ParseOneArgument(flags, *args, Help(), "one model file", &argument, out, err)) {
+    return *exit;
   }
   if (output.empty()) return UsageError(err, "-o FILE (the Executable to write) is required");
   absl::StatusOr<SessionOptions> session_options = SessionOptionsFromFlags(session_flags, 0);
   if (!session_options.ok()) return UsageError(err, session_options.status().message());
 
-  absl::StatusOr<Graph> graph = LoadModel((*positional)[0], import_flags);
+  absl::StatusOr<Graph> graph = LoadModel(argument, import_flags);
   if (!graph.ok()) return Failure(err, graph.status());
   CompileOptions options = session_options->compile;
   options.kernel_provider = session_options->kernel_provider;

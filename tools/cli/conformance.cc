@@ -1,5 +1,6 @@
 // `kiln conformance DIR`: runs ONNX's backend node tests (generated into DIR) through the
 // importer and the reference runtime, and prints pass / fail / unsupported per test.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,15 +54,10 @@ int ConformanceMain(absl::Span<const std::string> args, std::ostream& out, std::
   flags.AddBool("no-freeze", &no_freeze);
   flags.AddBool("quiet", &quiet);
   flags.AddInt64("min-pass", &min_pass, 0, 1 << 30);
-  absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
-  if (!positional.ok()) return UsageError(err, positional.status().message());
-  if (flags.help_requested()) {
-    out << kHelp;
-    return kExitOk;
-  }
-  if (positional->size() != 1) {
-    return UsageError(err, absl::StrCat("'kiln conformance' takes one folder, got ",
-                                        positional->size(), " arguments"));
+  std::string argument;
+  if (std::optional<int> exit =
+          ParseOneArgument(flags, args, kHelp, "one folder", &argument, out, err)) {
+    return *exit;
   }
   if (!absl::SimpleAtod(rtol, &options.rtol) || !(options.rtol >= 0) ||
       !absl::SimpleAtod(atol, &options.atol) || !(options.atol >= 0)) {
@@ -69,7 +65,7 @@ int ConformanceMain(absl::Span<const std::string> args, std::ostream& out, std::
   }
   options.freeze_inputs = !no_freeze;
   absl::StatusOr<onnx_conformance::ConformanceSummary> summary =
-      onnx_conformance::RunConformance((*positional)[0], options, quiet ? nullptr : &out);
+      onnx_conformance::RunConformance(argument, options, quiet ? nullptr : &out);
   if (!summary.ok()) return Failure(err, summary.status());
   out << onnx_conformance::FormatConformanceSummary(*summary);
   return summary->passed >= min_pass ? kExitOk : kExitFailure;

@@ -22,6 +22,7 @@ class FlagSet {
  public:
   // `command` names the subcommand in errors ("kiln run").
   explicit FlagSet(std::string command) : command_(std::move(command)) {}
+  const std::string& command() const { return command_; }
 
   void AddString(absl::string_view name, std::string* value);
   // Integers are checked against [min, max].

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -118,17 +119,12 @@ int InspectMain(absl::Span<const std::string> args, std::ostream& out, std::ostr
   flags.AddBool("memory", &memory);
   ImportFlags import_flags;
   AddImportFlags(flags, &import_flags);
-  absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
-  if (!positional.ok()) return UsageError(err, positional.status().message());
-  if (flags.help_requested()) {
-    out << Help();
-    return kExitOk;
+  std::string argument;
+  if (std::optional<int> exit =
+          ParseOneArgument(flags, args, Help(), "one graph file", &argument, out, err)) {
+    return *exit;
   }
-  if (positional->size() != 1) {
-    return UsageError(err, absl::StrCat("'kiln inspect' takes one graph file, got ",
-                                        positional->size(), " arguments"));
-  }
-  const std::string& path = (*positional)[0];
+  const std::string& path = argument;
   absl::StatusOr<Graph> graph = LoadModel(path, import_flags);
   if (!graph.ok()) return Failure(err, graph.status());
   if (memory) {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <optional>
 #include <random>
 #include <system_error>
 #include <vector>
@@ -84,15 +85,10 @@ int RunMain(absl::Span<const std::string> raw_args, std::ostream& out, std::ostr
   ImportFlags import_flags;
   AddImportFlags(flags, &import_flags);
   AddSessionFlags(flags, &session_flags);
-  absl::StatusOr<std::vector<std::string>> positional = flags.Parse(*args);
-  if (!positional.ok()) return UsageError(err, positional.status().message());
-  if (flags.help_requested()) {
-    out << Help();
-    return kExitOk;
-  }
-  if (positional->size() != 1) {
-    return UsageError(err, absl::StrCat("'kiln run' takes one graph file, got ",
-                                        positional->size(), " arguments"));
+  std::string argument;
+  if (std::optional<int> exit =
+          ParseOneArgument(flags, *args, Help(), "one graph file", &argument, out, err)) {
+    return *exit;
   }
   if (flags.WasSet("output") && output_dir.empty()) {
     return UsageError(err, "--output needs a directory");
@@ -116,7 +112,7 @@ int RunMain(absl::Span<const std::string> raw_args, std::ostream& out, std::ostr
   absl::StatusOr<SessionOptions> session_options = SessionOptionsFromFlags(session_flags, 0);
   if (!session_options.ok()) return UsageError(err, session_options.status().message());
 
-  const std::string& path = (*positional)[0];
+  const std::string& path = argument;
   absl::StatusOr<Graph> graph = LoadModel(path, import_flags);
   if (!graph.ok()) return Failure(err, graph.status());
 
