@@ -16,6 +16,7 @@
 #include "graph/graph_io.h"
 #include "gtest/gtest.h"
 #include "tests/tools/cli_test_util.h"
+#include "tests/util/op_test_util.h"
 #include "tools/npy.h"
 
 namespace kiln {
@@ -191,8 +192,51 @@ TEST(KilnCliTest, BenchPrintsLatencies) {
                                 "compile: "));
   EXPECT_THAT(r.out, HasSubstr(" ms)\nruns: 3 after 1 warm-up runs\nlatency min: "));
   EXPECT_THAT(r.out, HasSubstr(" ms\nlatency median: "));
+  EXPECT_THAT(r.out, HasSubstr(" ms\nlatency p90: "));
   EXPECT_THAT(r.out, HasSubstr(" ms\nlatency max: "));
-  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 7) << r.out;
+  EXPECT_THAT(r.out, HasSubstr(" ms\nthroughput: "));
+  EXPECT_THAT(r.out, HasSubstr("\nwork: 0 GFLOP per run, 0.0 GFLOP/s, 0.0% of the FMA peak ("));
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 11) << r.out;
+}
+
+// The JSON line of a graph with work: its figures agree with each other.
+TEST(KilnCliTest, BenchJsonFigures) {
+  GraphBuilder b;
+  Value x = b.Input("x", DataType::kF32, {-1, 64});
+  Value w = b.Constant(testing::RandomTensor(DataType::kF32, Shape{64, 32}, 3));
+  b.Output("y", ops::MatMul(b, x, w));
+  const std::string path = SaveBuilt(b, "bench_matmul");
+  Result r = Kiln({"bench", path, "--batch", "8", "--iterations", "5", "--warmup", "1",
+                   "--threads", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const size_t at = r.out.find("json: {");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  const std::string json = r.out.substr(at + 6);
+  auto field = [&](const std::string& name) {
+    const size_t pos = json.find("\"" + name + "\": ");
+    EXPECT_NE(pos, std::string::npos) << name;
+    return pos == std::string::npos ? -1.0 : std::atof(json.c_str() + pos + name.size() + 4);
+  };
+  EXPECT_EQ(field("threads"), 2);
+  EXPECT_EQ(field("batch"), 8);
+  EXPECT_EQ(field("optimization"), 2);
+  // 8 x 64 x 32 multiply-adds.
+  EXPECT_NEAR(field("gflop"), 2.0 * 8 * 64 * 32 / 1e9, 1e-9);
+  const double min = field("min_ms");
+  const double median = field("median_ms");
+  const double p90 = field("p90_ms");
+  const double max = field("max_ms");
+  EXPECT_GT(min, 0);
+  EXPECT_LE(min, median);
+  EXPECT_LE(median, p90);
+  EXPECT_LE(p90, max);
+  EXPECT_NEAR(field("gflops"), field("gflop") / (median / 1e3), 1e-3 * field("gflops") + 1e-3);
+  EXPECT_GT(field("peak_gflops"), 0);
+  EXPECT_NEAR(field("peak_fraction"), field("gflops") / field("peak_gflops"), 1e-3);
+  EXPECT_NEAR(field("throughput"), 8e3 / median, 1e-2 * field("throughput"));
+  EXPECT_GT(field("compile_ms"), 0);
+  EXPECT_EQ(json.back(), '\n');
+  EXPECT_EQ(json.find('\n'), json.size() - 1) << "one line";
 }
 
 TEST(KilnCliTest, BenchErrors) {

@@ -1,17 +1,23 @@
-// `kiln bench GRAPH`: times Session::Run on random inputs and prints the minimum, median
-// and maximum latency per run.
+// `kiln bench GRAPH`: times Session::Run on random inputs and prints latency (minimum,
+// median, p90, maximum), throughput, GFLOP/s against the FMA peak measured in the same
+// run, the compile time, and one JSON line with the figures.
 #include <algorithm>
 #include <chrono>
 #include <limits>
 #include <optional>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "graph/bind_shapes.h"
 #include "graph/graph_io.h"
 #include "runtime/session.h"
 #include "runtime/thread_pool.h"
 #include "tools/cli/command.h"
 #include "tools/cli/flags.h"
+#include "tools/cli/fma_peak.h"
+#include "tools/cli/inspect.h"
 #include "tools/cli/load_model.h"
 #include "tools/cli/session_flags.h"
 #include "tools/cli/run.h"
@@ -42,7 +48,16 @@ Output:
   runs: N after N warm-up runs
   latency min: X ms
   latency median: X ms
+  latency p90: X ms
   latency max: X ms
+  throughput: X inferences/s   (batch / median; the batch is the first input's
+                                leading dimension)
+  work: X GFLOP per run, X GFLOP/s at the median, X% of the FMA peak (X GFLOP/s,
+        measured just before the runs on the same threads)
+  json: {"graph": ..., "threads": N, "batch": N, "optimization": N, "median_ms": X,
+         "p90_ms": X, "min_ms": X, "max_ms": X, "throughput": X, "gflop": X,
+         "gflops": X, "peak_gflops": X, "peak_fraction": X, "compile_ms": X}
+                  (one line)
 )help";
 
 // The command's help with the ONNX import flags it shares with the other commands.
@@ -97,6 +112,13 @@ int BenchMain(absl::Span<const std::string> raw_args, std::ostream& out, std::os
   }
   std::vector<std::string> fetches;
   for (const GraphOutput& output : graph->outputs()) fetches.push_back(output.name);
+  // The model's work at these shapes, counted on the graph as given (before optimization).
+  absl::flat_hash_map<std::string, Shape> shapes;
+  for (const auto& [name, tensor] : feeds) shapes[name] = tensor.shape();
+  absl::StatusOr<Graph> bound = BindInputShapes(*graph, shapes);
+  if (!bound.ok()) return Failure(err, bound.status());
+  absl::StatusOr<int64_t> flops = CountFlops(*bound);
+  if (!flops.ok()) return Failure(err, flops.status());
 
   absl::StatusOr<SessionOptions> options =
       SessionOptionsFromFlags(session_flags, static_cast<int>(threads));
@@ -124,6 +146,9 @@ int BenchMain(absl::Span<const std::string> raw_args, std::ostream& out, std::os
     absl::Status status = (*session)->Run(feeds, fetches, absl::MakeSpan(outputs));
     if (!status.ok()) return Failure(err, status);
   }
+  const int used_threads =
+      threads > 0 ? static_cast<int>(threads) : ThreadPool::DefaultThreadCount();
+  const double peak_gflops = MeasureFmaPeakGflops(used_threads, 0.25);
   std::vector<double> ms;
   ms.reserve(iterations);
   for (int64_t i = 0; i < iterations; ++i) {
@@ -137,26 +162,50 @@ int BenchMain(absl::Span<const std::string> raw_args, std::ostream& out, std::os
   // The median of an even count is the mean of the middle two.
   double median = ms.size() % 2 ? ms[ms.size() / 2]
                                 : (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]) / 2;
-  int used_threads =
-      threads > 0 ? static_cast<int>(threads) : ThreadPool::DefaultThreadCount();
+  const double p90 = ms[std::min(ms.size() - 1, (ms.size() * 9 + 9) / 10 - 1)];
+  const double compile_ms = elapsed_ms(create_start, planned);
+  const double gflop = static_cast<double>(*flops) / 1e9;
+  const double gflops = median > 0 ? gflop / (median / 1e3) : 0;
+  // Inferences per run: the leading dimension of the first input (the batch, whether the
+  // model fixes it or --batch set it).
+  int64_t items = 1;
+  if (!feeds.empty() && feeds[0].second.shape().rank() > 0) {
+    items = feeds[0].second.shape().dim(0);
+  }
+  const double throughput = median > 0 ? static_cast<double>(items) * 1e3 / median : 0;
+  const double fraction = peak_gflops > 0 ? gflops / peak_gflops : 0;
   out << "graph: " << path << "\n"
       << "kernels: " << (*session)->kernel_provider().name() << ", threads: " << used_threads
-      << ", batch: " << batch << ", optimization: -O" << options->compile.optimization_level
+      << ", batch: " << items << ", optimization: -O" << options->compile.optimization_level
       << "\n"
       << absl::StrFormat("compile: %.1f ms (session %.1f ms, plan %.1f ms)\n",
-                         elapsed_ms(create_start, planned), elapsed_ms(create_start, created),
+                         compile_ms, elapsed_ms(create_start, created),
                          elapsed_ms(created, planned))
       << "runs: " << iterations << " after " << warmup << " warm-up runs\n"
       << absl::StrFormat("latency min: %.3f ms\n", ms.front())
       << absl::StrFormat("latency median: %.3f ms\n", median)
-      << absl::StrFormat("latency max: %.3f ms\n", ms.back());
+      << absl::StrFormat("latency p90: %.3f ms\n", p90)
+      << absl::StrFormat("latency max: %.3f ms\n", ms.back())
+      << absl::StrFormat("throughput: %.2f inferences/s\n", throughput)
+      << absl::StrFormat("work: %.4g GFLOP per run, %.1f GFLOP/s, %.1f%% of the FMA peak "
+                         "(%.1f GFLOP/s)\n",
+                         gflop, gflops, 100 * fraction, peak_gflops)
+      << absl::StrFormat(
+             "json: {\"graph\": \"%s\", \"threads\": %d, \"batch\": %d, "
+             "\"optimization\": %d, \"median_ms\": %.9g, \"p90_ms\": %.9g, "
+             "\"min_ms\": %.9g, \"max_ms\": %.9g, \"throughput\": %.9g, \"gflop\": %.9g, "
+             "\"gflops\": %.9g, \"peak_gflops\": %.9g, \"peak_fraction\": %.9g, "
+             "\"compile_ms\": %.9g}\n",
+             absl::CHexEscape(path), used_threads, items, options->compile.optimization_level,
+             median, p90, ms.front(), ms.back(), throughput, gflop, gflops, peak_gflops,
+             fraction, compile_ms);
   return kExitOk;
 }
 
 }  // namespace
 
 const Command& BenchCommand() {
-  static const Command command{"bench", "time Session::Run on random inputs (min/median/max)",
+  static const Command command{"bench", "time Session::Run on random inputs (latency, GFLOP/s, peak fraction)",
                                Help(), BenchMain};
   return command;
 }
