@@ -22,6 +22,7 @@
 #include "tools/cli/command.h"
 #include "tools/cli/flags.h"
 #include "tools/cli/load_model.h"
+#include "tools/cli/run_debug.h"
 #include "tools/cli/session_flags.h"
 #include "tools/npy.h"
 
@@ -29,7 +30,7 @@ namespace kiln::cli {
 namespace {
 
 constexpr absl::string_view kHelp = R"help(Usage: kiln run GRAPH --input NAME=FILE.npy|NAME=random [--input ...]
-                [--seed N] [--batch N] [--output DIR]
+                [--seed N] [--batch N] [--output DIR] [--check] [--trace]
 
 Runs the graph file or ONNX model GRAPH in a Session (the default kernel
 library), prints a summary of every graph output and, with --output, writes
@@ -48,6 +49,13 @@ Flags:
                          depend only on the seed, its name, dtype and shape
   --batch N              size of the -1 dimensions of random feeds (default 1)
   --output DIR           directory receiving the outputs, created if missing
+  --check                also run the reference interpreter on the optimized graph
+                         and compare every computed tensor, node by node; fails
+                         naming the first node (and output) beyond the dtype's
+                         tolerance with the worst element and both values
+  --trace                print min, max, mean and NaN/Inf counts of every computed
+                         tensor in execution order; fails at the first NaN or Inf,
+                         naming the node
 
 With --output, output NAME is written to DIR/NAME.npy, with characters other
 than A-Z a-z 0-9 _ . - in NAME replaced by _; bf16 outputs are written as
@@ -82,6 +90,10 @@ int RunMain(absl::Span<const std::string> raw_args, std::ostream& out, std::ostr
   flags.AddInt64("seed", &seed, 0, std::numeric_limits<int64_t>::max());
   flags.AddInt64("batch", &batch, 0, kMaxElements);
   flags.AddString("output", &output_dir);
+  bool check = false;
+  bool trace = false;
+  flags.AddBool("check", &check);
+  flags.AddBool("trace", &trace);
   ImportFlags import_flags;
   AddImportFlags(flags, &import_flags);
   AddSessionFlags(flags, &session_flags);
@@ -185,6 +197,14 @@ int RunMain(absl::Span<const std::string> raw_args, std::ostream& out, std::ostr
   for (const GraphOutput& output : graph->outputs()) output_names.push_back(output.name);
   absl::StatusOr<std::unique_ptr<Session>> session = Session::Create(*std::move(graph), *session_options);
   if (!session.ok()) return Failure(err, session.status());
+  if (check) {
+    absl::Status checked = CheckAgainstReference(**session, feeds, out);
+    if (!checked.ok()) return Failure(err, checked);
+  }
+  if (trace) {
+    absl::Status traced = TraceValues(**session, feeds, out);
+    if (!traced.ok()) return Failure(err, traced);
+  }
   absl::StatusOr<std::vector<Tensor>> results = (*session)->Run(feeds);
   if (!results.ok()) return Failure(err, results.status());
 
