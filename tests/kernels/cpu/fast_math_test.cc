@@ -71,5 +71,20 @@ TEST(FastMathTest, SigmoidWithinThreeUlp) {
   EXPECT_TRUE(std::isnan(SigmoidF(std::numeric_limits<float>::quiet_NaN())));
 }
 
+TEST(FastMathTest, TanhWithinOneAndAHalfUlp) {
+  float worst = 0;
+  const double error = MaxUlpOverSweep([](float x) { return TanhF(x); },
+                                       [](double x) { return std::tanh(x); }, -30.0f, 30.0f,
+                                       &worst);
+  EXPECT_LE(error, 1.5) << "worst at x = " << worst;
+  const float inf = std::numeric_limits<float>::infinity();
+  EXPECT_EQ(TanhF(inf), 1.0f);
+  EXPECT_EQ(TanhF(-inf), -1.0f);
+  EXPECT_TRUE(std::signbit(TanhF(-0.0f)));
+  EXPECT_EQ(TanhF(-0.0f), 0.0f);
+  EXPECT_EQ(TanhF(1e-30f), 1e-30f);
+  EXPECT_TRUE(std::isnan(TanhF(std::numeric_limits<float>::quiet_NaN())));
+}
+
 }  // namespace
 }  // namespace kiln::cpu
