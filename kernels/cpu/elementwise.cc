@@ -347,7 +347,9 @@ struct ErfOp {
 struct GeluErfOp {
   template <typename C>
   static C Apply(C v) {
-    return C{0.5} * v * std::erfc(v * C{-0.70710678118654752440});
+    const C t = v * C{-0.70710678118654752440};
+    if constexpr (std::is_same_v<C, float>) return C{0.5} * v * ErfcF(t);
+    else return C{0.5} * v * std::erfc(t);
   }
 };
 // x/2 * (1 + tanh(z)) = x * sigmoid(2z), again without the cancellation of 1 + tanh.

@@ -86,5 +86,33 @@ TEST(FastMathTest, TanhWithinOneAndAHalfUlp) {
   EXPECT_TRUE(std::isnan(TanhF(std::numeric_limits<float>::quiet_NaN())));
 }
 
+TEST(FastMathTest, ErfcWithinTenUlp) {
+  float worst = 0;
+  const double error = MaxUlpOverSweep([](float x) { return ErfcF(x); },
+                                       [](double x) { return std::erfc(x); }, -10.0f, 9.1f,
+                                       &worst);
+  EXPECT_LE(error, 10.0) << "worst at x = " << worst;
+  const float inf = std::numeric_limits<float>::infinity();
+  EXPECT_EQ(ErfcF(inf), 0.0f);
+  EXPECT_EQ(ErfcF(10.0f), 0.0f);
+  EXPECT_EQ(ErfcF(-inf), 2.0f);
+  EXPECT_EQ(ErfcF(0.0f), 1.0f);
+  EXPECT_TRUE(std::isnan(ErfcF(std::numeric_limits<float>::quiet_NaN())));
+}
+
+// The erf form of Gelu, x/2 erfc(-x/sqrt2), as the kernel computes it: the f32 argument's
+// rounding dominates (erfc amplifies it by 2t^2), so it is no worse than with libm's erfc.
+TEST(FastMathTest, GeluErfNoWorseThanLibm) {
+  auto gelu = [](float x) { return 0.5f * x * ErfcF(x * -0.70710678118654752440f); };
+  auto libm = [](float x) { return 0.5f * x * std::erfc(x * -0.70710678118654752440f); };
+  auto exact = [](double x) { return 0.5 * x * std::erfc(-x / std::sqrt(2.0)); };
+  float worst = 0;
+  const double error = MaxUlpOverSweep(gelu, exact, -6.0f, 6.0f, &worst);
+  float libm_worst = 0;
+  const double libm_error = MaxUlpOverSweep(libm, exact, -6.0f, 6.0f, &libm_worst);
+  EXPECT_LE(error, libm_error + 4.0) << "worst at x = " << worst;
+  EXPECT_LE(error, 64.0);
+}
+
 }  // namespace
 }  // namespace kiln::cpu
