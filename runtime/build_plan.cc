@@ -27,7 +27,7 @@ absl::StatusOr<Plan> BuildPlan(const Graph& graph, absl::Span<const TensorRef> f
                                               "' of ", provider.name(), " ", what));
     };
     if (kernel.fn == nullptr) return bad("has no function");
-    if (kernel.workgroup_count < 1) {
+    if (kernel.workgroup_count < 1 || kernel.workgroup_count > kMaxWorkgroups) {
       return bad(absl::StrCat("has workgroup_count ", kernel.workgroup_count));
     }
     if (kernel.scratch_bytes < 0) return bad(absl::StrCat("asks for ", kernel.scratch_bytes, " scratch bytes"));

@@ -144,7 +144,10 @@ absl::Status VerifyPlan(const Plan& plan) {
     if (step.dispatch.kind != DispatchKind::kHostFunction) {
       return StepError(plan, s, "dispatch kind is not a host function");
     }
-    if (step.dispatch.workgroup_count < 1) return StepError(plan, s, "workgroup count below 1");
+    if (step.dispatch.workgroup_count < 1 || step.dispatch.workgroup_count > kMaxWorkgroups) {
+      return StepError(plan, s, absl::StrCat("workgroup count ", step.dispatch.workgroup_count,
+                                             " outside [1, ", kMaxWorkgroups, "]"));
+    }
     if (step.params_offset < 0 || step.params_size < 0 ||
         step.params_offset % kBufferAlignment != 0 ||
         step.params_offset > plan.params.size() - step.params_size) {

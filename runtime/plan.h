@@ -47,6 +47,11 @@ enum class DispatchKind : int32_t {
   kHostFunction = 0,
 };
 
+// The most workgroups one step may ask for: far above what a kernel library splits work
+// into (the CPU library stops at 1024), low enough that a damaged plan cannot make a run
+// loop for hours.
+inline constexpr int64_t kMaxWorkgroups = int64_t{1} << 20;
+
 struct Dispatch {
   DispatchKind kind = DispatchKind::kHostFunction;
   kiln_kernel_fn fn = nullptr;

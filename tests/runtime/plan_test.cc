@@ -3,6 +3,7 @@
 #include "runtime/build_plan.h"
 #include "runtime/plan.h"
 
+#include "absl/strings/str_cat.h"
 #include "graph/builder.h"
 #include "graph/builder_ops.h"
 #include "gtest/gtest.h"
@@ -116,6 +117,9 @@ TEST(PlanTest, RejectsBrokenPreparedKernels) {
   zero_groups.workgroup_count = 0;
   ExpectError(BuildPlan(graph, fetches, BrokenProvider(zero_groups)).status(),
               "has workgroup_count 0");
+  zero_groups.workgroup_count = kMaxWorkgroups + 1;
+  ExpectError(BuildPlan(graph, fetches, BrokenProvider(zero_groups)).status(),
+              absl::StrCat("has workgroup_count ", kMaxWorkgroups + 1));
   PreparedKernel bad_inplace;
   bad_inplace.fn = Nop;
   bad_inplace.inplace_input = 2;
@@ -197,6 +201,10 @@ TEST_F(VerifyPlanTest, MisalignedParamsAndBadSteps) {
   // executor is what requires them.
   plan_.steps[1].dispatch.fn = nullptr;
   EXPECT_TRUE(VerifyPlan(plan_).ok());
+  SetUp();
+  plan_.steps[1].dispatch.workgroup_count = kMaxWorkgroups + 1;
+  ExpectError(VerifyPlan(plan_),
+              "step 1 (node 'add'): workgroup count 1048577 outside [1, 1048576]");
   SetUp();
   plan_.steps[1].operands.push_back(1000);
   ExpectError(VerifyPlan(plan_), "step 1 (node 'add'): operand 3 has value 1000");
