@@ -249,6 +249,61 @@ int32_t ConvDirect(const kiln_kernel_call* call, int64_t workgroup, int64_t work
   return KILN_KERNEL_OK;
 }
 
+// Depthwise convolution (one input and one output channel per group) in NHWC with an
+// HWIO filter, f32: channels are innermost in x, the filter and y, so every tap is a
+// contiguous multiply-add over a block of channels, which vectorizes. Each unit is one
+// output row (n, oy). The sums run in ConvDirect's order (bias, then the taps row by row).
+template <bool kUnusedTag>
+__attribute__((always_inline)) inline int32_t DepthwiseNhwcBody(const kiln_kernel_call* call,
+                                                                int64_t workgroup,
+                                                                int64_t workgroups) {
+  constexpr int64_t kBlock = 64;
+  const ConvParams& p = ParamsOf<ConvParams>(call);
+  const float* x = Operand<float>(call, 0);
+  const float* f = Operand<float>(call, 1);
+  const float* bias = p.has_bias ? Operand<float>(call, 2) : nullptr;
+  float* y = MutableOperand<float>(call, p.has_bias ? 3 : 2);
+  const WorkRange range = SplitWork(p.batch * p.oh, workgroup, workgroups);
+  for (int64_t unit = range.begin; unit < range.end; ++unit) {
+    const int64_t n = unit / p.oh;
+    const int64_t oy = unit % p.oh;
+    const int64_t iy0 = oy * p.stride_h - p.pad_top;
+    for (int64_t ox = 0; ox < p.ow; ++ox) {
+      const int64_t ix0 = ox * p.stride_w - p.pad_left;
+      float* yp = y + n * p.ys[0] + oy * p.ys[2] + ox * p.ys[3];
+      for (int64_t c0 = 0; c0 < p.o; c0 += kBlock) {
+        const int64_t cols = p.o - c0 < kBlock ? p.o - c0 : kBlock;
+        float acc[kBlock];
+        for (int64_t k = 0; k < cols; ++k) acc[k] = bias != nullptr ? bias[c0 + k] : 0.0f;
+        for (int64_t i = 0; i < p.kh; ++i) {
+          const int64_t iy = iy0 + i * p.dilation_h;
+          if (iy < 0 || iy >= p.h) continue;
+          for (int64_t j = 0; j < p.kw; ++j) {
+            const int64_t ix = ix0 + j * p.dilation_w;
+            if (ix < 0 || ix >= p.w) continue;
+            const float* xp = x + n * p.xs[0] + iy * p.xs[2] + ix * p.xs[3] + c0;
+            const float* fp = f + i * p.fs[2] + j * p.fs[3] + c0;
+            for (int64_t k = 0; k < cols; ++k) acc[k] += xp[k] * fp[k];
+          }
+        }
+        for (int64_t k = 0; k < cols; ++k) yp[c0 + k] = acc[k];
+      }
+    }
+  }
+  return KILN_KERNEL_OK;
+}
+
+int32_t DepthwiseNhwcF32(const kiln_kernel_call* call, int64_t workgroup, int64_t workgroups) {
+  return DepthwiseNhwcBody<false>(call, workgroup, workgroups);
+}
+
+// The same loop compiled for AVX2 + FMA, chosen at prepare time where the CPU has them.
+__attribute__((target("avx2,fma"))) int32_t DepthwiseNhwcF32Avx2(const kiln_kernel_call* call,
+                                                                 int64_t workgroup,
+                                                                 int64_t workgroups) {
+  return DepthwiseNhwcBody<false>(call, workgroup, workgroups);
+}
+
 kiln_kernel_fn DirectFn(DataType dtype) {
   switch (dtype) {
     case DataType::kF32: return &ConvDirect<float>;
@@ -268,6 +323,8 @@ void AddConvKernels(SymbolList& list) {
     list.Add<ConvParams>(GemmSymbolName("conv2d", isa), &ConvGemmF32, GemmIsaCpuFeatures(isa));
   }
   list.AddPerType<ConvParams>("conv2d_direct", DirectFn);
+  list.Add<ConvParams>("cpu.depthwise_conv2d_nhwc.f32", &DepthwiseNhwcF32);
+  list.Add<ConvParams>("cpu.depthwise_conv2d_nhwc.f32.avx2", &DepthwiseNhwcF32Avx2, kCpuAvx2Fma);
 }
 
 }  // namespace kiln::cpu

@@ -1,5 +1,6 @@
 // Prepare half of Conv2D (conv.cc): logical strides of either layout, and the direct loop
 // or im2col plus the packed GEMM with its tiling.
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,16 @@ PrepareResult PrepareConv2D(const PrepareContext& ctx) {
   const int64_t units = p.batch * p.o * p.oh;
   const bool empty = y.NumElements() == 0;
 
+  // Depthwise with channels innermost everywhere: the channel-vectorized kernel.
+  const bool depthwise = p.cg == 1 && p.og == 1;
+  if (dtype == DataType::kF32 && depthwise && !empty && p.xs[1] == 1 && p.ys[1] == 1 &&
+      p.fs[0] == 1) {
+    std::string symbol = "cpu.depthwise_conv2d_nhwc.f32";
+    if ((HostCpuFeatures() & kCpuAvx2Fma) != 0) symbol += ".avx2";
+    const int64_t row_work = std::max<int64_t>(1, p.ow * p.o * p.kh * p.kw);
+    return MakeKernel(ctx, symbol, p,
+                      WorkgroupsFor(p.batch * p.oh, (1 << 18) / row_work + 1));
+  }
   if (dtype != DataType::kF32 || p.cg == 1 || empty) {
     // Rows of about 256K multiply-adds or more per workgroup.
     const int64_t row_work = std::max<int64_t>(1, p.ow * p.cg * p.kh * p.kw);

@@ -32,6 +32,7 @@ const std::vector<ConvCase> kCases = {
     {1, 4, 11, 10, 6, 3, 3, {1, 2}, {2, 2, 2, 2}, {2, 2}, 2, true},  // dilated, grouped
     {2, 6, 8, 8, 6, 3, 3, {2, 2}, {1, 1, 1, 1}, {1, 1}, 6, true},    // depthwise
     {1, 4, 6, 6, 8, 3, 3, {1, 1}, {1, 1, 1, 1}, {1, 1}, 4},          // depthwise, 2 per group
+    {1, 70, 6, 5, 70, 3, 3, {2, 1}, {1, 0, 1, 1}, {1, 2}, 70, true}, // depthwise, 2 channel blocks
     {2, 16, 5, 7, 24, 1, 1, {1, 1}, {0, 0, 0, 0}, {1, 1}, 1, true},  // pointwise
     {1, 16, 5, 7, 24, 1, 1, {1, 1}, {0, 0, 0, 0}, {1, 1}, 2},        // pointwise, grouped
     {1, 8, 9, 9, 8, 1, 1, {2, 2}},                                   // 1x1 strided: im2col
@@ -87,6 +88,22 @@ TEST(ConvKernelsTest, F32AllLayoutsAndMicrokernels) {
         }
       }
     }
+  }
+}
+
+// Depthwise f32 with channels innermost (NHWC, HWIO) takes the channel-vectorized kernel,
+// which F32AllLayoutsAndMicrokernels checks against the reference; other layouts do not.
+TEST(ConvKernelsTest, DepthwiseNhwcKernelIsChosen) {
+  const ConvCase& depthwise = kCases[3];
+  ASSERT_EQ(depthwise.groups, depthwise.c);
+  for (bool nhwc : {false, true}) {
+    absl::StatusOr<Graph> graph =
+        SingleOpGraph(MakeCase(depthwise, nhwc, nhwc, DataType::kF32, 1));
+    ASSERT_TRUE(graph.ok()) << graph.status();
+    const Node& conv = graph->node(graph->num_nodes() - 1);
+    absl::StatusOr<PreparedKernel> kernel = CreateCpuKernelProvider()->Prepare(*graph, conv);
+    ASSERT_TRUE(kernel.ok()) << kernel.status();
+    EXPECT_EQ(kernel->name.rfind("cpu.depthwise_conv2d_nhwc.f32", 0) == 0, nhwc) << kernel->name;
   }
 }
 
