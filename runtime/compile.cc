@@ -2,7 +2,6 @@
 // then the plan of one input-shape signature as an Executable.
 #include "runtime/compile.h"
 
-#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <system_error>
@@ -62,24 +61,6 @@ absl::Status OptimizeGraph(Graph& graph, const CompileOptions& options,
   return absl::OkStatus();
 }
 
-namespace {
-
-// A copy of every constant of `graph` in LayoutWeights' layout, 64-byte aligned.
-absl::StatusOr<std::shared_ptr<const uint8_t>> CopyWeights(const Graph& graph,
-                                                           const WeightsLayout& layout) {
-  auto block = std::make_shared<AlignedBlock>(layout.bytes);
-  for (int n = 0; n < graph.num_nodes(); ++n) {
-    if (layout.offset[n] < 0) continue;
-    const Tensor& value = graph.node(n).attr<Tensor>("value");
-    if (value.ByteSize() > 0) {
-      std::memcpy(block->data() + layout.offset[n], value.raw_data(), value.ByteSize());
-    }
-  }
-  return std::shared_ptr<const uint8_t>(block, block->data());
-}
-
-}  // namespace
-
 absl::StatusOr<Executable> PlanExecutable(const Graph& graph, const PlanRequest& request,
                                           const KernelProvider& provider) {
   if (request.fetch_names.size() != request.fetches.size()) {
@@ -102,7 +83,10 @@ absl::StatusOr<Executable> PlanExecutable(const Graph& graph, const PlanRequest&
   }
   executable.weights = request.weights;
   if (executable.weights == nullptr) {
-    ASSIGN_OR_RETURN(executable.weights, CopyWeights(*bound, LayoutWeights(*bound)));
+    const WeightsLayout layout = LayoutWeights(*bound);
+    auto block = std::make_shared<AlignedBlock>(layout.bytes);
+    CopyWeights(*bound, layout, block->data());
+    executable.weights = std::shared_ptr<const uint8_t>(block, block->data());
   }
   // Parameter blocks of library kernels are plain bytes; other kernels' (the reference
   // interpreter's) point into the bound graph, which then lives as long as the Executable.

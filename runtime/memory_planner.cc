@@ -1,6 +1,7 @@
 #include "runtime/memory_planner.h"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <numeric>
 
@@ -156,6 +157,16 @@ WeightsLayout LayoutWeights(const Graph& graph) {
     layout.bytes += AlignUp(TensorBytes(node.outputs[0]));
   }
   return layout;
+}
+
+void CopyWeights(const Graph& graph, const WeightsLayout& layout, uint8_t* region) {
+  for (int n = 0; n < graph.num_nodes(); ++n) {
+    if (layout.offset[n] < 0) continue;
+    const Tensor& value = graph.node(n).attr<Tensor>("value");
+    if (value.ByteSize() > 0) {
+      std::memcpy(region + layout.offset[n], value.raw_data(), value.ByteSize());
+    }
+  }
 }
 
 absl::StatusOr<MemoryPlan> PlanMemory(const Graph& graph, absl::Span<const int> schedule,

@@ -77,6 +77,8 @@ struct WeightsLayout {
   int64_t bytes = 0;
 };
 WeightsLayout LayoutWeights(const Graph& graph);
+// Copies every Constant's bytes of `graph` to `region` (layout.bytes bytes) at its offset.
+void CopyWeights(const Graph& graph, const WeightsLayout& layout, uint8_t* region);
 
 // What the planner needs from each step's prepared kernel.
 struct StepMemoryInfo {

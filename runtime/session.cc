@@ -1,14 +1,11 @@
 #include "runtime/session.h"
 
-#include <cstring>
-
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "graph/bind_shapes.h"
 #include "base/status_macros.h"
 #include "graph/verifier.h"
 #include "runtime/alignment.h"
-#include "runtime/build_plan.h"
 #include "runtime/default_provider.h"
 #include "runtime/loaded_executable.h"
 #include "runtime/memory_planner.h"
@@ -120,13 +117,13 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Create(Graph graph,
   WeightsLayout layout = LayoutWeights(g);
   ASSIGN_OR_RETURN(MappedRegion region, MappedRegion::Create(layout.bytes, /*touch=*/false));
   auto weights = std::make_shared<MappedRegion>(std::move(region));
+  CopyWeights(g, layout, weights->data());
   for (int n = 0; n < g.num_nodes(); ++n) {
     if (layout.offset[n] < 0) continue;
     Node& node = g.node(n);
     const Tensor value = node.attr<Tensor>("value");
-    uint8_t* target = weights->data() + layout.offset[n];
-    if (value.ByteSize() > 0) std::memcpy(target, value.raw_data(), value.ByteSize());
-    node.attrs["value"] = Tensor::Borrow(value.dtype(), value.shape(), target);
+    node.attrs["value"] =
+        Tensor::Borrow(value.dtype(), value.shape(), weights->data() + layout.offset[n]);
   }
   RETURN_IF_ERROR(weights->MakeReadOnly());
   session->weights_ = std::shared_ptr<const uint8_t>(weights, weights->data());
