@@ -1,5 +1,8 @@
 #include "kernels/cpu/gemm.h"
 
+#include "kernels/cpu/cpu_kernel_library.h"
+#include "kernels/kernel_library.h"
+
 namespace kiln::cpu {
 namespace {
 
@@ -38,18 +41,9 @@ GemmIsa DetectGemmIsa() {
 }
 
 bool GemmIsaSupported(GemmIsa isa) {
-  __builtin_cpu_init();
-  switch (isa) {
-    case GemmIsa::kAuto:
-    case GemmIsa::kPortable:
-    case GemmIsa::kPortableWide:
-      return true;
-    case GemmIsa::kAvx2:
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    case GemmIsa::kAvx512:
-      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
-  }
-  return false;
+  // The features the kernels built for `isa` are registered with: one detection for both.
+  const uint32_t needed = cpu::GemmIsaCpuFeatures(isa);
+  return (HostCpuFeatures() & needed) == needed;
 }
 
 absl::string_view GemmIsaName(GemmIsa isa) {

@@ -9,7 +9,7 @@
 namespace kiln {
 
 // Instruction sets of the f32 GEMM microkernel (MatMul and Conv2D). kAuto picks the best
-// the running CPU supports (__builtin_cpu_supports); the others force one, for tests and
+// the running CPU supports (HostCpuFeatures); the others force one, for tests and
 // benchmarks, and Prepare fails with kUnimplemented when the CPU lacks it.
 enum class GemmIsa : int32_t {
   kAuto = 0,
@@ -21,7 +21,8 @@ enum class GemmIsa : int32_t {
 
 // The GEMM microkernel kAuto resolves to on this CPU.
 GemmIsa DetectGemmIsa();
-// True when the running CPU can execute `isa`'s microkernel.
+// True when the running CPU can execute `isa`'s microkernel (HostCpuFeatures has every
+// feature its kernels are registered with).
 bool GemmIsaSupported(GemmIsa isa);
 absl::string_view GemmIsaName(GemmIsa isa);
 
