@@ -30,7 +30,9 @@ absl::StatusOr<Plan> BuildPlan(const Graph& graph, absl::Span<const TensorRef> f
     if (kernel.workgroup_count < 1 || kernel.workgroup_count > kMaxWorkgroups) {
       return bad(absl::StrCat("has workgroup_count ", kernel.workgroup_count));
     }
-    if (kernel.scratch_bytes < 0) return bad(absl::StrCat("asks for ", kernel.scratch_bytes, " scratch bytes"));
+    if (kernel.scratch_bytes < 0) {
+      return bad(absl::StrCat("asks for ", kernel.scratch_bytes, " scratch bytes"));
+    }
     if (kernel.inplace_input < -1 || kernel.inplace_input >= static_cast<int>(node.inputs.size())) {
       return bad(absl::StrCat("has inplace_input ", kernel.inplace_input, " of ",
                               node.inputs.size(), " inputs"));

@@ -4,7 +4,6 @@
 #include <fstream>
 #include <limits>
 #include <memory>
-#include <sstream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -150,7 +149,8 @@ absl::StatusOr<Executable> ExecutableFromProto(const proto::Executable& proto) {
   }
   plan.provider = proto.provider();
   if (static_cast<int64_t>(proto.weights().size()) != plan.memory.weights_bytes) {
-    return FieldError("weights", absl::StrCat(proto.weights().size(), " bytes, the memory plan has ",
+    return FieldError("weights", absl::StrCat(proto.weights().size(),
+                                              " bytes, the memory plan has ",
                                               plan.memory.weights_bytes));
   }
   if (plan.memory.weights_bytes > 0) {
@@ -173,10 +173,9 @@ absl::Status WriteExecutableFile(const Executable& executable, const std::string
 absl::StatusOr<Executable> ReadExecutableFile(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
   if (!file) return absl::NotFoundError(absl::StrCat("cannot open executable '", path, "'"));
-  std::stringstream bytes;
-  bytes << file.rdbuf();
+  // Parsed straight from the stream: no second copy of the file (its weights) in memory.
   proto::Executable proto;
-  if (!proto.ParseFromString(bytes.str())) {
+  if (!proto.ParseFromIstream(&file)) {
     return absl::InvalidArgumentError(
         absl::StrCat("executable '", path, "' is truncated or not an executable"));
   }

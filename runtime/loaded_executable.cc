@@ -55,8 +55,8 @@ absl::Status LoadedExecutable::Run(absl::Span<const void* const> inputs,
 absl::StatusOr<std::vector<Tensor>> LoadedExecutable::Run(absl::Span<const Tensor> inputs) const {
   const Executable& exe = *executable_;
   if (inputs.size() != exe.inputs.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(inputs.size(), " inputs given, the executable takes ",
-                                                   exe.inputs.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(inputs.size(), " inputs given, the executable takes ", exe.inputs.size()));
   }
   std::vector<const void*> input_data;
   for (size_t i = 0; i < inputs.size(); ++i) {
