@@ -55,24 +55,25 @@ int RunnerMain(absl::Span<const std::string> args, std::ostream& out, std::ostre
           ParseOneArgument(flags, args, kHelp, "one Executable file", &argument, out, err)) {
     return *exit;
   }
+  absl::StatusOr<std::vector<InputSpec>> specs = ParseInputSpecs(input_flags);
+  if (!specs.ok()) return UsageError(err, specs.status().message());
   absl::StatusOr<Executable> executable = ReadExecutableFile(argument);
   if (!executable.ok()) return Failure(err, executable.status());
+  std::vector<std::string> input_names;
+  for (const TensorSignature& input : executable->inputs) input_names.push_back(input.name);
+  absl::Status names_ok = CheckInputNames(*specs, input_names, "executable");
+  if (!names_ok.ok()) return Failure(err, names_ok);
 
   std::vector<Tensor> inputs;
   for (const TensorSignature& input : executable->inputs) {
-    std::string source;
-    for (const std::string& flag : input_flags) {
-      if (flag.rfind(input.name + "=", 0) == 0) source = flag.substr(input.name.size() + 1);
-    }
-    if (source.empty()) {
+    const InputSpec* spec = FindInputSpec(*specs, input.name);
+    if (spec == nullptr) {
       return Failure(err, absl::InvalidArgumentError(absl::StrCat(
-                              "input '", input.name, "' (", input.type.ToString(),
-                              ") is not given; pass --input ", input.name, "=FILE.npy or =random")));
+          "input '", input.name, "' (", input.type.ToString(), ") is not given; pass --input ",
+          input.name, "=FILE.npy or =random")));
     }
-    absl::StatusOr<Tensor> tensor = source == "random"
-                                        ? RandomTensor(input.type.dtype, input.type.shape,
-                                                       static_cast<uint64_t>(seed), input.name)
-                                        : ReadNpy(source);
+    absl::StatusOr<Tensor> tensor = LoadInput(*spec, input.type.dtype, input.type.shape, 1,
+                                              static_cast<uint64_t>(seed));
     if (!tensor.ok()) return Failure(err, tensor.status());
     inputs.push_back(*std::move(tensor));
   }

@@ -92,6 +92,12 @@ TEST(CompileRunnerTest, RunnerErrorsNameTheFileAndInput) {
   EXPECT_EQ(shape.exit_code, 1);
   EXPECT_THAT(shape.err, HasSubstr("input 'x' is f32[2,10], expected f32[3,12]"));
 
+  Result unknown = Runner({c.executable, "--input", "x=random", "--input", "z=random"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_THAT(unknown.err,
+              HasSubstr("--input 'z': the executable has no input of that name (its inputs: x)"));
+  EXPECT_EQ(Runner({c.executable, "--input", "x"}).exit_code, 2);
+
   Result usage = Runner({});
   EXPECT_EQ(usage.exit_code, 2);
   EXPECT_EQ(Runner({"--help"}).exit_code, 0);

@@ -71,11 +71,6 @@ const std::string& Help() {
   return *help;
 }
 
-struct InputSpec {
-  std::string name;
-  std::string source;  // a .npy path, or "random"
-};
-
 int RunMain(absl::Span<const std::string> raw_args, std::ostream& out, std::ostream& err) {
   SessionFlags session_flags;
   absl::StatusOr<std::vector<std::string>> args =
@@ -105,21 +100,8 @@ int RunMain(absl::Span<const std::string> raw_args, std::ostream& out, std::ostr
   if (flags.WasSet("output") && output_dir.empty()) {
     return UsageError(err, "--output needs a directory");
   }
-  std::vector<InputSpec> specs;
-  for (const std::string& flag : input_flags) {
-    size_t eq = flag.find('=');
-    if (eq == std::string::npos || eq == 0 || eq + 1 == flag.size()) {
-      return UsageError(err, absl::StrCat("--input '", flag,
-                                          "' is not NAME=FILE.npy or NAME=random"));
-    }
-    InputSpec spec{flag.substr(0, eq), flag.substr(eq + 1)};
-    for (const InputSpec& other : specs) {
-      if (other.name == spec.name) {
-        return UsageError(err, absl::StrCat("input '", spec.name, "' is given twice"));
-      }
-    }
-    specs.push_back(std::move(spec));
-  }
+  absl::StatusOr<std::vector<InputSpec>> specs = ParseInputSpecs(input_flags);
+  if (!specs.ok()) return UsageError(err, specs.status().message());
 
   absl::StatusOr<SessionOptions> session_options = SessionOptionsFromFlags(session_flags, 0);
   if (!session_options.ok()) return UsageError(err, session_options.status().message());
@@ -131,43 +113,21 @@ int RunMain(absl::Span<const std::string> raw_args, std::ostream& out, std::ostr
   // Match the specs against the signature before reading any file.
   std::vector<std::string> input_names;
   for (int id : graph->inputs()) input_names.push_back(graph->node(id).name);
-  for (const InputSpec& spec : specs) {
-    if (std::find(input_names.begin(), input_names.end(), spec.name) == input_names.end()) {
-      return Failure(err, absl::InvalidArgumentError(absl::StrCat(
-                              "--input '", spec.name, "': the graph has no input of that name (",
-                              input_names.empty() ? "it has no inputs"
-                                                  : absl::StrCat("its inputs: ",
-                                                                 absl::StrJoin(input_names, ", ")),
-                              ")")));
-    }
-  }
+  absl::Status names_ok = CheckInputNames(*specs, input_names, "graph");
+  if (!names_ok.ok()) return Failure(err, names_ok);
   Feeds feeds;
   for (int id : graph->inputs()) {
     const Node& input = graph->node(id);
-    auto spec = std::find_if(specs.begin(), specs.end(),
-                             [&](const InputSpec& s) { return s.name == input.name; });
-    if (spec == specs.end()) {
+    const InputSpec* spec = FindInputSpec(*specs, input.name);
+    if (spec == nullptr) {
       return Failure(err, absl::InvalidArgumentError(absl::StrCat(
                               "input '", input.name, "' is not given; pass --input ", input.name,
                               "=FILE.npy or --input ", input.name, "=random")));
     }
-    absl::StatusOr<Tensor> tensor;
-    if (spec->source == "random") {
-      Shape shape = input.outputs[0].shape;
-      for (int64_t& d : shape.dims()) {
-        if (d == kUnknownDim) d = batch;
-      }
-      tensor = RandomTensor(input.outputs[0].dtype, shape, static_cast<uint64_t>(seed),
-                            input.name);
-      if (!tensor.ok()) {
-        return Failure(err, absl::Status(tensor.status().code(),
-                                         absl::StrCat("random input '", input.name,
-                                                      "': ", tensor.status().message())));
-      }
-    } else {
-      tensor = ReadNpy(spec->source);
-      if (!tensor.ok()) return Failure(err, tensor.status());
-    }
+    absl::StatusOr<Tensor> tensor = LoadInput(*spec, input.outputs[0].dtype,
+                                              input.outputs[0].shape, batch,
+                                              static_cast<uint64_t>(seed));
+    if (!tensor.ok()) return Failure(err, tensor.status());
     feeds.emplace_back(input.name, *std::move(tensor));
   }
 

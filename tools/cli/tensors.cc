@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "base/status_macros.h"
+#include "tools/npy.h"
 
 namespace kiln::cli {
 namespace {
@@ -105,6 +106,58 @@ std::string OutputFileName(absl::string_view name) {
     }
   }
   return absl::StrCat(file, ".npy");
+}
+
+absl::StatusOr<std::vector<InputSpec>> ParseInputSpecs(absl::Span<const std::string> flags) {
+  std::vector<InputSpec> specs;
+  for (const std::string& flag : flags) {
+    const size_t eq = flag.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == flag.size()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--input '", flag, "' is not NAME=FILE.npy or NAME=random"));
+    }
+    InputSpec spec{flag.substr(0, eq), flag.substr(eq + 1)};
+    if (FindInputSpec(specs, spec.name) != nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("input '", spec.name, "' is given twice"));
+    }
+    specs.push_back(std::move(spec));
+  }
+  return specs;
+}
+
+absl::Status CheckInputNames(absl::Span<const InputSpec> specs,
+                             absl::Span<const std::string> names, absl::string_view owner) {
+  for (const InputSpec& spec : specs) {
+    if (std::find(names.begin(), names.end(), spec.name) == names.end()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--input '", spec.name, "': the ", owner, " has no input of that name (",
+          names.empty() ? "it has no inputs"
+                        : absl::StrCat("its inputs: ", absl::StrJoin(names, ", ")),
+          ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+const InputSpec* FindInputSpec(absl::Span<const InputSpec> specs, absl::string_view name) {
+  for (const InputSpec& spec : specs) {
+    if (spec.name == name) return &spec;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<Tensor> LoadInput(const InputSpec& spec, DataType dtype, Shape shape,
+                                 int64_t batch, uint64_t seed) {
+  if (spec.source != "random") return ReadNpy(spec.source);
+  for (int64_t& d : shape.dims()) {
+    if (d == kUnknownDim) d = batch;
+  }
+  absl::StatusOr<Tensor> tensor = RandomTensor(dtype, shape, seed, spec.name);
+  if (!tensor.ok()) {
+    return absl::Status(tensor.status().code(), absl::StrCat("random input '", spec.name,
+                                                             "': ", tensor.status().message()));
+  }
+  return tensor;
 }
 
 }  // namespace kiln::cli

@@ -6,9 +6,11 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "base/tensor.h"
 
 namespace kiln::cli {
@@ -32,6 +34,29 @@ std::string SummarizeTensor(absl::string_view name, const Tensor& tensor);
 // The file an output named `name` is written to inside the output directory: the name
 // with every character outside [A-Za-z0-9_.-] replaced by '_', plus ".npy".
 std::string OutputFileName(absl::string_view name);
+
+// Feeds on the command line: `--input NAME=FILE.npy` or `--input NAME=random`.
+struct InputSpec {
+  std::string name;
+  std::string source;  // a .npy path, or "random"
+};
+
+// Parses --input flags. InvalidArgument (a usage error) for a flag that is not
+// NAME=SOURCE ("--input 'x' is not NAME=FILE.npy or NAME=random") or a name given twice.
+absl::StatusOr<std::vector<InputSpec>> ParseInputSpecs(absl::Span<const std::string> flags);
+
+// InvalidArgument naming the first spec that is none of `names`, the inputs of `owner`
+// ("--input 'z': the graph has no input of that name (its inputs: x)").
+absl::Status CheckInputNames(absl::Span<const InputSpec> specs,
+                             absl::Span<const std::string> names, absl::string_view owner);
+
+// The spec of input `name`, or null.
+const InputSpec* FindInputSpec(absl::Span<const InputSpec> specs, absl::string_view name);
+
+// The feed `spec` asks for: random values of `dtype` and `shape` (its -1 dimensions set to
+// `batch`) from `seed`, or the .npy file's tensor. Errors name the input or the file.
+absl::StatusOr<Tensor> LoadInput(const InputSpec& spec, DataType dtype, Shape shape,
+                                 int64_t batch, uint64_t seed);
 
 }  // namespace kiln::cli
 
