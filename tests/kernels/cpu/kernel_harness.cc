@@ -146,9 +146,18 @@ absl::StatusOr<Graph> SingleOpGraph(const KernelCase& c) {
   return graph;
 }
 
+namespace {
+
+std::shared_ptr<const KernelProvider> ProviderFor(const KernelCase& c) {
+  if (c.provider != nullptr) return c.provider;
+  return CreateCpuKernelProvider(c.options);
+}
+
+}  // namespace
+
 absl::StatusOr<PreparedKernel> PrepareCase(const KernelCase& c) {
   ASSIGN_OR_RETURN(Graph graph, SingleOpGraph(c));
-  std::unique_ptr<KernelProvider> provider = CreateCpuKernelProvider(c.options);
+  std::shared_ptr<const KernelProvider> provider = ProviderFor(c);
   return provider->Prepare(graph, graph.node(graph.num_nodes() - 1));
 }
 
@@ -224,7 +233,7 @@ bool CheckKernel(const KernelCase& c, const Tolerance& tol) {
   }
   const int id = graph->num_nodes() - 1;
   const Node& node = graph->node(id);
-  std::unique_ptr<KernelProvider> provider = CreateCpuKernelProvider(c.options);
+  std::shared_ptr<const KernelProvider> provider = ProviderFor(c);
   absl::StatusOr<PreparedKernel> kernel = provider->Prepare(*graph, node);
   if (!kernel.ok()) {
     ADD_FAILURE() << name << ": prepare failed: " << kernel.status();
@@ -320,7 +329,7 @@ bool CheckKernel(const KernelCase& c, const Tolerance& tol) {
 absl::StatusOr<int32_t> RunForCode(const KernelCase& c) {
   ASSIGN_OR_RETURN(Graph graph, SingleOpGraph(c));
   const Node& node = graph.node(graph.num_nodes() - 1);
-  std::unique_ptr<KernelProvider> provider = CreateCpuKernelProvider(c.options);
+  std::shared_ptr<const KernelProvider> provider = ProviderFor(c);
   ASSIGN_OR_RETURN(PreparedKernel kernel, provider->Prepare(graph, node));
   Operands ops = MakeOperands(c, node, kernel);
   return RunShuffled(kernel, ops, kernel.workgroup_count, 7);

@@ -7,6 +7,7 @@
 #define KILN_TESTS_KERNELS_CPU_KERNEL_HARNESS_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,8 @@ struct KernelCase {
   std::vector<Tensor> inputs;
   AttrMap attrs;
   CpuKernelOptions options;
+  // The provider that prepares the node; null: CpuKernelProvider with `options`.
+  std::shared_ptr<const KernelProvider> provider;
 };
 
 // A single-op graph: one Input node per input and the op node (named "op"), verified.

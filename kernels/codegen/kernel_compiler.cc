@@ -1,0 +1,181 @@
+#include "kernels/codegen/kernel_compiler.h"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <unistd.h>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
+#include "absl/synchronization/mutex.h"
+#include "base/status_macros.h"
+#include "kernels/codegen/lowering.h"
+#include "kernels/codegen/native.h"
+#include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
+#include "llvm/ExecutionEngine/Orc/LLJIT.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/xxhash.h"
+
+namespace kiln::codegen {
+namespace {
+
+// Bumped when the code generator changes what the same source compiles to, so on-disk
+// caches of older builds are not reused.
+constexpr int kCodegenVersion = 1;
+
+std::string LlvmErrorText(llvm::Error error) { return llvm::toString(std::move(error)); }
+
+// The process's JIT and caches. Loaded code is never unloaded.
+class KernelCache {
+ public:
+  static KernelCache& Get() {
+    static KernelCache* cache = new KernelCache;
+    return *cache;
+  }
+
+  absl::StatusOr<CompiledKernel> GetOrCompile(const KernelSource& source,
+                                              const CodegenOptions& options) {
+    const std::string name = KernelName(source);
+    absl::MutexLock lock(&mu_);
+    if (auto it = loaded_.find(name); it != loaded_.end()) {
+      ++stats_.memory_hits;
+      return CompiledKernel{it->second, name};
+    }
+    std::string object;
+    const std::string path =
+        options.cache_dir.empty() ? "" : absl::StrCat(options.cache_dir, "/", name, ".o");
+    if (!path.empty() && ReadFile(path, object)) {
+      ++stats_.disk_hits;
+    } else {
+      const auto start = std::chrono::steady_clock::now();
+      ASSIGN_OR_RETURN(object, CompileToObject(source, name));
+      stats_.compile_ms +=
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+              .count();
+      ++stats_.compiled;
+      if (!path.empty()) RETURN_IF_ERROR(WriteFileAtomically(options.cache_dir, path, object));
+    }
+    ASSIGN_OR_RETURN(kiln_kernel_fn fn, Load(name, object));
+    loaded_.emplace(name, fn);
+    return CompiledKernel{fn, name};
+  }
+
+  CodegenStats stats() {
+    absl::MutexLock lock(&mu_);
+    return stats_;
+  }
+
+ private:
+  absl::StatusOr<kiln_kernel_fn> Load(const std::string& name, const std::string& object)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (jit_ == nullptr) {
+      // Creating the target machine first initializes LLVM's native target.
+      RETURN_IF_ERROR(CreateHostTargetMachine().status());
+      auto jit = llvm::orc::LLJITBuilder().create();
+      if (!jit) {
+        return absl::InternalError(
+            absl::StrCat("code generation: cannot create the JIT: ", LlvmErrorText(jit.takeError())));
+      }
+      jit_ = std::move(*jit);
+      // Generated code may call libm (powf) and nothing else from the process.
+      auto process = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+          jit_->getDataLayout().getGlobalPrefix());
+      if (!process) {
+        return absl::InternalError(absl::StrCat("code generation: ",
+                                                LlvmErrorText(process.takeError())));
+      }
+      jit_->getMainJITDylib().addGenerator(std::move(*process));
+    }
+    if (llvm::Error error = jit_->addObjectFile(llvm::MemoryBuffer::getMemBufferCopy(
+            object, llvm::StringRef(name.data(), name.size())))) {
+      return absl::InternalError(absl::StrCat("code generation: cannot load kernel '", name,
+                                              "': ", LlvmErrorText(std::move(error))));
+    }
+    auto address = jit_->lookup(EntrySymbol(name));
+    if (!address) {
+      return absl::InternalError(absl::StrCat("code generation: kernel '", name, "' has no entry: ",
+                                              LlvmErrorText(address.takeError())));
+    }
+    return address->toPtr<kiln_kernel_fn>();
+  }
+
+  static bool ReadFile(const std::string& path, std::string& bytes) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return false;
+    std::ostringstream contents;
+    contents << in.rdbuf();
+    bytes = contents.str();
+    return !bytes.empty();
+  }
+
+  // Another process may write the same entry at once: each writes its own temporary file
+  // and renames it into place, so a reader sees a whole object or none.
+  static absl::Status WriteFileAtomically(const std::string& dir, const std::string& path,
+                                          const std::string& bytes) {
+    std::error_code error;
+    std::filesystem::create_directories(dir, error);
+    if (error) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("kernel cache directory '", dir, "': ", error.message()));
+    }
+    const std::string temporary = absl::StrCat(path, ".tmp.", getpid());
+    {
+      std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+      out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+      if (!out) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("kernel cache: cannot write '", temporary, "'"));
+      }
+    }
+    std::filesystem::rename(temporary, path, error);
+    if (error) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("kernel cache: cannot rename to '", path, "': ", error.message()));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Mutex mu_;
+  std::unique_ptr<llvm::orc::LLJIT> jit_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, kiln_kernel_fn> loaded_ ABSL_GUARDED_BY(mu_);
+  CodegenStats stats_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace
+
+std::string KernelName(const KernelSource& source) {
+  const std::string key = absl::StrCat(kCodegenVersion, "\n", HostTargetKey(), "\n",
+                                       source.function, "\n", source.num_buffers, "\n",
+                                       source.mlir);
+  return absl::StrFormat("gen.%s.%016x", source.kind, llvm::xxHash64(key));
+}
+
+std::string EntrySymbol(absl::string_view name) {
+  return absl::StrCat("kiln_", absl::StrReplaceAll(name, {{".", "_"}}));
+}
+
+absl::StatusOr<std::string> CompileToObject(const KernelSource& source, absl::string_view name) {
+  llvm::LLVMContext context;
+  ASSIGN_OR_RETURN(std::unique_ptr<llvm::Module> module, LowerToLlvmIr(source.mlir, context));
+  RETURN_IF_ERROR(AddKernelEntry(*module, source.function, source.num_buffers, EntrySymbol(name)));
+  ASSIGN_OR_RETURN(std::unique_ptr<llvm::TargetMachine> machine, CreateHostTargetMachine());
+  OptimizeModule(*module, *machine);
+  return EmitNative(*module, *machine, NativeOutput::kObject);
+}
+
+absl::StatusOr<CompiledKernel> GetOrCompileKernel(const KernelSource& source,
+                                                  const CodegenOptions& options) {
+  return KernelCache::Get().GetOrCompile(source, options);
+}
+
+CodegenStats GetCodegenStats() { return KernelCache::Get().stats(); }
+
+}  // namespace kiln::codegen

@@ -1,0 +1,66 @@
+// Generated kernels from source to a callable function: lower (lowering.h), compile to a
+// relocatable object for the host (native.h) and load that object into the process's JIT
+// (LLVM ORC). The object is the one output of the code generator: the JIT loads it, the
+// on-disk cache stores it, and an artifact can package it.
+//
+// Kernels are cached per process, keyed by a hash of the module text and the host target;
+// with CodegenOptions::cache_dir, objects are also kept on disk so a second process loads
+// them instead of compiling. Loaded code stays for the life of the process.
+#ifndef KILN_KERNELS_CODEGEN_KERNEL_COMPILER_H_
+#define KILN_KERNELS_CODEGEN_KERNEL_COMPILER_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "kernels/abi/kernel_abi.h"
+
+namespace kiln::codegen {
+
+struct CodegenOptions {
+  // A directory for compiled objects (created if missing); empty: memory cache only.
+  std::string cache_dir;
+};
+
+struct CompiledKernel {
+  kiln_kernel_fn fn = nullptr;
+  // The kernel's stable name, "gen.loop.<hash>": the same source on the same host target
+  // has the same name in every process.
+  std::string name;
+};
+
+// What one function's module is: the MLIR text and how to call the function in it.
+struct KernelSource {
+  std::string mlir;
+  std::string function;  // the function the entry calls
+  int num_buffers = 0;
+  std::string kind;      // "loop": part of the name
+};
+
+// The relocatable object (ELF) of `source` for this host, with the kernel-ABI entry
+// `EntrySymbol(name)`. Errors: lowering or code generation failures (Internal).
+absl::StatusOr<std::string> CompileToObject(const KernelSource& source, absl::string_view name);
+
+// The kernel's name for `source` on this host.
+std::string KernelName(const KernelSource& source);
+// The symbol of a kernel's entry in its object ("gen.loop.ab12" -> "kiln_gen_loop_ab12").
+std::string EntrySymbol(absl::string_view name);
+
+// The kernel for `source`: from the process cache, the disk cache, or compiled now.
+// Thread-safe (compiles one kernel at a time).
+absl::StatusOr<CompiledKernel> GetOrCompileKernel(const KernelSource& source,
+                                                  const CodegenOptions& options);
+
+// Counters of this process's GetOrCompileKernel calls, for `kiln bench` and tests.
+struct CodegenStats {
+  int64_t compiled = 0;     // lowered and compiled
+  int64_t memory_hits = 0;  // found loaded in this process
+  int64_t disk_hits = 0;    // loaded from the cache directory
+  double compile_ms = 0;    // wall time spent compiling
+};
+CodegenStats GetCodegenStats();
+
+}  // namespace kiln::codegen
+
+#endif  // KILN_KERNELS_CODEGEN_KERNEL_COMPILER_H_
