@@ -15,9 +15,26 @@
 #include "runtime/memory_planner.h"
 #include "passes/default_pipeline.h"
 #include "passes/expand_fusions.h"
+#include "passes/passes.h"
 #include "passes/registry.h"
 
 namespace kiln {
+
+absl::StatusOr<int> FitFusionsToProvider(Graph& graph, const KernelProvider& provider,
+                                         bool refuse) {
+  // Clusters no kernel runs as one kernel go back to their ops, each on its library
+  // kernel: never slower than not fusing, while fused kernels are missing.
+  auto not_run = [&](const Node& fusion) { return !provider.RunsFusion(fusion); };
+  ASSIGN_OR_RETURN(int expanded, passes::ExpandFusions(graph, not_run));
+  // The elementwise ops of expanded clusters (an epilogue after its MatMul, the producers
+  // of a normalization) may still form loops that one kernel runs: fuse them again, and
+  // expand what the provider cannot run of that.
+  if (expanded > 0 && refuse) {
+    RETURN_IF_ERROR(passes::CreateFuseElementwisePass(passes::PassOptions())->Run(graph).status());
+    RETURN_IF_ERROR(passes::ExpandFusions(graph, not_run).status());
+  }
+  return expanded;
+}
 
 absl::Status OptimizeGraph(Graph& graph, const CompileOptions& options,
                            const KernelProvider& provider) {
@@ -52,11 +69,9 @@ absl::Status OptimizeGraph(Graph& graph, const CompileOptions& options,
             : passes::BuildDefaultPipeline(pass_options, pipeline_options);
     RETURN_IF_ERROR(pipeline.Run(graph).status());
   }
-  // Clusters no kernel runs as one kernel go back to their ops, each on its library
-  // kernel: never slower than not fusing, while fused kernels are missing.
-  ASSIGN_OR_RETURN(int expanded, passes::ExpandFusions(graph, [&](const Node& fusion) {
-                     return !provider.RunsFusion(fusion);
-                   }));
+  const bool refuse = options.optimization_level >= 2 &&
+                      pipeline_options.disabled.count("fuse-elementwise") == 0;
+  ASSIGN_OR_RETURN(int expanded, FitFusionsToProvider(graph, provider, refuse));
   if (expanded > 0 || options.optimization_level > 0) RETURN_IF_ERROR(VerifyGraph(graph));
   return absl::OkStatus();
 }

@@ -50,6 +50,13 @@ struct CompileOptions {
 absl::Status OptimizeGraph(Graph& graph, const CompileOptions& options,
                            const KernelProvider& provider);
 
+// The provider-dependent end of OptimizeGraph: expands the Fusion clusters `provider`
+// cannot run as one kernel and, when `refuse`, fuses the expanded elementwise ops into loop
+// clusters again (expanding those the provider cannot run either). Returns the number of
+// clusters expanded first. Errors: those of passes::ExpandFusions and fuse-elementwise.
+absl::StatusOr<int> FitFusionsToProvider(Graph& graph, const KernelProvider& provider,
+                                         bool refuse);
+
 // What PlanExecutable plans, besides the graph.
 struct PlanRequest {
   // Tensors to compute, in output order, with their signature names.

@@ -48,12 +48,22 @@ absl::StatusOr<std::vector<TensorSignature>> SignatureFromProto(
 }  // namespace
 
 absl::StatusOr<proto::Executable> ExecutableToProto(const Executable& executable) {
-  if (executable.keep_alive != nullptr) {
-    return absl::FailedPreconditionError(
-        "executable: some kernels run on the reference interpreter (no kernel library has "
-        "them), which cannot be written out");
-  }
   const Plan& plan = executable.plan;
+  // A file names kernels that the loading binary resolves in its libraries; code made in
+  // this process (generated kernels, the reference interpreter's) has no such name.
+  for (size_t s = 0; s < plan.steps.size(); ++s) {
+    const PlanStep& step = plan.steps[s];
+    bool in_library = false;
+    for (const KernelLibrary* library : LinkedKernelLibraries()) {
+      in_library = in_library || library->Find(step.kernel) != nullptr;
+    }
+    if (!in_library) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "executable: step ", s, " (node '", step.node_name, "') runs kernel '", step.kernel,
+          "', which is in no kernel library (generated in this process, or a reference "
+          "kernel), so it cannot be written out; compile with library kernels"));
+    }
+  }
   const int64_t total = plan.params.size() + plan.memory.weights_bytes;
   if (total > std::numeric_limits<int32_t>::max()) {
     return absl::FailedPreconditionError(

@@ -100,8 +100,12 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Create(Graph graph,
   if (options.max_cached_plans < 1) {
     return absl::InvalidArgumentError("SessionOptions.max_cached_plans must be >= 1");
   }
-  std::shared_ptr<const KernelProvider> provider =
-      options.kernel_provider != nullptr ? options.kernel_provider : DefaultKernelProvider();
+  std::shared_ptr<const KernelProvider> provider = options.kernel_provider;
+  if (provider == nullptr) {
+    provider = options.kernel_cache_dir.empty()
+                   ? DefaultKernelProvider()
+                   : GeneratedKernelProviderWithCache(options.kernel_cache_dir);
+  }
   RETURN_IF_ERROR(OptimizeGraph(graph, options.compile, *provider));
   std::unique_ptr<Session> session(new Session(std::move(graph), options));
   session->provider_ = std::move(provider);

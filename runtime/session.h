@@ -30,8 +30,12 @@ struct SessionOptions {
   // Threads for intra-op parallelism, the calling thread included; 0 means one per
   // core. Kernels split into several workgroups run across them.
   int num_threads = 0;
-  // The kernel library; null means DefaultKernelProvider() (runtime/default_provider.h).
+  // The kernel library; null means DefaultKernelProvider() (runtime/default_provider.h):
+  // generated kernels for loop clusters, the CPU library for the rest.
   std::shared_ptr<const KernelProvider> kernel_provider;
+  // With the default provider: a directory where generated kernels' object code is kept
+  // (created if missing), so a later process compiles only what is new. Empty: none.
+  std::string kernel_cache_dir;
   // Compiled plans kept, one per (input shapes, fetch list, output placement); the
   // oldest is dropped when a new one would exceed this. At least 1.
   int max_cached_plans = 16;

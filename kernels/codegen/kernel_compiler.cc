@@ -162,13 +162,60 @@ std::string EntrySymbol(absl::string_view name) {
   return absl::StrCat("kiln_", absl::StrReplaceAll(name, {{".", "_"}}));
 }
 
+namespace {
+
+// The optimized LLVM IR module of `source` with its kernel entry, and the machine for it.
+struct OptimizedModule {
+  std::unique_ptr<llvm::TargetMachine> machine;
+  std::unique_ptr<llvm::Module> module;
+};
+
+absl::StatusOr<OptimizedModule> Optimize(const KernelSource& source, absl::string_view name,
+                                         llvm::LLVMContext& context, std::string* trace) {
+  OptimizedModule result;
+  ASSIGN_OR_RETURN(result.module, LowerToLlvmIr(source.mlir, context, trace));
+  RETURN_IF_ERROR(AddKernelEntry(*result.module, source.function, source.num_buffers,
+                                 EntrySymbol(name)));
+  ASSIGN_OR_RETURN(result.machine, CreateHostTargetMachine());
+  OptimizeModule(*result.module, *result.machine);
+  return result;
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> CompileToObject(const KernelSource& source, absl::string_view name) {
   llvm::LLVMContext context;
-  ASSIGN_OR_RETURN(std::unique_ptr<llvm::Module> module, LowerToLlvmIr(source.mlir, context));
-  RETURN_IF_ERROR(AddKernelEntry(*module, source.function, source.num_buffers, EntrySymbol(name)));
-  ASSIGN_OR_RETURN(std::unique_ptr<llvm::TargetMachine> machine, CreateHostTargetMachine());
-  OptimizeModule(*module, *machine);
-  return EmitNative(*module, *machine, NativeOutput::kObject);
+  ASSIGN_OR_RETURN(OptimizedModule optimized, Optimize(source, name, context, nullptr));
+  return EmitNative(*optimized.module, *optimized.machine, NativeOutput::kObject);
+}
+
+absl::StatusOr<EmitStage> ParseEmitStage(absl::string_view name) {
+  if (name == "mlir") return EmitStage::kMlir;
+  if (name == "loops") return EmitStage::kLoops;
+  if (name == "llvm-dialect") return EmitStage::kLlvmDialect;
+  if (name == "llvm") return EmitStage::kLlvmIr;
+  if (name == "asm") return EmitStage::kAssembly;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "emit stage '", name, "' is not one of mlir, loops, llvm-dialect, llvm, asm"));
+}
+
+absl::StatusOr<std::string> EmitKernel(const KernelSource& source, EmitStage stage,
+                                       std::string* trace) {
+  switch (stage) {
+    case EmitStage::kMlir:
+      return LowerToStage(source.mlir, LoweringStage::kTensors, trace);
+    case EmitStage::kLoops:
+      return LowerToStage(source.mlir, LoweringStage::kLoops, trace);
+    case EmitStage::kLlvmDialect:
+      return LowerToStage(source.mlir, LoweringStage::kLlvmDialect, trace);
+    case EmitStage::kLlvmIr:
+    case EmitStage::kAssembly:
+      break;
+  }
+  llvm::LLVMContext context;
+  ASSIGN_OR_RETURN(OptimizedModule optimized, Optimize(source, KernelName(source), context, trace));
+  if (stage == EmitStage::kLlvmIr) return PrintLlvmIr(*optimized.module);
+  return EmitNative(*optimized.module, *optimized.machine, NativeOutput::kAssembly);
 }
 
 absl::StatusOr<CompiledKernel> GetOrCompileKernel(const KernelSource& source,

@@ -52,6 +52,22 @@ std::string EntrySymbol(absl::string_view name);
 absl::StatusOr<CompiledKernel> GetOrCompileKernel(const KernelSource& source,
                                                   const CodegenOptions& options);
 
+// What `kiln opt --emit` prints of a kernel, in pipeline order.
+enum class EmitStage {
+  kMlir,         // "mlir": the generated module (linalg on tensors)
+  kLoops,        // "loops": fused, bufferized, scf loops, polynomial math
+  kLlvmDialect,  // "llvm-dialect": the LLVM dialect
+  kLlvmIr,       // "llvm": LLVM IR with the kernel entry, after -O3 for this host
+  kAssembly,     // "asm": the host's assembly
+};
+// The stage named `name`; InvalidArgument listing the names otherwise.
+absl::StatusOr<EmitStage> ParseEmitStage(absl::string_view name);
+
+// `source` lowered to `stage`, as text. When `trace` is not null the MLIR module after
+// every lowering pass is appended to it.
+absl::StatusOr<std::string> EmitKernel(const KernelSource& source, EmitStage stage,
+                                       std::string* trace = nullptr);
+
 // Counters of this process's GetOrCompileKernel calls, for `kiln bench` and tests.
 struct CodegenStats {
   int64_t compiled = 0;     // lowered and compiled

@@ -9,6 +9,7 @@
 #include "graph/builder_ops.h"
 #include "gtest/gtest.h"
 #include "runtime/reference_interpreter.h"
+#include "runtime/default_provider.h"
 #include "runtime/session.h"
 #include "tests/runtime/test_kernel_provider.h"
 #include "tests/util/op_test_util.h"
@@ -188,8 +189,12 @@ TEST(SessionRuntimeTest, ExampleModelsMatchTheReferenceInterpreter) {
   absl::StatusOr<Graph> graphs[] = {examples::BuildMlp(mlp), examples::BuildResNet50(resnet),
                                     examples::BuildBert(bert), examples::BuildEltwise()};
   for (auto& graph : graphs) {
-    ASSERT_TRUE(graph.ok()) << graph.status();
-    auto session = Session::Create(*graph, SessionOptions{2});
+   ASSERT_TRUE(graph.ok()) << graph.status();
+   // Generated loop kernels (the default) and the CPU library alone.
+   for (bool library : {false, true}) {
+    SessionOptions options{2};
+    if (library) options.kernel_provider = LibraryKernelProvider();
+    auto session = Session::Create(*graph, options);
     ASSERT_TRUE(session.ok()) << session.status();
     const Graph& g = (*session)->graph();
     for (int64_t batch : {1, 3}) {
@@ -202,14 +207,16 @@ TEST(SessionRuntimeTest, ExampleModelsMatchTheReferenceInterpreter) {
       auto want = EvaluateReference(bound, {{g.inputs()[0], x}}, {g.outputs()[0].tensor});
       ASSERT_TRUE(want.ok()) << want.status();
       EXPECT_TENSOR_NEAR((*got)[0], (*want)[0].shape(), testing::Values((*want)[0]), 1e-5);
-      // The reference kernels' in-place hints were taken (every model has an elementwise
-      // op whose input 0 dies there).
+      // The library kernels' in-place hints were taken (every model has an elementwise
+      // op whose input 0 dies there). Generated loops write to their own buffers: with
+      // the output aliasing an input, LLVM's alias checks would fall back to scalar code.
       auto plan = (*session)->GetPlan({{"x", x}}, {"y"});
       ASSERT_TRUE(plan.ok());
       int reused = 0;
       for (const PlannedValue& v : (*plan)->memory.values) reused += v.reuses >= 0;
-      EXPECT_GT(reused, 0);
+      if (library) EXPECT_GT(reused, 0);
     }
+   }
   }
 }
 

@@ -112,7 +112,18 @@ TEST(CompileRunnerTest, CompileUsageAndFailures) {
   Result reference =
       Kiln({"compile", c.graph, "-o", TempPath("ref.kexe"), "--backend", "reference"});
   EXPECT_EQ(reference.exit_code, 1);
-  EXPECT_THAT(reference.err, HasSubstr("reference interpreter"));
+  EXPECT_THAT(reference.err, HasSubstr("runs kernel 'reference.Fusion', which is in no kernel "
+                                       "library"));
+  // Nor can generated kernels (the eltwise chain is one loop cluster), which `kiln
+  // compile` uses only when asked.
+  const std::string eltwise = TempPath("eltwise.pb");
+  ASSERT_TRUE(SaveGraph(examples::BuildEltwise().value(), eltwise).ok());
+  Result library = Kiln({"compile", eltwise, "-o", TempPath("lib.kexe")});
+  EXPECT_EQ(library.exit_code, 0) << library.err;
+  Result generated =
+      Kiln({"compile", eltwise, "-o", TempPath("gen.kexe"), "--kernels", "generated"});
+  EXPECT_EQ(generated.exit_code, 1);
+  EXPECT_THAT(generated.err, HasSubstr("runs kernel 'gen.loop."));
   Result help = Kiln({"compile", "--help"});
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_THAT(help.out, StartsWith("Usage: kiln compile MODEL -o FILE"));

@@ -187,7 +187,7 @@ TEST(KilnCliTest, BenchPrintsLatencies) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err, "");
   EXPECT_THAT(r.out, StartsWith("graph: tests/tools/testdata/identity.pbtxt\n"
-                                "kernels: cpu-portable+reference, threads: 1, batch: 2, "
+                                "kernels: cpu-generated+cpu-portable+reference, threads: 1, batch: 2, "
                                 "optimization: -O2\n"
                                 "compile: "));
   EXPECT_THAT(r.out, HasSubstr(" ms)\nruns: 3 after 1 warm-up runs\nlatency min: "));

@@ -29,8 +29,9 @@ Flags:
   -o FILE, --output FILE  the Executable file to write
   --batch N               size of every -1 input dimension (default 1)
 
-Every kernel must come from a kernel library (no reference kernels): an op the
-CPU library lacks is an error naming the node.
+Every kernel must come from a kernel library the loading binary links: an op
+the CPU library lacks is an error naming the node. The file cannot carry
+generated code yet, so `kiln compile` uses --kernels library by default.
 )help";
 
 const std::string& Help() {
@@ -40,6 +41,7 @@ const std::string& Help() {
 
 int CompileMain(absl::Span<const std::string> raw_args, std::ostream& out, std::ostream& err) {
   SessionFlags session_flags;
+  session_flags.kernels = "library";
   absl::StatusOr<std::vector<std::string>> args =
       TakeOptimizationLevel(raw_args, &session_flags.level);
   if (!args.ok()) return UsageError(err, args.status().message());

@@ -1,11 +1,12 @@
 // `kiln opt GRAPH (--passes=a,b | -O0/-O1/-O2) [-o OUT] [--print] [--verbose]
-// [--dump-after-each DIR] [--disable NAME] [--list-passes]`.
+// [--dump-after-each DIR] [--disable NAME] [--list-passes] [--emit STAGE [--cluster N]]`.
 #include "tools/cli/opt.h"
 
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -19,6 +20,7 @@
 #include "passes/pipeline.h"
 #include "passes/registry.h"
 #include "tools/cli/command.h"
+#include "tools/cli/emit_kernels.h"
 #include "tools/cli/flags.h"
 #include "tools/cli/load_model.h"
 #include "tools/cli/session_flags.h"
@@ -49,6 +51,13 @@ Flags:
                          rounds (default 1: once)
   --debug                print every rewrite decision with its reason to stderr
   --list-passes          list the passes and exit
+  --emit STAGE           print the generated kernel of each Fusion cluster at STAGE:
+                         mlir (linalg on tensors), loops (fused, bufferized loops),
+                         llvm-dialect, llvm (LLVM IR after -O3 for this CPU) or asm;
+                         with --dump-after-each, DIR also gets each cluster's
+                         module after every lowering pass
+  --cluster N            with --emit: only cluster N (0-based, topological order)
+  --batch N              with --emit: size of every -1 input dimension (default 1)
 
 The graph is verified after every pass; an error names the pass that broke it.
 )help";
@@ -74,7 +83,12 @@ int OptMain(absl::Span<const std::string> raw_args, std::ostream& out, std::ostr
   std::vector<std::string> disabled;
   bool print = false, verbose = false, list = false, debug = false;
   int64_t fixed_point = 1;
+  std::string emit;
+  EmitRequest emit_request;
   FlagSet flags("kiln opt");
+  flags.AddString("emit", &emit);
+  flags.AddInt64("cluster", &emit_request.cluster, 0, std::numeric_limits<int32_t>::max());
+  flags.AddInt64("batch", &emit_request.batch, 0, std::numeric_limits<int32_t>::max());
   flags.AddString("passes", &passes);
   flags.AddString("output", &output);
   flags.AddString("dump-after-each", &dump_dir);
@@ -99,6 +113,12 @@ int OptMain(absl::Span<const std::string> raw_args, std::ostream& out, std::ostr
   if (positional->size() != 1) {
     return UsageError(err, absl::StrCat("'kiln opt' takes one graph file, got ",
                                         positional->size(), " arguments"));
+  }
+  if (!emit.empty()) {
+    absl::StatusOr<codegen::EmitStage> stage = codegen::ParseEmitStage(emit);
+    if (!stage.ok()) return UsageError(err, stage.status().message());
+    emit_request.stage = *stage;
+    emit_request.dump_dir = dump_dir;
   }
   if (!passes.empty() && !level.empty()) {
     return UsageError(err, "give either --passes or an -O level, not both");
@@ -159,6 +179,10 @@ int OptMain(absl::Span<const std::string> raw_args, std::ostream& out, std::ostr
   if (!output.empty()) {
     absl::Status saved = SaveAnyGraph(*graph, output);
     if (!saved.ok()) return Failure(err, saved);
+  }
+  if (!emit.empty()) {
+    absl::Status emitted = EmitKernels(*graph, emit_request, out);
+    if (!emitted.ok()) return Failure(err, emitted);
   }
   if (print) {
     TextPrintOptions print_options;

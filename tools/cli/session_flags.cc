@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "runtime/default_provider.h"
 #include "runtime/reference_kernel_provider.h"
 
 namespace kiln::cli {
@@ -15,8 +16,15 @@ const char kSessionFlagsHelp[] = R"help(Compilation:
                          as their ops)
   --disable NAME         skip pass NAME (may be repeated)
   --backend cpu|reference
-                         the CPU kernel library (default) or the reference
+                         the CPU kernels (default) or the reference
                          interpreter's kernels (the numerical oracle; slow)
+  --kernels generated|library
+                         with the cpu backend: fused loops compiled through
+                         MLIR for this CPU plus the hand-written library for
+                         the rest (generated, the default), or the library
+                         alone (fused loops run as their ops)
+  --cache-dir DIR        keep generated kernels' object code in DIR, so the
+                         next process compiles only what is new
 )help";
 
 absl::StatusOr<std::vector<std::string>> TakeOptimizationLevel(absl::Span<const std::string> args,
@@ -40,6 +48,8 @@ absl::StatusOr<std::vector<std::string>> TakeOptimizationLevel(absl::Span<const 
 
 void AddSessionFlags(FlagSet& flags, SessionFlags* session) {
   flags.AddString("backend", &session->backend);
+  flags.AddString("kernels", &session->kernels);
+  flags.AddString("cache-dir", &session->cache_dir);
   flags.AddStringList("disable", &session->disabled);
 }
 
@@ -48,11 +58,25 @@ absl::StatusOr<SessionOptions> SessionOptionsFromFlags(const SessionFlags& flags
   options.num_threads = threads;
   options.compile.optimization_level = flags.level.empty() ? 2 : flags.level[0] - '0';
   options.compile.disabled_passes = flags.disabled;
+  if (flags.kernels != "generated" && flags.kernels != "library") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--kernels '", flags.kernels, "' is not generated or library"));
+  }
   if (flags.backend == "reference") {
     options.kernel_provider = std::make_shared<ReferenceKernelProvider>();
   } else if (flags.backend != "cpu") {
     return absl::InvalidArgumentError(
         absl::StrCat("--backend '", flags.backend, "' is not cpu or reference"));
+  } else if (flags.kernels == "library") {
+    if (!flags.cache_dir.empty()) {
+      return absl::InvalidArgumentError("--cache-dir applies to generated kernels only");
+    }
+    options.kernel_provider = LibraryKernelProvider();
+  } else {
+    options.kernel_cache_dir = flags.cache_dir;
+    if (!flags.cache_dir.empty()) {
+      options.kernel_provider = GeneratedKernelProviderWithCache(flags.cache_dir);
+    }
   }
   return options;
 }

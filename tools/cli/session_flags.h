@@ -16,6 +16,8 @@ namespace kiln::cli {
 struct SessionFlags {
   std::string level;                  // "0", "1", "2" or empty (the default, 2)
   std::string backend = "cpu";        // "cpu" or "reference"
+  std::string kernels = "generated";  // with the cpu backend: "generated" or "library"
+  std::string cache_dir;              // generated kernels' object cache (empty: none)
   std::vector<std::string> disabled;  // --disable NAME
 };
 
@@ -24,14 +26,14 @@ struct SessionFlags {
 absl::StatusOr<std::vector<std::string>> TakeOptimizationLevel(absl::Span<const std::string> args,
                                                                std::string* level);
 
-// Declares --backend and --disable on `flags`, bound to `session`.
+// Declares --backend, --kernels, --cache-dir and --disable on `flags`, bound to `session`.
 void AddSessionFlags(FlagSet& flags, SessionFlags* session);
 
-// The help text of -O, --backend and --disable.
+// The help text of -O, --backend, --kernels, --cache-dir and --disable.
 extern const char kSessionFlagsHelp[];
 
 // SessionOptions for the flags with `threads` threads (0: one per core). Error naming an
-// unknown backend.
+// unknown backend or kernel source.
 absl::StatusOr<SessionOptions> SessionOptionsFromFlags(const SessionFlags& flags, int threads);
 
 }  // namespace kiln::cli
