@@ -53,8 +53,14 @@ class KernelCache {
     const std::string path =
         options.cache_dir.empty() ? "" : absl::StrCat(options.cache_dir, "/", name, ".o");
     if (!path.empty() && ReadFile(path, object)) {
-      ++stats_.disk_hits;
-    } else {
+      // A damaged or foreign file is compiled afresh and replaced.
+      if (auto fn = Load(name, object); fn.ok()) {
+        ++stats_.disk_hits;
+        loaded_.emplace(name, *fn);
+        return CompiledKernel{*fn, name};
+      }
+    }
+    {
       const auto start = std::chrono::steady_clock::now();
       ASSIGN_OR_RETURN(object, CompileToObject(source, name));
       stats_.compile_ms +=
@@ -94,14 +100,21 @@ class KernelCache {
       }
       jit_->getMainJITDylib().addGenerator(std::move(*process));
     }
-    if (llvm::Error error = jit_->addObjectFile(llvm::MemoryBuffer::getMemBufferCopy(
-            object, llvm::StringRef(name.data(), name.size())))) {
+    // Each object under its own tracker, so one that fails to link is removed whole and
+    // its symbols can be defined again by a fresh compile.
+    llvm::orc::ResourceTrackerSP tracker = jit_->getMainJITDylib().createResourceTracker();
+    if (llvm::Error error = jit_->addObjectFile(
+            tracker, llvm::MemoryBuffer::getMemBufferCopy(
+                         object, llvm::StringRef(name.data(), name.size())))) {
+      llvm::consumeError(tracker->remove());
       return absl::InternalError(absl::StrCat("code generation: cannot load kernel '", name,
                                               "': ", LlvmErrorText(std::move(error))));
     }
     auto address = jit_->lookup(EntrySymbol(name));
     if (!address) {
-      return absl::InternalError(absl::StrCat("code generation: kernel '", name, "' has no entry: ",
+      llvm::consumeError(tracker->remove());
+      return absl::InternalError(absl::StrCat("code generation: kernel '", name,
+                                              "' does not link: ",
                                               LlvmErrorText(address.takeError())));
     }
     return address->toPtr<kiln_kernel_fn>();

@@ -21,7 +21,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
 #include "llvm/Support/raw_ostream.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/Transforms/Approximation.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
@@ -112,6 +114,26 @@ absl::Status RunPipeline(mlir::ModuleOp module, const char* pipeline,
   return absl::OkStatus();
 }
 
+// Copies between buffers (what bufferization makes of a cluster whose value is an input,
+// e.g. x * 1 after canonicalization) as linalg loops: memref.copy of a slice with a dynamic
+// size would lower to a call into MLIR's runtime library with descriptors on the stack.
+void CopiesToLoops(mlir::ModuleOp module) {
+  module.walk([](mlir::memref::CopyOp copy) {
+    mlir::OpBuilder b(copy);
+    const int64_t rank = copy.getTarget().getType().cast<mlir::MemRefType>().getRank();
+    const mlir::AffineMap identity = b.getMultiDimIdentityMap(rank);
+    llvm::SmallVector<mlir::utils::IteratorType> iterators(rank,
+                                                           mlir::utils::IteratorType::parallel);
+    b.create<mlir::linalg::GenericOp>(
+        copy.getLoc(), mlir::ValueRange{copy.getSource()}, mlir::ValueRange{copy.getTarget()},
+        llvm::ArrayRef<mlir::AffineMap>{identity, identity}, iterators,
+        [](mlir::OpBuilder& nested, mlir::Location loc, mlir::ValueRange args) {
+          nested.create<mlir::linalg::YieldOp>(loc, args[0]);
+        });
+    copy.erase();
+  });
+}
+
 // Replaces tanh, exp, log, erf, ... by MLIR's polynomial approximations (f32).
 absl::Status ApproximateMath(mlir::ModuleOp module, const DiagnosticCollector& diagnostics,
                              std::string* trace) {
@@ -141,6 +163,7 @@ absl::StatusOr<mlir::OwningOpRef<mlir::ModuleOp>> Lower(mlir::MLIRContext& conte
   if (auto status = RunPipeline(*module, kFuseAndBufferize, diagnostics, trace); !status.ok()) {
     return status;
   }
+  CopiesToLoops(*module);
   if (auto status = ApproximateMath(*module, diagnostics, trace); !status.ok()) return status;
   if (auto status = RunPipeline(*module, kToLoops, diagnostics, trace); !status.ok()) {
     return status;

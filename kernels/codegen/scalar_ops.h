@@ -4,6 +4,7 @@
 #ifndef KILN_KERNELS_CODEGEN_SCALAR_OPS_H_
 #define KILN_KERNELS_CODEGEN_SCALAR_OPS_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,10 @@ class ScalarBuilder {
   std::string Select(const std::string& condition, const std::string& a, const std::string& b);
   // A constant of the element type, exact (written as its bit pattern).
   std::string Constant(double value);
+  // Appends "%sN = TEXT" for an operation of another type ("arith.shli %a, %b : i32").
+  std::string Raw(absl::string_view text);
+  // An i32 constant.
+  std::string I32(int32_t value);
 
   // The lines appended so far, and clearing them for the next payload.
   const std::string& text() const { return text_; }

@@ -10,6 +10,36 @@
 
 namespace kiln::cpu {
 
+// The polynomials' coefficients, highest degree first: shared with the generated kernels
+// (kernels/codegen/scalar_ops.cc), which emit the same algorithms as MLIR.
+inline constexpr float kExpPolynomial[] = {1.9875691500e-4f, 1.3981999507e-3f,
+                                           8.3334519073e-3f, 4.1665795894e-2f,
+                                           1.6666665459e-1f, 5.0000001201e-1f};
+inline constexpr float kTanhOdd[] = {-5.70498872745e-3f, 2.06390887954e-2f, -5.37397155531e-2f,
+                                     1.33314422036e-1f, -3.33332819422e-1f};
+inline constexpr float kErfNear[] = {7.853861353153693e-5f,  -8.010193625184903e-4f,
+                                     5.188327685732524e-3f,  -2.685381193529856e-2f,
+                                     1.128358514861418e-1f,  -3.761262582423300e-1f,
+                                     1.128379165726710e+0f};
+inline constexpr float kErfcTo2[] = {2.326819970068386e-2f, -1.387039388740657e-1f,
+                                     3.687424674597105e-1f, -5.824733027278666e-1f,
+                                     6.210004621745983e-1f, -4.944515323274145e-1f,
+                                     3.404879937665872e-1f, -2.741127028184656e-1f,
+                                     5.638259427386472e-1f};
+inline constexpr float kErfcBeyond[] = {-1.047766399936249e+1f, 1.297719955372516e+1f,
+                                        -7.495518717768503e+0f, 2.921019019210786e+0f,
+                                        -1.015265279202700e+0f, 4.218463358204948e-1f,
+                                        -2.820767439740514e-1f, 5.641895067754075e-1f};
+
+// c[0] x^(N-1) + ... + c[N-1] by Horner's rule, in that order of operations.
+template <int N>
+inline float Horner(float x, const float (&c)[N]) {
+  float p = c[0];
+#pragma GCC unroll 16
+  for (int i = 1; i < N; ++i) p = p * x + c[i];
+  return p;
+}
+
 // e^x for f32, within 1 ulp everywhere (0.98 ulp measured over every float in
 // [-104, 89], subnormal results included); exp(-inf) = 0, exp(inf) = inf, NaN -> NaN.
 // Cody-Waite reduction x = n ln2 + r, |r| <= ln2/2, Cephes' degree-6 polynomial for
@@ -30,12 +60,7 @@ inline float ExpF(float x) {
   float r = x - n * 0.693359375f;
   r = r - n * -2.12194440e-4f;
   const float z = r * r;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
+  float p = Horner(r, kExpPolynomial);
   p = p * z + r + 1.0f;
   const int32_t n1 = ni >> 1;
   const int32_t n2 = ni - n1;
@@ -52,15 +77,6 @@ inline float SigmoidF(float x) {
   return x >= 0.0f ? r : e * r;
 }
 
-// c[0] x^(N-1) + ... + c[N-1] by Horner's rule, in that order of operations.
-template <int N>
-inline float Horner(float x, const float (&c)[N]) {
-  float p = c[0];
-#pragma GCC unroll 16
-  for (int i = 1; i < N; ++i) p = p * x + c[i];
-  return p;
-}
-
 // tanh(x) for f32, within 1.5 ulp (measured over a sweep of every 97th float in [-20, 20]);
 // tanh(+-inf) = +-1, tanh(-0) = -0, NaN -> NaN. For |x| >= 0.625, (1 - e) / (1 + e) with
 // e = e^(-2|x|) <= 0.29, so nothing cancels and nothing overflows; below, Cephes' odd
@@ -70,9 +86,7 @@ inline float TanhF(float x) {
   const float e = ExpF(-2.0f * a);
   const float large = (1.0f - e) / (1.0f + e);
   const float z = a * a;
-  static constexpr float kOdd[] = {-5.70498872745e-3f, 2.06390887954e-2f, -5.37397155531e-2f,
-                                   1.33314422036e-1f, -3.33332819422e-1f};
-  const float small = a + a * z * Horner(z, kOdd);
+  const float small = a + a * z * Horner(z, kTanhOdd);
   return std::copysign(a < 0.625f ? small : large, x);
 }
 
@@ -85,11 +99,7 @@ inline float TanhF(float x) {
 inline float ErfcF(float x) {
   const float a = std::fabs(x);
   const float z = a * a;
-  static constexpr float kErf[] = {7.853861353153693e-5f,  -8.010193625184903e-4f,
-                                   5.188327685732524e-3f,  -2.685381193529856e-2f,
-                                   1.128358514861418e-1f,  -3.761262582423300e-1f,
-                                   1.128379165726710e+0f};
-  const float near = 1.0f - a * Horner(z, kErf);
+  const float near = 1.0f - a * Horner(z, kErfNear);
   // The far path on min(|x|, 10), so infinities make no NaN; its result is replaced by 0
   // from 10 on (erfc(10) is below the smallest float).
   const float b = a < 10.0f ? a : 10.0f;
@@ -101,15 +111,6 @@ inline float ErfcF(float x) {
   const float e = ExpF(-hi) * (1.0f - lo);
   const float q = 1.0f / b;
   const float y = q * q;
-  static constexpr float kErfcTo2[] = {2.326819970068386e-2f, -1.387039388740657e-1f,
-                                       3.687424674597105e-1f, -5.824733027278666e-1f,
-                                       6.210004621745983e-1f, -4.944515323274145e-1f,
-                                       3.404879937665872e-1f, -2.741127028184656e-1f,
-                                       5.638259427386472e-1f};
-  static constexpr float kErfcBeyond[] = {-1.047766399936249e+1f, 1.297719955372516e+1f,
-                                          -7.495518717768503e+0f, 2.921019019210786e+0f,
-                                          -1.015265279202700e+0f, 4.218463358204948e-1f,
-                                          -2.820767439740514e-1f, 5.641895067754075e-1f};
   const float p = Horner(y, kErfcTo2);
   const float r = Horner(y, kErfcBeyond);
   const float far = a < 10.0f ? e * q * (a < 2.0f ? p : r) : 0.0f;

@@ -111,5 +111,43 @@ TEST_F(OptTest, ParseErrorsNameTheFileAndLine) {
       << err_.str();
 }
 
+TEST_F(OptTest, EmitPrintsEachStageOfTheGeneratedKernel) {
+  // The -O2 graph's Exp/Neg chain is one loop cluster; -1 dimensions take --batch.
+  const std::vector<std::pair<std::string, std::string>> stages = {
+      {"mlir", "linalg.generic"},
+      {"loops", "scf.for"},
+      {"llvm-dialect", "llvm.func @kiln_loop"},
+      {"llvm", "define i32 @kiln_gen_loop_"},
+      {"asm", "kiln_gen_loop_"}};
+  for (const auto& [stage, marker] : stages) {
+    ASSERT_EQ(Run({input_, "--emit", stage, "--batch", "5"}), kExitOk) << stage << err_.str();
+    EXPECT_NE(out_.str().find("// cluster 0: fusion '"), std::string::npos) << out_.str();
+    EXPECT_NE(out_.str().find("// kernel gen.loop."), std::string::npos) << out_.str();
+    EXPECT_NE(out_.str().find(marker), std::string::npos) << stage << ":\n" << out_.str();
+  }
+  // The batch is in the generated shapes.
+  ASSERT_EQ(Run({input_, "--emit", "mlir", "--batch", "5"}), kExitOk);
+  EXPECT_NE(out_.str().find("tensor<20xf32>"), std::string::npos) << out_.str();
+  // --dump-after-each also writes the lowering trace.
+  const std::string dump = dir_ + "/emit_dump";
+  ASSERT_EQ(Run({input_, "--emit", "llvm-dialect", "--cluster", "0", "--dump-after-each", dump}),
+            kExitOk)
+      << err_.str();
+  std::ifstream trace(dump + "/cluster-0.lowering.mlir");
+  std::stringstream text;
+  text << trace.rdbuf();
+  EXPECT_NE(text.str().find("IR Dump After"), std::string::npos);
+  EXPECT_NE(text.str().find("math polynomial approximation"), std::string::npos);
+}
+
+TEST_F(OptTest, EmitErrors) {
+  EXPECT_EQ(Run({input_, "--emit", "ptx"}), kExitUsage);
+  EXPECT_NE(err_.str().find("not one of mlir, loops, llvm-dialect, llvm, asm"), std::string::npos)
+      << err_.str();
+  EXPECT_EQ(Run({input_, "--emit", "mlir", "--cluster", "7"}), kExitFailure);
+  EXPECT_NE(err_.str().find("--cluster 7: the graph has 1 Fusion clusters"), std::string::npos)
+      << err_.str();
+}
+
 }  // namespace
 }  // namespace kiln::cli

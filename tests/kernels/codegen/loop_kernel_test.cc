@@ -178,6 +178,18 @@ TEST(LoopKernelTest, EveryLoweredOpAlone) {
   }
 }
 
+TEST(LoopKernelTest, ClustersThatCanonicalizeToCopiesStillLower) {
+  // x * 1 + 0 folds to x in MLIR's canonicalizer; the copy it leaves becomes a loop.
+  for (const Shape& shape : std::vector<Shape>{{5}, {3, 7}}) {
+    KernelCase c = FusionCase({Random(DataType::kF32, shape, 40)},
+                              [](GraphBuilder& b, const std::vector<Value>& x) {
+      Value one = Mul(b, x[0], ScalarLike(b, x[0], 1));
+      return std::vector<Value>{Add(b, one, ScalarLike(b, x[0], -0.0))};
+    });
+    EXPECT_TRUE(CheckKernel(c, kArithmetic)) << shape.ToString();
+  }
+}
+
 TEST(LoopKernelTest, UnsupportedClustersSayWhy) {
   KernelCase c = FusionCase({Random(DataType::kF32, {4}, 30)},
                             [](GraphBuilder& b, const std::vector<Value>& x) {
