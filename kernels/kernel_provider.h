@@ -6,6 +6,7 @@
 #define KILN_KERNELS_KERNEL_PROVIDER_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,12 @@ class KernelProvider {
   // True when Prepare runs the Fusion node `fusion` as one kernel; Compile expands the
   // other fusions back into their ops (passes/expand_fusions.h).
   virtual bool RunsFusion(const Node& fusion) const { return false; }
+  // For a MatMul whose b is a constant f32 matrix: b packed in the layout this provider's
+  // kernel reads (PackedMatMul's [P, K, W], graph/ops/matmul_ops.cc), so Compile packs it
+  // once (passes/pack_weights.h); nullopt when the kernel reads b as it is.
+  virtual std::optional<Tensor> PackMatMulWeight(const Node& matmul, const Tensor& b) const {
+    return std::nullopt;
+  }
 };
 
 // Copies a trivially copyable parameter struct into a PreparedKernel's block.

@@ -15,6 +15,7 @@
 #include "runtime/memory_planner.h"
 #include "passes/default_pipeline.h"
 #include "passes/expand_fusions.h"
+#include "passes/pack_weights.h"
 #include "passes/passes.h"
 #include "passes/registry.h"
 
@@ -72,6 +73,14 @@ absl::Status OptimizeGraph(Graph& graph, const CompileOptions& options,
   const bool refuse = options.optimization_level >= 2 &&
                       pipeline_options.disabled.count("fuse-elementwise") == 0;
   ASSIGN_OR_RETURN(int expanded, FitFusionsToProvider(graph, provider, refuse));
+  if (options.optimization_level >= 2) {
+    // Constant weights in the layout the provider's GEMM reads, packed once here.
+    ASSIGN_OR_RETURN(int packed, passes::PackMatMulWeights(graph, [&](const Node& node,
+                                                                      const Tensor& b) {
+                       return provider.PackMatMulWeight(node, b);
+                     }));
+    expanded += packed;
+  }
   if (expanded > 0 || options.optimization_level > 0) RETURN_IF_ERROR(VerifyGraph(graph));
   return absl::OkStatus();
 }

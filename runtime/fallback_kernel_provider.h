@@ -24,6 +24,9 @@ class FallbackKernelProvider : public KernelProvider {
   // The primary's answer: a fusion the fast library cannot run is expanded, not handed
   // to the (slow) fallback.
   bool RunsFusion(const Node& fusion) const override { return primary_->RunsFusion(fusion); }
+  std::optional<Tensor> PackMatMulWeight(const Node& matmul, const Tensor& b) const override {
+    return primary_->PackMatMulWeight(matmul, b);
+  }
 
  private:
   std::shared_ptr<const KernelProvider> primary_;

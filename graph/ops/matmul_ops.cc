@@ -1,5 +1,6 @@
 // MatMul: batched matrix product over the last two dimensions, with leading (batch)
 // dimensions broadcast NumPy-style. FLOPs: 2 * M * N * K per batch element.
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -146,6 +147,86 @@ int64_t MatMulFlops(const Node& node, absl::Span<const TensorType> inputs,
   return 2 * out_elements * k;
 }
 
+// PackedMatMul: a MatMul whose b is a constant packed for a kernel library's GEMM
+// (passes/pack_weights.h): b_packed is [P, K, panel], panel q holding op(b)'s columns
+// [q * panel, q * panel + panel) as K rows, zero past N.
+absl::Status PackedMatMulInfer(InferContext& ctx) {
+  const Shape& a = ctx.inputs[0].shape;
+  const Shape& packed = ctx.inputs[1].shape;
+  if (ctx.inputs[1].dtype != ctx.inputs[0].dtype) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "input 'b_packed' has dtype ", DataTypeName(ctx.inputs[1].dtype), ", expected ",
+        DataTypeName(ctx.inputs[0].dtype), " like input 'a'"));
+  }
+  if (a.rank() < 2) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("input 'a' ", a.ToString(), " has rank ", a.rank(), ", expected at least 2"));
+  }
+  if (packed.rank() != 3) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "input 'b_packed' ", packed.ToString(), " has rank ", packed.rank(),
+        ", expected 3 ([panels, K, panel width])"));
+  }
+  const int64_t n = ctx.node.int_attr("n");
+  const int64_t panels = packed.dim(0);
+  const int64_t width = packed.dim(2);
+  if (n < 0 || width < 1 || panels != (n + width - 1) / width) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "attribute 'n' = ", n, " does not fill ", panels, " panels of width ", width,
+        " of input 'b_packed' ", packed.ToString()));
+  }
+  const bool ta = ctx.node.bool_attr("transpose_a");
+  const int64_t m = ta ? a.dim(a.rank() - 1) : a.dim(a.rank() - 2);
+  const int64_t k = ta ? a.dim(a.rank() - 2) : a.dim(a.rank() - 1);
+  if (k != kUnknownDim && k != packed.dim(1)) {
+    return absl::InvalidArgumentError(absl::StrCat("inner dimensions differ: 'a' ", a.ToString(),
+                                                   " has K = ", k, ", 'b_packed' ",
+                                                   packed.ToString(), " has K = ", packed.dim(1)));
+  }
+  std::vector<int64_t> out(a.dims().begin(), a.dims().end() - 2);
+  out.push_back(m);
+  out.push_back(n);
+  ctx.outputs.push_back({ctx.inputs[0].dtype, Shape(std::move(out))});
+  return absl::OkStatus();
+}
+
+absl::Status PackedMatMulKernel(KernelContext& ctx) {
+  const Tensor& a = ctx.inputs[0];
+  const Tensor& packed = ctx.inputs[1];
+  Tensor& out = ctx.outputs[0];
+  const bool ta = ctx.node.bool_attr("transpose_a");
+  const int rank = a.shape().rank();
+  const int64_t m = ta ? a.shape().dim(rank - 1) : a.shape().dim(rank - 2);
+  const int64_t k = ta ? a.shape().dim(rank - 2) : a.shape().dim(rank - 1);
+  const int64_t n = ctx.node.int_attr("n");
+  const int64_t width = packed.shape().dim(2);
+  const int64_t a_row = ta ? 1 : k;
+  const int64_t a_col = ta ? m : 1;
+  const int64_t batches = m * k == 0 ? out.NumElements() / std::max<int64_t>(m * n, 1)
+                                     : a.NumElements() / (m * k);
+  for (int64_t batch = 0; batch < batches; ++batch) {
+    for (int64_t i = 0; i < m; ++i) {
+      for (int64_t j = 0; j < n; ++j) {
+        double sum = 0;
+        const int64_t panel = (j / width) * k * width + j % width;
+        for (int64_t p = 0; p < k; ++p) {
+          sum += a.GetAsDouble(batch * m * k + i * a_row + p * a_col) *
+                 packed.GetAsDouble(panel + p * width);
+        }
+        out.SetFromDouble(batch * m * n + i * n + j, sum);
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+int64_t PackedMatMulFlops(const Node&, absl::Span<const TensorType> inputs,
+                          absl::Span<const TensorType> outputs) {
+  const Shape& out = outputs[0].shape;
+  if (!out.IsFullyKnown() || inputs[1].shape.rank() != 3) return 0;
+  return 2 * out.NumElements() * inputs[1].shape.dim(1);
+}
+
 }  // namespace
 
 void RegisterMatMulOps(OpRegistry& registry) {
@@ -163,6 +244,21 @@ void RegisterMatMulOps(OpRegistry& registry) {
       .infer = MatMulInfer,
       .reference = MatMulKernel,
       .flops = MatMulFlops,
+  });
+  MustRegister(registry, OpDef{
+      .name = "PackedMatMul",
+      .summary = "MatMul of op(a)[..., M, K] by a constant b packed for a kernel library's "
+                 "GEMM: b_packed[P, K, W] holds op(b)'s N columns in P panels of W (panel q: "
+                 "columns [qW, qW + W) as K rows, zero past N). Made by the compiler from "
+                 "MatMul with a constant b; f32.",
+      .input_names = {"a", "b_packed"},
+      .min_inputs = 2,
+      .max_inputs = 2,
+      .attrs = {{"transpose_a", AttrType::kBool, false}, {"n", AttrType::kInt, std::nullopt}},
+      .dtypes = {DataType::kF32},
+      .infer = PackedMatMulInfer,
+      .reference = PackedMatMulKernel,
+      .flops = PackedMatMulFlops,
   });
 }
 

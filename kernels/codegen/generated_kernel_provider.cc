@@ -25,6 +25,10 @@ class GeneratedKernelProvider : public KernelProvider {
     return library_->RunsFusion(fusion) || codegen::CheckLoopFusion(fusion).ok();
   }
 
+  std::optional<Tensor> PackMatMulWeight(const Node& matmul, const Tensor& b) const override {
+    return library_->PackMatMulWeight(matmul, b);
+  }
+
   absl::StatusOr<PreparedKernel> Prepare(const Graph& graph, const Node& node) const override {
     if (node.op != kFusionOp || library_->RunsFusion(node) ||
         !codegen::CheckLoopFusion(node).ok()) {

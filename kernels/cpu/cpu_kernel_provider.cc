@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "graph/op_registry.h"
 #include "base/status_macros.h"
+#include "kernels/cpu/gemm.h"
 #include "kernels/cpu/kernel_table.h"
 #include "kernels/cpu/prepare_util.h"
 
@@ -36,6 +37,25 @@ class CpuKernelProvider : public KernelProvider {
   explicit CpuKernelProvider(CpuKernelOptions options) : options_(options) {}
 
   absl::string_view name() const override { return "cpu-portable"; }
+
+  std::optional<Tensor> PackMatMulWeight(const Node& matmul, const Tensor& b) const override {
+    if (!options_.pack_weights || matmul.op != "MatMul" || b.dtype() != DataType::kF32 ||
+        b.shape().rank() != 2) {
+      return std::nullopt;
+    }
+    const GemmIsa isa =
+        options_.gemm_isa == GemmIsa::kAuto ? DetectGemmIsa() : options_.gemm_isa;
+    if (!GemmIsaSupported(isa)) return std::nullopt;
+    const int64_t nr = cpu::GetSgemmImpl(isa).blocking.nr;
+    const bool transposed = matmul.bool_attr("transpose_b");
+    const int64_t n = b.shape().dim(transposed ? 0 : 1);
+    const int64_t k = b.shape().dim(transposed ? 1 : 0);
+    absl::StatusOr<Tensor> packed = Tensor::Allocate(DataType::kF32, Shape{(n + nr - 1) / nr, k, nr});
+    if (!packed.ok()) return std::nullopt;
+    cpu::PackBPanels(b.data<float>(), transposed ? 1 : n, transposed ? k : 1, n, k, nr,
+                     packed->data<float>());
+    return *std::move(packed);
+  }
 
   absl::StatusOr<PreparedKernel> Prepare(const Graph& graph, const Node& node) const override {
     if (node.def == nullptr) {

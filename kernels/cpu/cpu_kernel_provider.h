@@ -23,6 +23,9 @@ struct CpuKernelOptions {
   // GEMM-shaped kernels split into about two tiles per thread: every tile repacks its
   // operands, so more tiles than that only add packing.
   int threads = 0;
+  // Pack constant f32 MatMul weights once at compile time into the GEMM's panels
+  // (PackMatMulWeight), so no call packs them.
+  bool pack_weights = true;
 };
 
 // The provider ("cpu-portable"). Prepare expects a verified graph (VerifyGraph) whose

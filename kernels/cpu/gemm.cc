@@ -30,6 +30,20 @@ int64_t SgemmScratchBytes(const SgemmImpl& impl, int64_t m, int64_t n, int64_t k
   return RoundUpTo(a_floats * 4, 64) + RoundUpTo(b_floats * 4, 64);
 }
 
+int64_t PackedBFloats(int64_t n, int64_t k, int64_t nr) { return RoundUpTo(n, nr) * k; }
+
+void PackBPanels(const float* b, int64_t b_row, int64_t b_col, int64_t n, int64_t k,
+                 int64_t nr, float* dst) {
+  for (int64_t q = 0; q * nr < n; ++q) {
+    for (int64_t p = 0; p < k; ++p) {
+      for (int64_t j = 0; j < nr; ++j) {
+        const int64_t col = q * nr + j;
+        *dst++ = col < n ? b[p * b_row + col * b_col] : 0.0f;
+      }
+    }
+  }
+}
+
 }  // namespace kiln::cpu
 
 namespace kiln {

@@ -27,6 +27,10 @@ struct SgemmArgs {
   float* c = nullptr;
   int64_t ldc = 0;
   bool accumulate = false;
+  // When set, op(B) packed once by PackBPanels with the implementation's nr, starting at
+  // the panel of this GEMM's first column (a multiple of nr): the driver packs no B, and
+  // b, b_row and b_col are unused.
+  const float* b_packed = nullptr;
 };
 
 // Register tile (mr x nr) and cache blocks (kc deep, mc rows of A, nc columns of B).
@@ -50,6 +54,13 @@ struct SgemmImpl {
 const SgemmImpl& GetSgemmImpl(GemmIsa isa);
 // Packing scratch for a GEMM of at most m x n x k, a multiple of 64 bytes.
 int64_t SgemmScratchBytes(const SgemmImpl& impl, int64_t m, int64_t n, int64_t k);
+
+// B (k x n, element (p, j) at b[p * b_row + j * b_col]) in column panels of nr: panel q
+// holds columns [q * nr, q * nr + nr) as k rows of nr values, columns past n zero. The
+// layout a constant weight is packed in once, at compile time (SgemmArgs::b_packed).
+int64_t PackedBFloats(int64_t n, int64_t k, int64_t nr);
+void PackBPanels(const float* b, int64_t b_row, int64_t b_col, int64_t n, int64_t k,
+                 int64_t nr, float* dst);
 
 // Defined by the per-isa files.
 const SgemmImpl& SgemmPortable();

@@ -165,13 +165,19 @@ struct PackedGemm {
       for (int64_t pc = 0; pc < g.k; pc += kKc) {
         const int64_t kc = Min(kKc, g.k - pc);
         const bool accumulate = g.accumulate || pc > 0;
-        PackB(kc, nc, g.b + pc * g.b_row + jc * g.b_col, g.b_row, g.b_col, b_pack);
+        // Prepacked panels are k deep: panel q's rows [pc, pc + kc) are contiguous.
+        const int64_t panel_stride = g.b_packed != nullptr ? g.k * kNr : kc * kNr;
+        const float* b_block =
+            g.b_packed != nullptr ? g.b_packed + (jc / kNr) * panel_stride + pc * kNr : b_pack;
+        if (g.b_packed == nullptr) {
+          PackB(kc, nc, g.b + pc * g.b_row + jc * g.b_col, g.b_row, g.b_col, b_pack);
+        }
         for (int64_t ic = 0; ic < g.m; ic += kMc) {
           const int64_t mc = Min(kMc, g.m - ic);
           PackA(mc, kc, g.a + ic * g.a_row + pc * g.a_col, g.a_row, g.a_col, a_pack);
           for (int64_t jr = 0; jr < nc; jr += kNr) {
             const int64_t cols = Min(kNr, nc - jr);
-            const float* bp = b_pack + jr * kc;
+            const float* bp = b_block + (jr / kNr) * panel_stride;
             for (int64_t ir = 0; ir < mc; ir += kMr) {
               const int64_t rows = Min(kMr, mc - ir);
               const float* ap = a_pack + ir * kc;

@@ -28,6 +28,9 @@ void BatchOffsets(const MatMulParams& p, int64_t index, int64_t* a_offset, int64
   *b_offset = b;
 }
 
+// kPackedB: operand 1 is b packed once in column panels of the GEMM's nr (PackBPanels);
+// every tile starts at a multiple of nr columns (matmul_tiling.cc), so its panels follow.
+template <bool kPackedB>
 int32_t MatMulF32(const kiln_kernel_call* call, int64_t workgroup, int64_t workgroups) {
   const MatMulParams& p = ParamsOf<MatMulParams>(call);
   const MatMulTiling& t = p.tiling;
@@ -54,9 +57,13 @@ int32_t MatMulF32(const kiln_kernel_call* call, int64_t workgroup, int64_t workg
     g.a = a + a_offset + i0 * p.a_row;
     g.a_row = p.a_row;
     g.a_col = p.a_col;
-    g.b = b + b_offset + j0 * p.b_col;
-    g.b_row = p.b_row;
-    g.b_col = p.b_col;
+    if constexpr (kPackedB) {
+      g.b_packed = b + (j0 / impl.blocking.nr) * p.k * impl.blocking.nr;
+    } else {
+      g.b = b + b_offset + j0 * p.b_col;
+      g.b_row = p.b_row;
+      g.b_col = p.b_col;
+    }
     g.c = c + batch * p.m * p.n + i0 * p.n + j0;
     g.ldc = p.n;
     impl.run(g, scratch);
@@ -134,7 +141,10 @@ kiln_kernel_fn GenericFn(DataType dtype) {
 
 void AddMatMulKernels(SymbolList& list) {
   for (GemmIsa isa : kGemmIsas) {
-    list.Add<MatMulParams>(GemmSymbolName("mat_mul", isa), &MatMulF32, GemmIsaCpuFeatures(isa));
+    list.Add<MatMulParams>(GemmSymbolName("mat_mul", isa), &MatMulF32<false>,
+                           GemmIsaCpuFeatures(isa));
+    list.Add<MatMulParams>(GemmSymbolName("packed_mat_mul", isa), &MatMulF32<true>,
+                           GemmIsaCpuFeatures(isa));
   }
   list.AddPerType<MatMulParams>("mat_mul", GenericFn);
 }

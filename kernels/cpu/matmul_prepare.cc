@@ -2,6 +2,8 @@
 // GEMM microkernel and the workgroup tiling.
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
+
 #include "kernels/cpu/kernels.h"
 #include "kernels/cpu/matmul_tiling.h"
 
@@ -73,5 +75,44 @@ PrepareResult PrepareMatMul(const PrepareContext& ctx) {
   return kernel;
 }
 
+PrepareResult PreparePackedMatMul(const PrepareContext& ctx) {
+  const Shape& a = ctx.inputs[0].shape;
+  const Shape& packed = ctx.inputs[1].shape;
+  const Shape& out = ctx.output().shape;
+  const bool ta = ctx.node.bool_attr("transpose_a");
+  MatMulParams p{};
+  p.m = out.dim(out.rank() - 2);
+  p.n = out.dim(out.rank() - 1);
+  p.k = packed.dim(1);
+  p.a_row = ta ? 1 : p.k;
+  p.a_col = ta ? p.m : 1;
+  p.batch = 1;
+  for (int d = 0; d < a.rank() - 2; ++d) p.batch *= a.dim(d);
+  if (ta) {
+    // Batches of transposed A stay separate GEMMs over the one packed B.
+    p.batch_rank = 1;
+    p.batch_dims[0] = p.batch;
+    p.a_batch_strides[0] = p.m * p.k;
+    p.b_batch_strides[0] = 0;
+  } else {
+    // A's batches are consecutive rows, and so are C's: one taller GEMM.
+    p.m *= p.batch;
+    p.batch = 1;
+  }
+  ASSIGN_OR_RETURN(GemmIsa isa, ResolveGemmIsa(ctx));
+  const SgemmImpl& impl = GetSgemmImpl(isa);
+  if (packed.dim(2) != impl.blocking.nr) {
+    return NodeError(absl::StatusCode::kUnimplemented, ctx.node,
+                     absl::StrCat("input 'b_packed' has panels of ", packed.dim(2),
+                                  " columns; the '", GemmIsaName(isa), "' GEMM reads ",
+                                  impl.blocking.nr));
+  }
+  p.isa = static_cast<int32_t>(isa);
+  p.tiling = ChooseMatMulTiling(impl, p.batch, p.m, p.n, p.k, ctx.options);
+  ASSIGN_OR_RETURN(PreparedKernel kernel,
+                   MakeKernel(ctx, GemmSymbolName("packed_mat_mul", isa), p, p.tiling.slots));
+  kernel.scratch_bytes = p.tiling.slots * p.tiling.slot_bytes;
+  return kernel;
+}
 
 }  // namespace kiln::cpu

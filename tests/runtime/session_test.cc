@@ -11,7 +11,7 @@ namespace kiln {
 namespace {
 
 // y = relu(x @ w + b) with a -1 batch dimension.
-std::unique_ptr<Session> MakeDenseSession() {
+std::unique_ptr<Session> MakeDenseSession(int optimization_level = 2) {
   GraphBuilder b;
   Value x = b.Input("x", DataType::kF32, Shape{-1, 2});
   Value w = b.Constant(Tensor::F32(Shape{2, 2}, {1, -1, 2, 1}), "w");
@@ -20,7 +20,9 @@ std::unique_ptr<Session> MakeDenseSession() {
   b.Output("y", y);
   absl::StatusOr<proto::GraphDef> def = b.Build();
   EXPECT_TRUE(def.ok()) << def.status();
-  absl::StatusOr<std::unique_ptr<Session>> session = Session::Create(*def);
+  SessionOptions options;
+  options.compile.optimization_level = optimization_level;
+  absl::StatusOr<std::unique_ptr<Session>> session = Session::Create(*def, options);
   EXPECT_TRUE(session.ok()) << session.status();
   return std::move(session).value();
 }
@@ -47,12 +49,16 @@ TEST(SessionTest, RunsAtAnyBatch) {
 }
 
 TEST(SessionTest, FetchesByTensorName) {
-  auto session = MakeDenseSession();
+  // Level 1 keeps the weight 'w' as given (-O2 repacks it for the GEMM).
+  auto session = MakeDenseSession(1);
   auto result = session->Run({{"x", Tensor::F32(Shape{1, 2}, {1, 2})}}, {"w", "y", "x"});
   ASSERT_TRUE(result.ok()) << result.status();
   ASSERT_EQ(result->size(), 3u);
   EXPECT_TENSOR_NEAR((*result)[0], (Shape{2, 2}), (std::vector<double>{1, -1, 2, 1}), 0);
   EXPECT_TENSOR_NEAR((*result)[2], (Shape{1, 2}), (std::vector<double>{1, 2}), 0);
+  // At -O2 the packed weight replaced 'w', and the error says how to keep it.
+  auto packed = MakeDenseSession()->Run({{"x", Tensor::F32(Shape{1, 2}, {1, 2})}}, {"w"});
+  ExpectError(packed, "optimization may have removed it");
 }
 
 TEST(SessionTest, ErrorsNameTheFeedOrFetchAndLeaveTheSessionUsable) {

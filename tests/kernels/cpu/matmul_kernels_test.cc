@@ -10,6 +10,7 @@
 // Integers are exact (wrapping).
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -83,6 +84,38 @@ TEST(MatMulKernelsTest, F32EveryMicrokernel) {
         c.options.threads = 8;
         const double k = static_cast<double>(KOf(s));
         CheckKernel(c, Tolerance{Ulp(DataType::kF32), 0.0, k * Ulp(DataType::kF32)});
+      }
+    }
+  }
+}
+
+// PackedMatMul: b packed by the provider itself (PackMatMulWeight, what Compile does for a
+// constant b), run through the harness against the reference, which reads the panels.
+TEST(MatMulKernelsTest, F32PrepackedWeightsEveryMicrokernel) {
+  uint64_t seed = 1000;
+  for (GemmIsa isa : RunnableIsas()) {
+    for (const MatMulShape& s : kShapes) {
+      if (s.b.rank() != 2) continue;  // only a 2-D constant b is packed
+      for (double tile_flops : {0.0, 2000.0}) {
+        KernelCase matmul = MakeCase(s, DataType::kF32, seed += 2);
+        CpuKernelOptions options;
+        options.gemm_isa = isa;
+        options.gemm_tile_flops = tile_flops;
+        options.threads = 8;
+        Node node;
+        node.op = "MatMul";
+        node.attrs = matmul.attrs;
+        std::optional<Tensor> packed =
+            CreateCpuKernelProvider(options)->PackMatMulWeight(node, matmul.inputs[1]);
+        ASSERT_TRUE(packed.has_value()) << GemmIsaName(isa);
+        const int64_t n = s.tb ? s.b.dim(0) : s.b.dim(1);
+        KernelCase c{"PackedMatMul",
+                     {matmul.inputs[0], *packed},
+                     {{"transpose_a", s.ta}, {"n", n}},
+                     options};
+        const double k = static_cast<double>(KOf(s));
+        EXPECT_TRUE(CheckKernel(c, Tolerance{Ulp(DataType::kF32), 0.0, k * Ulp(DataType::kF32)}))
+            << GemmIsaName(isa) << " " << s.a.ToString() << " x " << s.b.ToString();
       }
     }
   }

@@ -1,0 +1,81 @@
+// Packing constant MatMul weights for a kernel library: which MatMuls are rewritten, one
+// packed constant per weight, names kept, and the same numbers before and after (the
+// reference interpreter reads PackedMatMul's panels).
+#include "passes/pack_weights.h"
+
+#include "graph/text_format.h"
+#include "gtest/gtest.h"
+#include "kernels/cpu/cpu_kernel_provider.h"
+#include "tests/util/pass_test_util.h"
+
+namespace kiln::passes {
+namespace {
+
+constexpr char kGraph[] = R"(graph(%x: f32[-1,5], %v: f32[5,3]) {
+  %w = Constant() {value = f32[5,3]{1, -2, 3, 0.5, 4, -1, 2, 2, -3, 0.25, 1, 7, -4, 3, 1}}
+  %wt = Constant() {value = f32[3,5]{1, -2, 3, 0.5, 4, -1, 2, 2, -3, 0.25, 1, 7, -4, 3, 1}}
+  %a = MatMul(%x, %w)
+  %b = MatMul(%x, %w)
+  %t = MatMul(%x, %wt) {transpose_b = true}
+  %d = MatMul(%x, %v)
+  %s = Add(%a, %b)
+  %u = Add(%s, %t)
+  %y = Add(%u, %d)
+  return y = %y, a = %a
+})";
+
+PackMatMulWeight CpuPacker(int64_t* calls) {
+  std::shared_ptr<const KernelProvider> cpu = CreateCpuKernelProvider();
+  return [cpu, calls](const Node& node, const Tensor& b) {
+    ++*calls;
+    return cpu->PackMatMulWeight(node, b);
+  };
+}
+
+TEST(PackWeightsTest, ConstantWeightsArePackedOnceAndKeepTheirValues) {
+  Graph graph = *ParseGraph(kGraph);
+  const Graph original = graph;
+  int64_t calls = 0;
+  absl::StatusOr<int> rewritten = PackMatMulWeights(graph, CpuPacker(&calls));
+  ASSERT_TRUE(rewritten.ok()) << rewritten.status();
+  EXPECT_EQ(*rewritten, 3);  // a, b and t; d's b is an input
+  EXPECT_EQ(calls, 2);       // w once for a and b, wt once
+  int packed_matmuls = 0, matmuls = 0, packed_constants = 0;
+  for (const Node& node : graph.nodes()) {
+    packed_matmuls += node.op == "PackedMatMul";
+    matmuls += node.op == "MatMul";
+    packed_constants += node.op == "Constant" && node.outputs[0].shape.rank() == 3;
+  }
+  EXPECT_EQ(packed_matmuls, 3);
+  EXPECT_EQ(matmuls, 1);
+  EXPECT_EQ(packed_constants, 2);
+  // Names stay with the values; the unpacked weights are gone.
+  ASSERT_TRUE(graph.FindNode("a").has_value());
+  EXPECT_EQ(graph.node(*graph.FindNode("a")).op, "PackedMatMul");
+  EXPECT_FALSE(graph.FindNode("w").has_value());
+  absl::Status same = testing::CompareGraphsNumerically(original, graph);
+  EXPECT_TRUE(same.ok()) << same;
+}
+
+TEST(PackWeightsTest, NothingToPackLeavesTheGraph) {
+  Graph graph = *ParseGraph(kGraph);
+  absl::StatusOr<int> rewritten = PackMatMulWeights(
+      graph, [](const Node&, const Tensor&) { return std::optional<Tensor>(); });
+  ASSERT_TRUE(rewritten.ok());
+  EXPECT_EQ(*rewritten, 0);
+  EXPECT_TRUE(graph.FindNode("w").has_value());
+}
+
+TEST(PackWeightsTest, AMalformedPackingIsAnErrorNamingTheNode) {
+  Graph graph = *ParseGraph(kGraph);
+  absl::StatusOr<int> rewritten =
+      PackMatMulWeights(graph, [](const Node&, const Tensor&) -> std::optional<Tensor> {
+        return Tensor::F32(Shape{1, 2}, {1, 2});
+      });
+  ASSERT_FALSE(rewritten.ok());
+  EXPECT_NE(rewritten.status().message().find("node 'a' (MatMul)"), std::string::npos)
+      << rewritten.status();
+}
+
+}  // namespace
+}  // namespace kiln::passes
