@@ -196,7 +196,9 @@ TEST(KilnCliTest, BenchPrintsLatencies) {
   EXPECT_THAT(r.out, HasSubstr(" ms\nlatency max: "));
   EXPECT_THAT(r.out, HasSubstr(" ms\nthroughput: "));
   EXPECT_THAT(r.out, HasSubstr("\nwork: 0 GFLOP per run, 0.0 GFLOP/s, 0.0% of the FMA peak ("));
-  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 11) << r.out;
+  EXPECT_THAT(r.out, HasSubstr(" GFLOP/s)\nmemory: "));
+  EXPECT_THAT(r.out, HasSubstr(" GB per run (inputs read, outputs written), "));
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 12) << r.out;
 }
 
 // The JSON line of a graph with work: its figures agree with each other.
@@ -233,6 +235,11 @@ TEST(KilnCliTest, BenchJsonFigures) {
   EXPECT_NEAR(field("gflops"), field("gflop") / (median / 1e3), 1e-3 * field("gflops") + 1e-3);
   EXPECT_GT(field("peak_gflops"), 0);
   EXPECT_NEAR(field("peak_fraction"), field("gflops") / field("peak_gflops"), 1e-3);
+  // 8 x 64 inputs read and 8 x 32 outputs written, 4 bytes each.
+  EXPECT_NEAR(field("gbytes"), 4.0 * (8 * 64 + 8 * 32) / 1e9, 1e-12);
+  EXPECT_NEAR(field("gbs"), field("gbytes") / (median / 1e3), 1e-3 * field("gbs") + 1e-6);
+  EXPECT_GT(field("copy_gbs"), 0);
+  EXPECT_NEAR(field("bandwidth_fraction"), field("gbs") / field("copy_gbs"), 1e-3);
   EXPECT_NEAR(field("throughput"), 8e3 / median, 1e-2 * field("throughput"));
   EXPECT_GT(field("compile_ms"), 0);
   EXPECT_EQ(json.back(), '\n');

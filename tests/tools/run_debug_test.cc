@@ -8,6 +8,7 @@
 #include "graph/builder.h"
 #include "graph/builder_ops.h"
 #include "gtest/gtest.h"
+#include "runtime/default_provider.h"
 #include "kernels/cpu/cpu_kernel_provider.h"
 #include "tests/util/op_test_util.h"
 
@@ -41,6 +42,31 @@ class OneWrongAdd : public KernelProvider {
   std::unique_ptr<KernelProvider> cpu_ = CreateCpuKernelProvider();
 };
 
+// The default kernels (generated loops), but every fused kernel's output element 5 is off
+// by 0.5 after the kernel ran.
+kiln_kernel_fn g_fused_kernel = nullptr;
+
+class OneWrongFusion : public KernelProvider {
+ public:
+  absl::string_view name() const override { return "generated-with-a-wrong-loop"; }
+  bool RunsFusion(const Node& fusion) const override { return default_->RunsFusion(fusion); }
+  absl::StatusOr<PreparedKernel> Prepare(const Graph& graph, const Node& node) const override {
+    absl::StatusOr<PreparedKernel> kernel = default_->Prepare(graph, node);
+    if (!kernel.ok() || node.op != "Fusion") return kernel;
+    g_fused_kernel = kernel->fn;
+    kernel->fn = [](const kiln_kernel_call* call, int64_t wg, int64_t count) -> int32_t {
+      for (int64_t w = 0; w < count; ++w) g_fused_kernel(call, w, count);
+      if (wg == 0) static_cast<float*>(call->buffers[call->num_buffers - 1])[5] += 0.5f;
+      return KILN_KERNEL_OK;
+    };
+    kernel->workgroup_count = 1;
+    return kernel;
+  }
+
+ private:
+  std::shared_ptr<const KernelProvider> default_ = DefaultKernelProvider();
+};
+
 Graph ReluAddTanh() {
   GraphBuilder b;
   Value x = b.Input("x", DataType::kF32, {-1, 4});
@@ -72,6 +98,22 @@ TEST(RunDebugTest, CheckNamesTheFirstDivergingNode) {
   // The Add is wrong; the Tanh after it diverges too, but the Add comes first.
   EXPECT_THAT(status.message(), HasSubstr("node 'add' (Add) output 0 diverges"));
   EXPECT_THAT(status.message(), HasSubstr("element [1, 1] of f32[3,4]"));
+}
+
+TEST(RunDebugTest, CheckNamesTheOpsOfADivergingFusedKernel) {
+  SessionOptions options;  // -O2: relu, add and tanh are one generated loop
+  options.kernel_provider = std::make_shared<OneWrongFusion>();
+  auto session = Session::Create(ReluAddTanh(), options).value();
+  std::ostringstream out;
+  Feeds feeds = {{"x", testing::RandomTensor(DataType::kF32, Shape{3, 4}, 1)}};
+  absl::Status status = cli::CheckAgainstReference(*session, feeds, out);
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(status.message(), HasSubstr("(Fusion) output 0 diverges"));
+  EXPECT_THAT(status.message(), HasSubstr("element [1, 1] of f32[3,4]"));
+  EXPECT_THAT(status.message(),
+              HasSubstr("it is the fused loop cluster of relu (Relu), add (Add), tanh (Tanh), "
+                        "whose output 0 is 'tanh' (Tanh)"))
+      << status;
 }
 
 TEST(RunDebugTest, TraceStopsAtTheFirstNaN) {

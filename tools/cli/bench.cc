@@ -16,6 +16,7 @@
 #include "runtime/thread_pool.h"
 #include "tools/cli/command.h"
 #include "tools/cli/flags.h"
+#include "tools/cli/copy_bandwidth.h"
 #include "tools/cli/fma_peak.h"
 #include "tools/cli/inspect.h"
 #include "tools/cli/load_model.h"
@@ -56,7 +57,8 @@ Output:
         measured just before the runs on the same threads)
   json: {"graph": ..., "threads": N, "batch": N, "optimization": N, "median_ms": X,
          "p90_ms": X, "min_ms": X, "max_ms": X, "throughput": X, "gflop": X,
-         "gflops": X, "peak_gflops": X, "peak_fraction": X, "compile_ms": X}
+         "gflops": X, "peak_gflops": X, "peak_fraction": X, "gbytes": X, "gbs": X,
+         "copy_gbs": X, "bandwidth_fraction": X, "compile_ms": X}
                   (one line)
 )help";
 
@@ -149,6 +151,11 @@ int BenchMain(absl::Span<const std::string> raw_args, std::ostream& out, std::os
   const int used_threads =
       threads > 0 ? static_cast<int>(threads) : ThreadPool::DefaultThreadCount();
   const double peak_gflops = MeasureFmaPeakGflops(used_threads, 0.25);
+  // The run's unavoidable memory traffic: every input read and every output written once.
+  int64_t moved_bytes = 0;
+  for (const auto& [name, tensor] : feeds) moved_bytes += tensor.ByteSize();
+  for (const Tensor& tensor : outputs) moved_bytes += tensor.ByteSize();
+  const double copy_gbs = MeasureCopyBandwidthGbs(used_threads, moved_bytes / 2, 0.25);
   std::vector<double> ms;
   ms.reserve(iterations);
   for (int64_t i = 0; i < iterations; ++i) {
@@ -174,6 +181,9 @@ int BenchMain(absl::Span<const std::string> raw_args, std::ostream& out, std::os
   }
   const double throughput = median > 0 ? static_cast<double>(items) * 1e3 / median : 0;
   const double fraction = peak_gflops > 0 ? gflops / peak_gflops : 0;
+  const double gbytes = static_cast<double>(moved_bytes) / 1e9;
+  const double gbs = median > 0 ? gbytes / (median / 1e3) : 0;
+  const double bandwidth_fraction = copy_gbs > 0 ? gbs / copy_gbs : 0;
   out << "graph: " << path << "\n"
       << "kernels: " << (*session)->kernel_provider().name() << ", threads: " << used_threads
       << ", batch: " << items << ", optimization: -O" << options->compile.optimization_level
@@ -190,15 +200,19 @@ int BenchMain(absl::Span<const std::string> raw_args, std::ostream& out, std::os
       << absl::StrFormat("work: %.4g GFLOP per run, %.1f GFLOP/s, %.1f%% of the FMA peak "
                          "(%.1f GFLOP/s)\n",
                          gflop, gflops, 100 * fraction, peak_gflops)
+      << absl::StrFormat("memory: %.4g GB per run (inputs read, outputs written), %.1f GB/s, "
+                         "%.1f%% of the copy bandwidth (%.1f GB/s)\n",
+                         gbytes, gbs, 100 * bandwidth_fraction, copy_gbs)
       << absl::StrFormat(
              "json: {\"graph\": \"%s\", \"threads\": %d, \"batch\": %d, "
              "\"optimization\": %d, \"median_ms\": %.9g, \"p90_ms\": %.9g, "
              "\"min_ms\": %.9g, \"max_ms\": %.9g, \"throughput\": %.9g, \"gflop\": %.9g, "
              "\"gflops\": %.9g, \"peak_gflops\": %.9g, \"peak_fraction\": %.9g, "
-             "\"compile_ms\": %.9g}\n",
+             "\"gbytes\": %.9g, \"gbs\": %.9g, \"copy_gbs\": %.9g, "
+             "\"bandwidth_fraction\": %.9g, \"compile_ms\": %.9g}\n",
              absl::CHexEscape(path), used_threads, items, options->compile.optimization_level,
              median, p90, ms.front(), ms.back(), throughput, gflop, gflops, peak_gflops,
-             fraction, compile_ms);
+             fraction, gbytes, gbs, copy_gbs, bandwidth_fraction, compile_ms);
   return kExitOk;
 }
 

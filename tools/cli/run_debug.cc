@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "base/status_macros.h"
 #include "graph/bind_shapes.h"
+#include "graph/fusion.h"
 #include "runtime/reference_interpreter.h"
 
 namespace kiln::cli {
@@ -58,6 +59,26 @@ std::string ValueText(const Tensor& t, int64_t i) {
                                : absl::StrCat(t.GetAsInt64(i));
 }
 
+// For a Fusion node: which ops it fused and which of them computes output `output`, so a
+// divergence in a fused kernel names the ops the user wrote ("" for other nodes).
+std::string ClusterText(const Node& node, int output) {
+  const Graph* body = FusionBody(node);
+  if (body == nullptr) return "";
+  std::vector<std::string> members;
+  for (const Node& member : body->nodes()) {
+    if (member.op == "Input" || member.op == "Constant") continue;
+    members.push_back(absl::StrCat(member.name, " (", member.op, ")"));
+  }
+  std::string text = absl::StrCat("; it is the fused ", node.string_attr(kFusionKindAttr),
+                                  " cluster of ", absl::StrJoin(members, ", "));
+  if (output < static_cast<int>(body->outputs().size())) {
+    const Node& producer = body->node(body->outputs()[output].tensor.node);
+    absl::StrAppend(&text, ", whose output ", output, " is '", producer.name, "' (",
+                    producer.op, ")");
+  }
+  return text;
+}
+
 }  // namespace
 
 CheckTolerance ToleranceFor(DataType dtype) {
@@ -96,7 +117,8 @@ absl::Status CheckAgainstReference(const Session& session, const Feeds& feeds,
     auto diverges = [&](absl::string_view what) {
       return absl::FailedPreconditionError(absl::StrCat(
           "check: node '", node.name, "' (", node.op, ") output ", computed[i].output,
-          " diverges from the reference interpreter: ", what));
+          " diverges from the reference interpreter: ", what,
+          ClusterText(node, computed[i].output)));
     };
     if (g.dtype() != w.dtype() || g.shape() != w.shape()) {
       return diverges(absl::StrCat("it is ", g.TypeString(), ", the reference ", w.TypeString()));
