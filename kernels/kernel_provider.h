@@ -49,10 +49,11 @@ class KernelProvider {
   // True when Prepare runs the Fusion node `fusion` as one kernel; Compile expands the
   // other fusions back into their ops (passes/expand_fusions.h).
   virtual bool RunsFusion(const Node& fusion) const { return false; }
-  // For a MatMul whose b is a constant f32 matrix: b packed in the layout this provider's
-  // kernel reads (PackedMatMul's [P, K, W], graph/ops/matmul_ops.cc), so Compile packs it
-  // once (passes/pack_weights.h); nullopt when the kernel reads b as it is.
-  virtual std::optional<Tensor> PackMatMulWeight(const Node& matmul, const Tensor& b) const {
+  // For a MatMul's constant f32 b, or an NHWC Conv2D's constant f32 HWIO filter (groups 1,
+  // read as the [KH*KW*C, O] matrix it is): the weight packed in the layout this provider's
+  // GEMM reads ([P, K, W], PackedMatMul's and PackedConv2D's), so Compile packs it once
+  // (passes/pack_weights.h); nullopt when its kernel reads the weight as it is.
+  virtual std::optional<Tensor> PackGemmWeight(const Node& node, const Tensor& weight) const {
     return std::nullopt;
   }
 };

@@ -75,9 +75,9 @@ absl::Status OptimizeGraph(Graph& graph, const CompileOptions& options,
   ASSIGN_OR_RETURN(int expanded, FitFusionsToProvider(graph, provider, refuse));
   if (options.optimization_level >= 2) {
     // Constant weights in the layout the provider's GEMM reads, packed once here.
-    ASSIGN_OR_RETURN(int packed, passes::PackMatMulWeights(graph, [&](const Node& node,
+    ASSIGN_OR_RETURN(int packed, passes::PackGemmWeights(graph, [&](const Node& node,
                                                                       const Tensor& b) {
-                       return provider.PackMatMulWeight(node, b);
+                       return provider.PackGemmWeight(node, b);
                      }));
     expanded += packed;
   }

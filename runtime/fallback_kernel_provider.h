@@ -24,8 +24,8 @@ class FallbackKernelProvider : public KernelProvider {
   // The primary's answer: a fusion the fast library cannot run is expanded, not handed
   // to the (slow) fallback.
   bool RunsFusion(const Node& fusion) const override { return primary_->RunsFusion(fusion); }
-  std::optional<Tensor> PackMatMulWeight(const Node& matmul, const Tensor& b) const override {
-    return primary_->PackMatMulWeight(matmul, b);
+  std::optional<Tensor> PackGemmWeight(const Node& matmul, const Tensor& b) const override {
+    return primary_->PackGemmWeight(matmul, b);
   }
 
  private:

@@ -196,6 +196,88 @@ int64_t Conv2DFlops(const Node& node, absl::Span<const TensorType> inputs,
                             f.dim(fl.h), f.dim(fl.w)});
 }
 
+// PackedConv2D: an NHWC Conv2D (groups 1) whose constant HWIO filter, read as the
+// [KH*KW*C, O] matrix it is, was packed for a kernel library's GEMM (passes/pack_weights.h)
+// into column panels [P, KH*KW*C, W]: panel q holds output channels [qW, qW + W), zero past
+// O. Everything else is Conv2D's, through the Conv2D node and HWIO filter it stands for.
+
+// The Conv2D node a PackedConv2D stands for.
+Node AsConv2D(const Node& packed) {
+  Node conv = packed;
+  conv.op = "Conv2D";
+  conv.attrs.erase("kernel_shape");
+  conv.attrs.erase("out_channels");
+  conv.attrs["groups"] = int64_t{1};
+  conv.attrs["data_format"] = std::string("NHWC");
+  conv.attrs["filter_format"] = std::string("HWIO");
+  return conv;
+}
+
+// The HWIO filter type [KH, KW, C, O] of a PackedConv2D with input x, after checking the
+// packed filter against it.
+absl::StatusOr<TensorType> LogicalFilter(const Node& node, const TensorType& x,
+                                         const TensorType& packed) {
+  const std::vector<int64_t>& kernel = node.ints_attr("kernel_shape");
+  const int64_t o = node.int_attr("out_channels");
+  if (kernel.size() != 2 || kernel[0] < 1 || kernel[1] < 1 || o < 0) {
+    return absl::InvalidArgumentError(
+        "attributes 'kernel_shape' (two sizes >= 1) and 'out_channels' (>= 0) are required");
+  }
+  if (x.shape.rank() != 4) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("input 'x' has shape ", x.shape.ToString(), ", expected rank 4 (NHWC)"));
+  }
+  const int64_t c = x.shape.dim(3);
+  const Shape& p = packed.shape;
+  if (p.rank() != 3 || p.dim(2) < 1 || p.dim(0) != (o + p.dim(2) - 1) / p.dim(2) ||
+      (c != kUnknownDim && p.dim(1) != kernel[0] * kernel[1] * c)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "input 'filter_packed' ", p.ToString(), " is not [ceil(", o, " / W), ", kernel[0], " * ",
+        kernel[1], " * ", c, ", W] for ", o, " output channels"));
+  }
+  return TensorType{packed.dtype, Shape{kernel[0], kernel[1], c, o}};
+}
+
+absl::Status InferPackedConv2D(InferContext& ctx) {
+  ASSIGN_OR_RETURN(TensorType filter, LogicalFilter(ctx.node, ctx.inputs[0], ctx.inputs[1]));
+  std::vector<TensorType> inputs(ctx.inputs.begin(), ctx.inputs.end());
+  inputs[1] = filter;
+  const Node conv = AsConv2D(ctx.node);
+  InferContext as_conv{conv, inputs, ctx.outputs};
+  return InferConv2D(as_conv);
+}
+
+absl::Status RunPackedConv2D(KernelContext& ctx) {
+  ASSIGN_OR_RETURN(TensorType type,
+                   LogicalFilter(ctx.node, {ctx.inputs[0].dtype(), ctx.inputs[0].shape()},
+                                 {ctx.inputs[1].dtype(), ctx.inputs[1].shape()}));
+  ASSIGN_OR_RETURN(Tensor filter, Tensor::Allocate(type.dtype, type.shape));
+  const Tensor& packed = ctx.inputs[1];
+  const int64_t k = packed.shape().dim(1);
+  const int64_t width = packed.shape().dim(2);
+  const int64_t o = type.shape.dim(3);
+  for (int64_t p = 0; p < k; ++p) {
+    for (int64_t j = 0; j < o; ++j) {
+      filter.SetFromDouble(p * o + j,
+                           packed.GetAsDouble((j / width) * k * width + p * width + j % width));
+    }
+  }
+  std::vector<Tensor> inputs(ctx.inputs.begin(), ctx.inputs.end());
+  inputs[1] = filter;
+  const Node conv = AsConv2D(ctx.node);
+  KernelContext as_conv{conv, inputs, ctx.outputs};
+  return RunConv2D(as_conv);
+}
+
+int64_t PackedConv2DFlops(const Node& node, absl::Span<const TensorType> inputs,
+                          absl::Span<const TensorType> outputs) {
+  absl::StatusOr<TensorType> filter = LogicalFilter(node, inputs[0], inputs[1]);
+  if (!filter.ok()) return 0;
+  std::vector<TensorType> types(inputs.begin(), inputs.end());
+  types[1] = *filter;
+  return Conv2DFlops(AsConv2D(node), types, outputs);
+}
+
 }  // namespace
 
 void RegisterConvOps(OpRegistry& registry) {
@@ -222,6 +304,27 @@ void RegisterConvOps(OpRegistry& registry) {
       .infer = InferConv2D,
       .reference = RunConv2D,
       .flops = Conv2DFlops,
+  });
+  MustRegister(registry, OpDef{
+      .name = "PackedConv2D",
+      .summary =
+          "Conv2D of NHWC x (groups 1) with a constant filter packed for a kernel library's "
+          "GEMM: the HWIO filter as a [KH*KW*C, O] matrix in filter_packed[P, KH*KW*C, W], "
+          "panel q holding output channels [qW, qW + W) (zero past O). kernel_shape is "
+          "[KH, KW], out_channels O; strides, pads and dilations as Conv2D's. Made by the "
+          "compiler from Conv2D with a constant filter; f32.",
+      .input_names = {"x", "filter_packed", "bias"},
+      .min_inputs = 2,
+      .max_inputs = 3,
+      .attrs = {{"strides", AttrType::kInts, std::vector<int64_t>{1, 1}},
+                {"pads", AttrType::kInts, std::vector<int64_t>{0, 0, 0, 0}},
+                {"dilations", AttrType::kInts, std::vector<int64_t>{1, 1}},
+                {"kernel_shape", AttrType::kInts, std::nullopt},
+                {"out_channels", AttrType::kInt, std::nullopt}},
+      .dtypes = {DataType::kF32},
+      .infer = InferPackedConv2D,
+      .reference = RunPackedConv2D,
+      .flops = PackedConv2DFlops,
   });
 }
 

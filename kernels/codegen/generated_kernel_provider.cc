@@ -25,8 +25,8 @@ class GeneratedKernelProvider : public KernelProvider {
     return library_->RunsFusion(fusion) || codegen::CheckLoopFusion(fusion).ok();
   }
 
-  std::optional<Tensor> PackMatMulWeight(const Node& matmul, const Tensor& b) const override {
-    return library_->PackMatMulWeight(matmul, b);
+  std::optional<Tensor> PackGemmWeight(const Node& matmul, const Tensor& b) const override {
+    return library_->PackGemmWeight(matmul, b);
   }
 
   absl::StatusOr<PreparedKernel> Prepare(const Graph& graph, const Node& node) const override {

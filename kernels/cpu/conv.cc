@@ -124,6 +124,9 @@ void Im2ColNhwc(const ConvParams& p, const float* x, int64_t n, int64_t g, int64
   }
 }
 
+// kPackedFilter: operand 1 is the NHWC GEMM's B (the HWIO filter as [K, O]) packed once in
+// column panels of the GEMM's nr (PackBPanels); tiles start at multiples of nr channels.
+template <bool kPackedFilter>
 int32_t ConvGemmF32(const kiln_kernel_call* call, int64_t workgroup, int64_t workgroups) {
   const ConvParams& p = ParamsOf<ConvParams>(call);
   const MatMulTiling& t = p.tiling;
@@ -170,9 +173,13 @@ int32_t ConvGemmF32(const kiln_kernel_call* call, int64_t workgroup, int64_t wor
         gemm.a_row = p.kdim;
       }
       gemm.a_col = 1;
-      gemm.b = w;
-      gemm.b_row = p.hwio ? p.o : 1;
-      gemm.b_col = p.hwio ? 1 : p.kdim;
+      if constexpr (kPackedFilter) {
+        gemm.b_packed = f + (first_o / impl.blocking.nr) * p.kdim * impl.blocking.nr;
+      } else {
+        gemm.b = w;
+        gemm.b_row = p.hwio ? p.o : 1;
+        gemm.b_col = p.hwio ? 1 : p.kdim;
+      }
     } else {
       gemm.m = oc;
       gemm.n = pc;
@@ -320,7 +327,10 @@ kiln_kernel_fn DirectFn(DataType dtype) {
 // "cpu.conv2d_direct.<dtype>": the direct loop (other dtypes, depthwise, empty outputs).
 void AddConvKernels(SymbolList& list) {
   for (GemmIsa isa : kGemmIsas) {
-    list.Add<ConvParams>(GemmSymbolName("conv2d", isa), &ConvGemmF32, GemmIsaCpuFeatures(isa));
+    list.Add<ConvParams>(GemmSymbolName("conv2d", isa), &ConvGemmF32<false>,
+                         GemmIsaCpuFeatures(isa));
+    list.Add<ConvParams>(GemmSymbolName("packed_conv2d", isa), &ConvGemmF32<true>,
+                         GemmIsaCpuFeatures(isa));
   }
   list.AddPerType<ConvParams>("conv2d_direct", DirectFn);
   list.Add<ConvParams>("cpu.depthwise_conv2d_nhwc.f32", &DepthwiseNhwcF32);

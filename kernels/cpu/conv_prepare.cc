@@ -2,6 +2,8 @@
 // or im2col plus the packed GEMM with its tiling.
 #include <algorithm>
 #include <string>
+
+#include "absl/strings/str_cat.h"
 #include <vector>
 
 #include "kernels/cpu/kernels.h"
@@ -17,18 +19,13 @@ void LogicalStrides(const Shape& shape, const int pos[4], int64_t out[4]) {
   for (int d = 0; d < 4; ++d) out[d] = s[pos[d]];
 }
 
-}  // namespace
 
-
-PrepareResult PrepareConv2D(const PrepareContext& ctx) {
-  const Node& node = ctx.node;
-  const DataType dtype = ctx.inputs[0].dtype;
-  const Shape& x = ctx.inputs[0].shape;
-  const Shape& filter = ctx.inputs[1].shape;
-  const Shape& y = ctx.output().shape;
+// Everything but the GEMM path, from the logical filter shape (OIHW or HWIO as `hwio`).
+ConvParams BaseConvParams(const Node& node, const Shape& x, const Shape& filter,
+                          const Shape& y, bool nhwc, bool hwio, int64_t groups, bool has_bias) {
   ConvParams p{};
-  p.nhwc = node.string_attr("data_format") == "NHWC";
-  p.hwio = node.string_attr("filter_format") == "HWIO";
+  p.nhwc = nhwc;
+  p.hwio = hwio;
   const int act[4] = {0, p.nhwc ? 3 : 1, p.nhwc ? 1 : 2, p.nhwc ? 2 : 3};  // n, c, h, w
   const int fil[4] = {p.hwio ? 3 : 0, p.hwio ? 2 : 1, p.hwio ? 0 : 2, p.hwio ? 1 : 3};  // o, i, h, w
   p.batch = x.dim(act[0]);
@@ -50,12 +47,56 @@ PrepareResult PrepareConv2D(const PrepareContext& ctx) {
   p.pad_left = pads[1];
   p.dilation_h = dilations[0];
   p.dilation_w = dilations[1];
-  p.groups = node.int_attr("groups");
+  p.groups = groups;
   p.og = p.o / p.groups;
-  p.has_bias = ctx.inputs.size() == 3;
+  p.has_bias = has_bias;
   LogicalStrides(x, act, p.xs);
   LogicalStrides(y, act, p.ys);
   LogicalStrides(filter, fil, p.fs);
+  return p;
+}
+
+// The im2col (or pointwise) + packed GEMM path: the kernel `op` ("conv2d", or
+// "packed_conv2d" reading the filter packed in the GEMM's panels).
+PrepareResult PrepareConvGemm(const PrepareContext& ctx, ConvParams p, absl::string_view op,
+                              int64_t packed_panel) {
+  ASSIGN_OR_RETURN(GemmIsa isa, ResolveGemmIsa(ctx));
+  const SgemmImpl& impl = GetSgemmImpl(isa);
+  if (packed_panel > 0 && packed_panel != impl.blocking.nr) {
+    return NodeError(absl::StatusCode::kUnimplemented, ctx.node,
+                     absl::StrCat("input 'filter_packed' has panels of ", packed_panel,
+                                  " channels; the '", GemmIsaName(isa), "' GEMM reads ",
+                                  impl.blocking.nr));
+  }
+  const std::vector<int64_t>& pads = ctx.node.ints_attr("pads");
+  p.isa = static_cast<int32_t>(isa);
+  p.kdim = p.cg * p.kh * p.kw;
+  p.pointwise = p.kh == 1 && p.kw == 1 && p.stride_h == 1 && p.stride_w == 1 &&
+                p.pad_top == 0 && p.pad_left == 0 && pads[2] == 0 && pads[3] == 0;
+  const int64_t pixels = p.oh * p.ow;
+  p.tiling = p.nhwc ? ChooseMatMulTiling(impl, p.batch * p.groups, pixels, p.og, p.kdim,
+                                         ctx.options)
+                    : ChooseMatMulTiling(impl, p.batch * p.groups, p.og, pixels, p.kdim,
+                                         ctx.options);
+  const int64_t tile_pixels = p.nhwc ? p.tiling.tile_m : p.tiling.tile_n;
+  p.col_bytes = p.pointwise ? 0 : RoundUp(tile_pixels * p.kdim * 4, 64);
+  p.tiling.slot_bytes += p.col_bytes;
+  ASSIGN_OR_RETURN(PreparedKernel kernel,
+                   MakeKernel(ctx, GemmSymbolName(op, isa), p, p.tiling.slots));
+  kernel.scratch_bytes = p.tiling.slots * p.tiling.slot_bytes;
+  return kernel;
+}
+
+}  // namespace
+
+PrepareResult PrepareConv2D(const PrepareContext& ctx) {
+  const Node& node = ctx.node;
+  const DataType dtype = ctx.inputs[0].dtype;
+  const Shape& y = ctx.output().shape;
+  ConvParams p = BaseConvParams(node, ctx.inputs[0].shape, ctx.inputs[1].shape, y,
+                                node.string_attr("data_format") == "NHWC",
+                                node.string_attr("filter_format") == "HWIO",
+                                node.int_attr("groups"), ctx.inputs.size() == 3);
   const int64_t units = p.batch * p.o * p.oh;
   const bool empty = y.NumElements() == 0;
 
@@ -75,26 +116,18 @@ PrepareResult PrepareConv2D(const PrepareContext& ctx) {
     return MakeTypedKernel(ctx, "conv2d_direct", dtype, p,
                            empty ? 1 : WorkgroupsFor(units, (1 << 18) / row_work + 1));
   }
-
-  ASSIGN_OR_RETURN(GemmIsa isa, ResolveGemmIsa(ctx));
-  p.isa = static_cast<int32_t>(isa);
-  p.kdim = p.cg * p.kh * p.kw;
-  p.pointwise = p.kh == 1 && p.kw == 1 && p.stride_h == 1 && p.stride_w == 1 &&
-                p.pad_top == 0 && p.pad_left == 0 && pads[2] == 0 && pads[3] == 0;
-  const int64_t pixels = p.oh * p.ow;
-  const SgemmImpl& impl = GetSgemmImpl(isa);
-  p.tiling = p.nhwc ? ChooseMatMulTiling(impl, p.batch * p.groups, pixels, p.og, p.kdim,
-                                         ctx.options)
-                    : ChooseMatMulTiling(impl, p.batch * p.groups, p.og, pixels, p.kdim,
-                                         ctx.options);
-  const int64_t tile_pixels = p.nhwc ? p.tiling.tile_m : p.tiling.tile_n;
-  p.col_bytes = p.pointwise ? 0 : RoundUp(tile_pixels * p.kdim * 4, 64);
-  p.tiling.slot_bytes += p.col_bytes;
-  ASSIGN_OR_RETURN(PreparedKernel kernel,
-                   MakeKernel(ctx, GemmSymbolName("conv2d", isa), p, p.tiling.slots));
-  kernel.scratch_bytes = p.tiling.slots * p.tiling.slot_bytes;
-  return kernel;
+  return PrepareConvGemm(ctx, p, "conv2d", 0);
 }
 
+PrepareResult PreparePackedConv2D(const PrepareContext& ctx) {
+  const Node& node = ctx.node;
+  const Shape& x = ctx.inputs[0].shape;
+  const Shape& packed = ctx.inputs[1].shape;
+  const std::vector<int64_t>& kernel = node.ints_attr("kernel_shape");
+  const Shape filter{kernel[0], kernel[1], x.dim(3), node.int_attr("out_channels")};
+  ConvParams p = BaseConvParams(node, x, filter, ctx.output().shape, true, true, 1,
+                                ctx.inputs.size() == 3);
+  return PrepareConvGemm(ctx, p, "packed_conv2d", packed.dim(2));
+}
 
 }  // namespace kiln::cpu

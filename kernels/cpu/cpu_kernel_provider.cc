@@ -3,6 +3,7 @@
 // prepare function the kernel table names.
 #include "kernels/cpu/cpu_kernel_provider.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -38,22 +39,35 @@ class CpuKernelProvider : public KernelProvider {
 
   absl::string_view name() const override { return "cpu-portable"; }
 
-  std::optional<Tensor> PackMatMulWeight(const Node& matmul, const Tensor& b) const override {
-    if (!options_.pack_weights || matmul.op != "MatMul" || b.dtype() != DataType::kF32 ||
-        b.shape().rank() != 2) {
+  std::optional<Tensor> PackGemmWeight(const Node& node, const Tensor& weight) const override {
+    if (!options_.pack_weights || weight.dtype() != DataType::kF32) return std::nullopt;
+    // op(B) as k x n with element (p, j) at b[p * b_row + j * b_col].
+    int64_t k, n, b_row, b_col;
+    const Shape& shape = weight.shape();
+    if (node.op == "MatMul" && shape.rank() == 2) {
+      const bool transposed = node.bool_attr("transpose_b");
+      n = shape.dim(transposed ? 0 : 1);
+      k = shape.dim(transposed ? 1 : 0);
+      b_row = transposed ? 1 : n;
+      b_col = transposed ? k : 1;
+    } else if (node.op == "Conv2D" && shape.rank() == 4 &&
+               node.string_attr("filter_format") == "HWIO") {
+      // [KH, KW, C, O] is the row-major [KH*KW*C, O] matrix of the NHWC GEMM.
+      n = shape.dim(3);
+      k = shape.dim(0) * shape.dim(1) * shape.dim(2);
+      b_row = n;
+      b_col = 1;
+    } else {
       return std::nullopt;
     }
     const GemmIsa isa =
         options_.gemm_isa == GemmIsa::kAuto ? DetectGemmIsa() : options_.gemm_isa;
     if (!GemmIsaSupported(isa)) return std::nullopt;
     const int64_t nr = cpu::GetSgemmImpl(isa).blocking.nr;
-    const bool transposed = matmul.bool_attr("transpose_b");
-    const int64_t n = b.shape().dim(transposed ? 0 : 1);
-    const int64_t k = b.shape().dim(transposed ? 1 : 0);
-    absl::StatusOr<Tensor> packed = Tensor::Allocate(DataType::kF32, Shape{(n + nr - 1) / nr, k, nr});
+    absl::StatusOr<Tensor> packed =
+        Tensor::Allocate(DataType::kF32, Shape{(n + nr - 1) / nr, k, nr});
     if (!packed.ok()) return std::nullopt;
-    cpu::PackBPanels(b.data<float>(), transposed ? 1 : n, transposed ? k : 1, n, k, nr,
-                     packed->data<float>());
+    cpu::PackBPanels(weight.data<float>(), b_row, b_col, n, k, nr, packed->data<float>());
     return *std::move(packed);
   }
 

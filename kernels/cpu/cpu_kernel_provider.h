@@ -24,7 +24,7 @@ struct CpuKernelOptions {
   // operands, so more tiles than that only add packing.
   int threads = 0;
   // Pack constant f32 MatMul weights once at compile time into the GEMM's panels
-  // (PackMatMulWeight), so no call packs them.
+  // (PackGemmWeight), so no call packs them.
   bool pack_weights = true;
 };
 

@@ -44,6 +44,7 @@ constexpr KernelTableEntry kTable[] = {
     {"Mul", PrepareBinary, kMul},
     {"Neg", PrepareUnary, kNeg},
     {"NotEqual", PrepareCompare, kNotEqual},
+    {"PackedConv2D", PreparePackedConv2D, 0},
     {"PackedMatMul", PreparePackedMatMul, 0},
     {"Pad", PreparePad, 0},
     {"Pow", PrepareBinary, kPow},

@@ -30,6 +30,7 @@ PrepareResult PrepareCast(const PrepareContext& ctx);
 // matmul.cc
 PrepareResult PrepareMatMul(const PrepareContext& ctx);
 PrepareResult PreparePackedMatMul(const PrepareContext& ctx);
+PrepareResult PreparePackedConv2D(const PrepareContext& ctx);
 
 // conv.cc
 PrepareResult PrepareConv2D(const PrepareContext& ctx);

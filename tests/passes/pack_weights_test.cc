@@ -24,11 +24,11 @@ constexpr char kGraph[] = R"(graph(%x: f32[-1,5], %v: f32[5,3]) {
   return y = %y, a = %a
 })";
 
-PackMatMulWeight CpuPacker(int64_t* calls) {
+PackGemmWeight CpuPacker(int64_t* calls) {
   std::shared_ptr<const KernelProvider> cpu = CreateCpuKernelProvider();
   return [cpu, calls](const Node& node, const Tensor& b) {
     ++*calls;
-    return cpu->PackMatMulWeight(node, b);
+    return cpu->PackGemmWeight(node, b);
   };
 }
 
@@ -36,7 +36,7 @@ TEST(PackWeightsTest, ConstantWeightsArePackedOnceAndKeepTheirValues) {
   Graph graph = *ParseGraph(kGraph);
   const Graph original = graph;
   int64_t calls = 0;
-  absl::StatusOr<int> rewritten = PackMatMulWeights(graph, CpuPacker(&calls));
+  absl::StatusOr<int> rewritten = PackGemmWeights(graph, CpuPacker(&calls));
   ASSERT_TRUE(rewritten.ok()) << rewritten.status();
   EXPECT_EQ(*rewritten, 3);  // a, b and t; d's b is an input
   EXPECT_EQ(calls, 2);       // w once for a and b, wt once
@@ -57,9 +57,33 @@ TEST(PackWeightsTest, ConstantWeightsArePackedOnceAndKeepTheirValues) {
   EXPECT_TRUE(same.ok()) << same;
 }
 
+TEST(PackWeightsTest, NhwcConvolutionFiltersArePacked) {
+  // A 2x2 HWIO filter over 2 channels into 3, with bias; the grouped one is left alone.
+  Graph graph = *ParseGraph(R"(graph(%x: f32[-1,4,4,2]) {
+  %f = Constant() {value = f32[2,2,2,3]{1, -2, 3, 0.5, 4, -1, 2, 2, -3, 0.25, 1, 7, -4, 3, 1, 2, 0, -1, 1, 1, 2, -2, 0.5, 3}}
+  %g = Constant() {value = f32[1,1,1,2]{2, -1}}
+  %bias = Constant() {value = f32[3]{0.5, -1, 2}}
+  %c = Conv2D(%x, %f, %bias) {data_format = "NHWC", filter_format = "HWIO", pads = [1, 0, 0, 1], strides = [1, 2]}
+  %d = Conv2D(%x, %g) {data_format = "NHWC", filter_format = "HWIO", groups = 2}
+  return c = %c, d = %d
+})");
+  const Graph original = graph;
+  int64_t calls = 0;
+  absl::StatusOr<int> rewritten = PackGemmWeights(graph, CpuPacker(&calls));
+  ASSERT_TRUE(rewritten.ok()) << rewritten.status();
+  EXPECT_EQ(*rewritten, 1);
+  ASSERT_TRUE(graph.FindNode("c").has_value());
+  const Node& c = graph.node(*graph.FindNode("c"));
+  EXPECT_EQ(c.op, "PackedConv2D");
+  EXPECT_EQ(c.inputs.size(), 3u);  // the bias stays an input
+  EXPECT_EQ(graph.node(*graph.FindNode("d")).op, "Conv2D");
+  absl::Status same = testing::CompareGraphsNumerically(original, graph);
+  EXPECT_TRUE(same.ok()) << same;
+}
+
 TEST(PackWeightsTest, NothingToPackLeavesTheGraph) {
   Graph graph = *ParseGraph(kGraph);
-  absl::StatusOr<int> rewritten = PackMatMulWeights(
+  absl::StatusOr<int> rewritten = PackGemmWeights(
       graph, [](const Node&, const Tensor&) { return std::optional<Tensor>(); });
   ASSERT_TRUE(rewritten.ok());
   EXPECT_EQ(*rewritten, 0);
@@ -69,7 +93,7 @@ TEST(PackWeightsTest, NothingToPackLeavesTheGraph) {
 TEST(PackWeightsTest, AMalformedPackingIsAnErrorNamingTheNode) {
   Graph graph = *ParseGraph(kGraph);
   absl::StatusOr<int> rewritten =
-      PackMatMulWeights(graph, [](const Node&, const Tensor&) -> std::optional<Tensor> {
+      PackGemmWeights(graph, [](const Node&, const Tensor&) -> std::optional<Tensor> {
         return Tensor::F32(Shape{1, 2}, {1, 2});
       });
   ASSERT_FALSE(rewritten.ok());

@@ -8,6 +8,7 @@
 // f16/bf16 accumulate in f32, f64 uses 2^-52.
 #include <cmath>
 #include <string>
+#include <optional>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -93,6 +94,42 @@ TEST(ConvKernelsTest, F32AllLayoutsAndMicrokernels) {
 
 // Depthwise f32 with channels innermost (NHWC, HWIO) takes the channel-vectorized kernel,
 // which F32AllLayoutsAndMicrokernels checks against the reference; other layouts do not.
+// PackedConv2D: the HWIO filter packed by the provider itself (what Compile does for a
+// constant filter of an NHWC, ungrouped Conv2D), against the reference.
+TEST(ConvKernelsTest, F32PrepackedFiltersEveryMicrokernel) {
+  uint64_t seed = 500;
+  int checked = 0;
+  for (GemmIsa isa : RunnableIsas()) {
+    for (const ConvCase& cc : kCases) {
+      if (cc.groups != 1) continue;
+      for (double tile_flops : {0.0, 2000.0}) {
+        KernelCase conv = MakeCase(cc, true, true, DataType::kF32, seed += 3);
+        CpuKernelOptions options;
+        options.gemm_isa = isa;
+        options.gemm_tile_flops = tile_flops;
+        options.threads = 8;
+        Node node;
+        node.op = "Conv2D";
+        node.attrs = conv.attrs;
+        std::optional<Tensor> packed =
+            CreateCpuKernelProvider(options)->PackGemmWeight(node, conv.inputs[1]);
+        ASSERT_TRUE(packed.has_value()) << GemmIsaName(isa);
+        KernelCase c{"PackedConv2D", conv.inputs, {}, options};
+        c.inputs[1] = *packed;
+        c.attrs = {{"strides", cc.strides},
+                   {"pads", cc.pads},
+                   {"dilations", cc.dilations},
+                   {"kernel_shape", std::vector<int64_t>{cc.kh, cc.kw}},
+                   {"out_channels", cc.o}};
+        EXPECT_TRUE(CheckKernel(c, ConvTol(cc, DataType::kF32)))
+            << GemmIsaName(isa) << " case " << cc.c << "->" << cc.o << " " << cc.kh << "x" << cc.kw;
+        ++checked;
+      }
+    }
+  }
+  EXPECT_GT(checked, 0);
+}
+
 TEST(ConvKernelsTest, DepthwiseNhwcKernelIsChosen) {
   const ConvCase& depthwise = kCases[3];
   ASSERT_EQ(depthwise.groups, depthwise.c);

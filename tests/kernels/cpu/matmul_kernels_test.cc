@@ -89,7 +89,7 @@ TEST(MatMulKernelsTest, F32EveryMicrokernel) {
   }
 }
 
-// PackedMatMul: b packed by the provider itself (PackMatMulWeight, what Compile does for a
+// PackedMatMul: b packed by the provider itself (PackGemmWeight, what Compile does for a
 // constant b), run through the harness against the reference, which reads the panels.
 TEST(MatMulKernelsTest, F32PrepackedWeightsEveryMicrokernel) {
   uint64_t seed = 1000;
@@ -106,7 +106,7 @@ TEST(MatMulKernelsTest, F32PrepackedWeightsEveryMicrokernel) {
         node.op = "MatMul";
         node.attrs = matmul.attrs;
         std::optional<Tensor> packed =
-            CreateCpuKernelProvider(options)->PackMatMulWeight(node, matmul.inputs[1]);
+            CreateCpuKernelProvider(options)->PackGemmWeight(node, matmul.inputs[1]);
         ASSERT_TRUE(packed.has_value()) << GemmIsaName(isa);
         const int64_t n = s.tb ? s.b.dim(0) : s.b.dim(1);
         KernelCase c{"PackedMatMul",
