@@ -49,10 +49,13 @@ absl::StatusOr<std::vector<TensorSignature>> SignatureFromProto(
 
 absl::StatusOr<proto::Executable> ExecutableToProto(const Executable& executable) {
   const Plan& plan = executable.plan;
-  // A file names kernels that the loading binary resolves in its libraries; code made in
-  // this process (generated kernels, the reference interpreter's) has no such name.
+  // A file names kernels that the loading binary resolves in its libraries; a step bound to
+  // code made in this process (generated kernels, the reference interpreter's) has no such
+  // name. Steps not bound yet (an Executable read from a file) keep theirs, whatever the
+  // libraries of this binary.
   for (size_t s = 0; s < plan.steps.size(); ++s) {
     const PlanStep& step = plan.steps[s];
+    if (step.dispatch.fn == nullptr) continue;
     bool in_library = false;
     for (const KernelLibrary* library : LinkedKernelLibraries()) {
       in_library = in_library || library->Find(step.kernel) != nullptr;

@@ -28,14 +28,15 @@ for target in $fuzzers; do
   name=${target##*:}
   seeds=()
   [[ -d "tests/fuzz/corpus/${name%_fuzzer}" ]] && seeds+=("tests/fuzz/corpus/${name%_fuzzer}")
-  mkdir -p "$scratch/$name"
+  mkdir -p "$scratch/$name" out/fuzz-crashes
   if "$bin/tests/fuzz/$name" -max_total_time="$seconds" -rss_limit_mb=4096 \
+      -artifact_prefix=out/fuzz-crashes/"$name"- \
       "$scratch/$name" "${seeds[@]}" > "$scratch/$name.log" 2>&1; then
     echo "$name: $(grep -o 'Done [0-9]* runs in [0-9]* second' "$scratch/$name.log"), no crash"
     echo "$name=pass" >> "$results"
   else
     tail -40 "$scratch/$name.log"
-    echo "$name: CRASH (reproducer saved by libFuzzer in the current directory)"
+    echo "$name: CRASH (reproducer saved in out/fuzz-crashes/)"
     echo "$name=fail" >> "$results"
     failed=1
   fi

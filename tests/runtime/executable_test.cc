@@ -304,6 +304,30 @@ TEST(ExecutableTest, ReferenceKernelsCannotBeWrittenOut) {
   EXPECT_TRUE((*loaded)->Run(inputs).ok());
 }
 
+TEST(ExecutableTest, GeneratedKernelsCannotBeWrittenOutButUnboundNamesCan) {
+  // The eltwise chain is one loop cluster, which the default provider generates code for.
+  absl::StatusOr<Graph> graph = examples::BuildEltwise();
+  ASSERT_TRUE(graph.ok());
+  CompileOptions options = BatchOf3(*graph);
+  options.kernel_provider = nullptr;  // the default: generated loops
+  absl::StatusOr<Executable> executable = Compile(*graph, options);
+  ASSERT_TRUE(executable.ok()) << executable.status();
+  absl::StatusOr<proto::Executable> proto = ExecutableToProto(*executable);
+  EXPECT_EQ(proto.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(proto.status().message(), HasSubstr("runs kernel 'gen.loop."));
+
+  // A file may name kernels this binary lacks (another machine's library): read, it is
+  // not bound to code, and writes back unchanged.
+  absl::StatusOr<proto::Executable> library = ExecutableToProto(SmallMlp());
+  ASSERT_TRUE(library.ok()) << library.status();
+  library->mutable_steps(0)->set_kernel("elsewhere.some_kernel");
+  absl::StatusOr<Executable> read = ExecutableFromProto(*library);
+  ASSERT_TRUE(read.ok()) << read.status();
+  absl::StatusOr<proto::Executable> again = ExecutableToProto(*read);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->steps(0).kernel(), "elsewhere.some_kernel");
+}
+
 TEST(ExecutableTest, RunChecksInputsAgainstTheSignature) {
   absl::StatusOr<std::unique_ptr<LoadedExecutable>> loaded =
       LoadedExecutable::Load(SmallMlp(), nullptr);
