@@ -81,6 +81,30 @@ TEST(PackWeightsTest, NhwcConvolutionFiltersArePacked) {
   EXPECT_TRUE(same.ok()) << same;
 }
 
+TEST(PackWeightsTest, MalformedPackedOpsAreVerifierErrorsNamingTheNode) {
+  // N = 40 does not fill 1 panel of 32; K differs; a packed filter of the wrong depth.
+  const std::pair<const char*, const char*> cases[] = {
+      {R"(graph(%x: f32[2,5], %p: f32[1,5,32]) {
+  %m = PackedMatMul(%x, %p) {n = 40}
+  return y = %m
+})", "attribute 'n' = 40 does not fill 1 panels of width 32"},
+      {R"(graph(%x: f32[2,6], %p: f32[1,5,32]) {
+  %m = PackedMatMul(%x, %p) {n = 20}
+  return y = %m
+})", "inner dimensions differ"},
+      {R"(graph(%x: f32[1,4,4,2], %p: f32[1,9,32]) {
+  %c = PackedConv2D(%x, %p) {kernel_shape = [2, 2], out_channels = 3}
+  return y = %c
+})", "is not [ceil(3 / W), 2 * 2 * 2, W]"},
+  };
+  for (const auto& [text, message] : cases) {
+    absl::StatusOr<Graph> graph = ParseGraph(text);
+    ASSERT_FALSE(graph.ok()) << text;
+    EXPECT_NE(graph.status().message().find(message), std::string::npos) << graph.status();
+    EXPECT_NE(graph.status().message().find("node '"), std::string::npos) << graph.status();
+  }
+}
+
 TEST(PackWeightsTest, NothingToPackLeavesTheGraph) {
   Graph graph = *ParseGraph(kGraph);
   absl::StatusOr<int> rewritten = PackGemmWeights(
