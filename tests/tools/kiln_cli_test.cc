@@ -246,6 +246,37 @@ TEST(KilnCliTest, BenchJsonFigures) {
   EXPECT_EQ(json.find('\n'), json.size() - 1) << "one line";
 }
 
+// Generated kernels: --kernels chooses them or the library alone (same numbers for this
+// chain, within f32 rounding), and --cache-dir keeps their objects for the next process.
+TEST(KilnCliTest, KernelSourceAndCacheDirectory) {
+  GraphBuilder b;
+  Value x = b.Input("x", DataType::kF32, {-1, 33});
+  b.Output("y", ops::Neg(b, ops::Exp(b, ops::Mul(b, x, ops::ScalarLike(b, x, 0.5)))));
+  const std::string path = SaveBuilt(b, "loop_chain");
+  const std::string cache = TempPath("kernel_cache");
+  std::filesystem::remove_all(cache);
+  Result generated = Kiln({"run", path, "--input", "x=random", "--seed", "3", "--batch", "5",
+                           "--cache-dir", cache});
+  ASSERT_EQ(generated.exit_code, 0) << generated.err;
+  int objects = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(cache)) {
+    const std::string name = entry.path().filename().string();
+    EXPECT_EQ(name.rfind("gen.loop.", 0), 0u) << name;
+    objects += entry.path().extension() == ".o";
+  }
+  EXPECT_EQ(objects, 1);
+  Result library = Kiln({"run", path, "--input", "x=random", "--seed", "3", "--batch", "5",
+                         "--kernels", "library"});
+  ASSERT_EQ(library.exit_code, 0) << library.err;
+  EXPECT_THAT(library.out, StartsWith("y f32[5,33] "));
+  EXPECT_THAT(generated.out, StartsWith("y f32[5,33] "));
+  ExpectUsageError({"run", path, "--kernels", "jit"}, "--kernels 'jit' is not generated or library");
+  ExpectUsageError({"run", path, "--kernels", "library", "--cache-dir", cache},
+                   "--cache-dir applies to generated kernels only");
+  ExpectUsageError({"bench", path, "--backend", "reference", "--cache-dir", cache},
+                   "--cache-dir applies to generated kernels only");
+}
+
 TEST(KilnCliTest, BenchErrors) {
   ExpectUsageError({"bench"}, "'kiln bench' takes one graph file, got 0 arguments");
   Result zero = Kiln({"bench", kIdentityGraph, "--iterations", "0"});

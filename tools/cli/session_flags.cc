@@ -63,6 +63,9 @@ absl::StatusOr<SessionOptions> SessionOptionsFromFlags(const SessionFlags& flags
         absl::StrCat("--kernels '", flags.kernels, "' is not generated or library"));
   }
   if (flags.backend == "reference") {
+    if (!flags.cache_dir.empty()) {
+      return absl::InvalidArgumentError("--cache-dir applies to generated kernels only");
+    }
     options.kernel_provider = std::make_shared<ReferenceKernelProvider>();
   } else if (flags.backend != "cpu") {
     return absl::InvalidArgumentError(
