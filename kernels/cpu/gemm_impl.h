@@ -30,15 +30,23 @@ struct PackedGemm {
   // so it may hold garbage (NaN) otherwise.
   static void Micro(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
                     bool accumulate) {
+    MicroRows<kMr>(kc, a, b, c, ldc, accumulate);
+  }
+
+  // Micro for the first kRows rows of the A panel (which still holds kMr values per step):
+  // the bottom edge of C without a local tile.
+  template <int kRows>
+  static void MicroRows(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                        bool accumulate) {
     // C's rows are far apart (ldc) and cold; fetch them while the k loop runs.
 #pragma GCC unroll 32
-    for (int i = 0; i < kMr; ++i) {
+    for (int i = 0; i < kRows; ++i) {
       __builtin_prefetch(c + i * ldc, 1, 3);
       __builtin_prefetch(c + i * ldc + kNr - 1, 1, 3);
     }
-    Reg acc[kMr][kNv];
+    Reg acc[kRows][kNv];
 #pragma GCC unroll 32
-    for (int i = 0; i < kMr; ++i) {
+    for (int i = 0; i < kRows; ++i) {
 #pragma GCC unroll 8
       for (int j = 0; j < kNv; ++j) acc[i][j] = V::Zero();
     }
@@ -47,7 +55,7 @@ struct PackedGemm {
 #pragma GCC unroll 8
       for (int j = 0; j < kNv; ++j) bv[j] = V::Load(b + j * kLanes);
 #pragma GCC unroll 32
-      for (int i = 0; i < kMr; ++i) {
+      for (int i = 0; i < kRows; ++i) {
         const Reg av = V::Broadcast(a + i);
 #pragma GCC unroll 8
         for (int j = 0; j < kNv; ++j) acc[i][j] = V::Fma(av, bv[j], acc[i][j]);
@@ -56,11 +64,25 @@ struct PackedGemm {
       b += kNr;
     }
 #pragma GCC unroll 32
-    for (int i = 0; i < kMr; ++i) {
+    for (int i = 0; i < kRows; ++i) {
 #pragma GCC unroll 8
       for (int j = 0; j < kNv; ++j) {
         float* cp = c + i * ldc + j * kLanes;
         V::Store(cp, accumulate ? V::Add(acc[i][j], V::Load(cp)) : acc[i][j]);
+      }
+    }
+  }
+
+  // The bottom edge (rows < kMr, full columns): MicroRows<rows>, one instantiation per
+  // row count, instead of a whole tile computed into a local buffer.
+  template <int kRows = 1>
+  static void MicroBottom(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                          bool accumulate, int64_t rows) {
+    if constexpr (kRows < kMr) {
+      if (rows == kRows) {
+        MicroRows<kRows>(kc, a, b, c, ldc, accumulate);
+      } else {
+        MicroBottom<kRows + 1>(kc, a, b, c, ldc, accumulate, rows);
       }
     }
   }
@@ -184,6 +206,8 @@ struct PackedGemm {
               float* cp = g.c + (ic + ir) * g.ldc + jc + jr;
               if (rows == kMr && cols == kNr) {
                 Micro(kc, ap, bp, cp, g.ldc, accumulate);
+              } else if (cols == kNr) {
+                MicroBottom(kc, ap, bp, cp, g.ldc, accumulate, rows);
               } else {
                 MicroEdge(kc, ap, bp, cp, g.ldc, accumulate, rows, cols);
               }
