@@ -78,6 +78,11 @@ PrepareResult PrepareConvGemm(const PrepareContext& ctx, ConvParams p, absl::str
                                          ctx.options)
                     : ChooseMatMulTiling(impl, p.batch * p.groups, p.og, pixels, p.kdim,
                                          ctx.options);
+  if (packed_panel > 0) {
+    // NHWC only: pixels x channels tiles, and the filter's panels need no scratch.
+    p.tiling.slot_bytes =
+        SgemmScratchBytes(impl, p.tiling.tile_m, p.tiling.tile_n, p.kdim, true);
+  }
   const int64_t tile_pixels = p.nhwc ? p.tiling.tile_m : p.tiling.tile_n;
   p.col_bytes = p.pointwise ? 0 : RoundUp(tile_pixels * p.kdim * 4, 64);
   p.tiling.slot_bytes += p.col_bytes;

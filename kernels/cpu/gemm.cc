@@ -22,12 +22,13 @@ const SgemmImpl& GetSgemmImpl(GemmIsa isa) {
   return SgemmPortable();
 }
 
-int64_t SgemmScratchBytes(const SgemmImpl& impl, int64_t m, int64_t n, int64_t k) {
+int64_t SgemmScratchBytes(const SgemmImpl& impl, int64_t m, int64_t n, int64_t k,
+                          bool b_prepacked) {
   const GemmBlocking& b = impl.blocking;
   const int64_t kc = Min(k < 1 ? 1 : k, b.kc);
   const int64_t a_floats = RoundUpTo(Min(m < 1 ? 1 : m, b.mc), b.mr) * kc;
   const int64_t b_floats = RoundUpTo(Min(n < 1 ? 1 : n, b.nc), b.nr) * kc;
-  return RoundUpTo(a_floats * 4, 64) + RoundUpTo(b_floats * 4, 64);
+  return RoundUpTo(a_floats * 4, 64) + (b_prepacked ? 0 : RoundUpTo(b_floats * 4, 64));
 }
 
 int64_t PackedBFloats(int64_t n, int64_t k, int64_t nr) { return RoundUpTo(n, nr) * k; }

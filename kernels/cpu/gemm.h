@@ -52,8 +52,10 @@ struct SgemmImpl {
 
 // The implementation for a concrete isa (not kAuto).
 const SgemmImpl& GetSgemmImpl(GemmIsa isa);
-// Packing scratch for a GEMM of at most m x n x k, a multiple of 64 bytes.
-int64_t SgemmScratchBytes(const SgemmImpl& impl, int64_t m, int64_t n, int64_t k);
+// Packing scratch for a GEMM of at most m x n x k, a multiple of 64 bytes; A's panels only
+// when B comes prepacked (SgemmArgs::b_packed).
+int64_t SgemmScratchBytes(const SgemmImpl& impl, int64_t m, int64_t n, int64_t k,
+                          bool b_prepacked = false);
 
 // B (k x n, element (p, j) at b[p * b_row + j * b_col]) in column panels of nr: panel q
 // holds columns [q * nr, q * nr + nr) as k rows of nr values, columns past n zero. The
