@@ -73,15 +73,17 @@ absl::Status OptimizeGraph(Graph& graph, const CompileOptions& options,
   const bool refuse = options.optimization_level >= 2 &&
                       pipeline_options.disabled.count("fuse-elementwise") == 0;
   ASSIGN_OR_RETURN(int expanded, FitFusionsToProvider(graph, provider, refuse));
+  int packed = 0;
   if (options.optimization_level >= 2) {
     // Constant weights in the layout the provider's GEMM reads, packed once here.
-    ASSIGN_OR_RETURN(int packed, passes::PackGemmWeights(graph, [&](const Node& node,
-                                                                      const Tensor& b) {
-                       return provider.PackGemmWeight(node, b);
+    ASSIGN_OR_RETURN(packed, passes::PackGemmWeights(graph, [&](const Node& node,
+                                                                const Tensor& weight) {
+                       return provider.PackGemmWeight(node, weight);
                      }));
-    expanded += packed;
   }
-  if (expanded > 0 || options.optimization_level > 0) RETURN_IF_ERROR(VerifyGraph(graph));
+  if (expanded + packed > 0 || options.optimization_level > 0) {
+    RETURN_IF_ERROR(VerifyGraph(graph));
+  }
   return absl::OkStatus();
 }
 

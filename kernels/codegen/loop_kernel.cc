@@ -9,7 +9,6 @@
 
 #include <algorithm>
 #include <map>
-#include <optional>
 #include <set>
 #include <utility>
 #include <vector>
@@ -136,8 +135,8 @@ absl::Status CheckLoopFusion(const Node& fusion) {
     }
   }
   // Each output must be computed by its own member op: an output that passes an input or
-  // constant through, or repeats another output, would be a copy, which bufferization
-  // makes with a temporary.
+  // constant through (possibly broadcast) or repeats another output is a copy, left to the
+  // library's kernels.
   std::set<int> computed;
   for (const GraphOutput& output : body->outputs()) {
     const int id = Underlying(*body, output.tensor.node);

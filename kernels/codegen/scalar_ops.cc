@@ -17,15 +17,6 @@ namespace {
 using Args = absl::Span<const std::string>;
 using Lowering = std::function<absl::StatusOr<std::string>(ScalarBuilder&, const Node&, Args)>;
 
-// a op b, NaN when either is NaN (the reference's Maximum and Minimum). arith.maxf lowers
-// to llvm.maxnum, which returns the other operand for one NaN, so the NaN case is explicit:
-// a + b is NaN exactly when one of them is.
-std::string NanPropagatingPick(ScalarBuilder& b, absl::string_view predicate,
-                               const std::string& x, const std::string& y) {
-  const std::string pick = b.Select(b.Compare(predicate, x, y), x, y);
-  return b.Select(b.Compare("uno", x, y), b.Op("arith.addf", {x, y}), pick);
-}
-
 // The f32 math of kernels/cpu/fast_math.h, operation for operation, so generated kernels
 // and the CPU library agree to the bit and share its measured bounds (ExpF 1 ulp, SigmoidF
 // 3, ErfcF 10). MLIR's math.exp approximation loses accuracy for large arguments (no
@@ -46,6 +37,14 @@ std::string SubF(ScalarBuilder& b, const std::string& x, const std::string& y) {
 std::string Pick(ScalarBuilder& b, absl::string_view predicate, const std::string& x,
                  const std::string& y) {
   return b.Select(b.Compare(predicate, x, y), x, y);
+}
+
+// Pick, but NaN when either is NaN (the reference's Maximum and Minimum). arith.maxf lowers
+// to llvm.maxnum, which returns the other operand for one NaN, so the NaN case is explicit:
+// a + b is NaN exactly when one of them is.
+std::string NanPropagatingPick(ScalarBuilder& b, absl::string_view predicate,
+                               const std::string& x, const std::string& y) {
+  return b.Select(b.Compare("uno", x, y), AddF(b, x, y), Pick(b, predicate, x, y));
 }
 
 template <int N>

@@ -3,7 +3,6 @@
 // prepare function the kernel table names.
 #include "kernels/cpu/cpu_kernel_provider.h"
 
-#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -12,6 +11,7 @@
 #include "base/status_macros.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/kernel_table.h"
+#include "kernels/cpu/matmul_tiling.h"
 #include "kernels/cpu/prepare_util.h"
 
 namespace kiln {
@@ -60,10 +60,9 @@ class CpuKernelProvider : public KernelProvider {
     } else {
       return std::nullopt;
     }
-    const GemmIsa isa =
-        options_.gemm_isa == GemmIsa::kAuto ? DetectGemmIsa() : options_.gemm_isa;
-    if (!GemmIsaSupported(isa)) return std::nullopt;
-    const int64_t nr = cpu::GetSgemmImpl(isa).blocking.nr;
+    const std::optional<GemmIsa> isa = cpu::UsableGemmIsa(options_.gemm_isa);
+    if (!isa.has_value()) return std::nullopt;
+    const int64_t nr = cpu::GetSgemmImpl(*isa).blocking.nr;
     absl::StatusOr<Tensor> packed =
         Tensor::Allocate(DataType::kF32, Shape{(n + nr - 1) / nr, k, nr});
     if (!packed.ok()) return std::nullopt;

@@ -52,15 +52,20 @@ MatMulTiling ChooseMatMulTiling(const SgemmImpl& impl, int64_t batch, int64_t m,
   return t;
 }
 
+std::optional<GemmIsa> UsableGemmIsa(GemmIsa requested) {
+  const GemmIsa isa = requested == GemmIsa::kAuto ? DetectGemmIsa() : requested;
+  if (!GemmIsaSupported(isa)) return std::nullopt;
+  return isa;
+}
+
 absl::StatusOr<GemmIsa> ResolveGemmIsa(const PrepareContext& ctx) {
-  GemmIsa isa = ctx.options.gemm_isa;
-  if (isa == GemmIsa::kAuto) isa = DetectGemmIsa();
-  if (!GemmIsaSupported(isa)) {
+  std::optional<GemmIsa> isa = UsableGemmIsa(ctx.options.gemm_isa);
+  if (!isa.has_value()) {
     return NodeError(absl::StatusCode::kUnimplemented, ctx.node,
-                     absl::StrCat("the GEMM microkernel '", GemmIsaName(isa),
+                     absl::StrCat("the GEMM microkernel '", GemmIsaName(ctx.options.gemm_isa),
                                   "' needs instructions this CPU lacks"));
   }
-  return isa;
+  return *isa;
 }
 
 }  // namespace kiln::cpu

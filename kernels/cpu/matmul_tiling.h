@@ -4,6 +4,7 @@
 #define KILN_KERNELS_CPU_MATMUL_TILING_H_
 
 #include <cstdint>
+#include <optional>
 
 #include "absl/status/statusor.h"
 #include "kernels/cpu/gemm.h"
@@ -18,6 +19,10 @@ namespace kiln::cpu {
 // where packing and dispatch start to show.
 MatMulTiling ChooseMatMulTiling(const SgemmImpl& impl, int64_t batch, int64_t m, int64_t n,
                                 int64_t k, const CpuKernelOptions& options);
+
+// The instruction set `requested` names (kAuto: the best this CPU has), or nullopt when
+// the CPU lacks it. What prepare and weight packing both choose by.
+std::optional<GemmIsa> UsableGemmIsa(GemmIsa requested);
 
 // The GEMM implementation the options ask for, or kUnimplemented when the CPU lacks it.
 absl::StatusOr<GemmIsa> ResolveGemmIsa(const PrepareContext& ctx);

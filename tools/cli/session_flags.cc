@@ -62,24 +62,20 @@ absl::StatusOr<SessionOptions> SessionOptionsFromFlags(const SessionFlags& flags
     return absl::InvalidArgumentError(
         absl::StrCat("--kernels '", flags.kernels, "' is not generated or library"));
   }
+  if (!flags.cache_dir.empty() && (flags.backend == "reference" || flags.kernels == "library")) {
+    return absl::InvalidArgumentError("--cache-dir applies to generated kernels only");
+  }
   if (flags.backend == "reference") {
-    if (!flags.cache_dir.empty()) {
-      return absl::InvalidArgumentError("--cache-dir applies to generated kernels only");
-    }
     options.kernel_provider = std::make_shared<ReferenceKernelProvider>();
   } else if (flags.backend != "cpu") {
     return absl::InvalidArgumentError(
         absl::StrCat("--backend '", flags.backend, "' is not cpu or reference"));
   } else if (flags.kernels == "library") {
-    if (!flags.cache_dir.empty()) {
-      return absl::InvalidArgumentError("--cache-dir applies to generated kernels only");
-    }
     options.kernel_provider = LibraryKernelProvider();
-  } else {
-    options.kernel_cache_dir = flags.cache_dir;
-    if (!flags.cache_dir.empty()) {
-      options.kernel_provider = GeneratedKernelProviderWithCache(flags.cache_dir);
-    }
+  } else if (!flags.cache_dir.empty()) {
+    // A provider rather than SessionOptions::kernel_cache_dir: `kiln compile` passes it
+    // to Compile, which takes no cache directory of its own.
+    options.kernel_provider = GeneratedKernelProviderWithCache(flags.cache_dir);
   }
   return options;
 }
