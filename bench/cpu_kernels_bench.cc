@@ -22,6 +22,7 @@
 #include "graph/builder.h"
 #include "graph/graph.h"
 #include "kernels/cpu/cpu_kernel_provider.h"
+#include "kernels/cpu/gemm.h"
 #include "runtime/kernel_env.h"
 
 namespace kiln {
@@ -322,6 +323,50 @@ void ConvArgs(benchmark::internal::Benchmark* b) {
   }
 }
 BENCHMARK(BM_Conv)->Apply(ConvArgs)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// ResNet-50 convolutions with the filter packed at compile time (PackedConv2D, NHWC, as
+// the default pipeline runs them): args C, H(=W), O, kernel, stride, threads, indirect
+// (1: the indirect GEMM over row pointers; 0: im2col or in-place rows and the packing
+// GEMM).
+
+void BM_PackedConv(benchmark::State& state) {
+  const int64_t c = state.range(0);
+  const int64_t hw = state.range(1);
+  const int64_t o = state.range(2);
+  const int64_t kk = state.range(3);
+  const int64_t stride = state.range(4);
+  const int threads = static_cast<int>(state.range(5));
+  CpuKernelOptions options;
+  options.indirect_gemm = state.range(6) != 0;
+  const int64_t pad = kk / 2;
+  const int64_t nr = cpu::GetSgemmImpl(DetectGemmIsa()).blocking.nr;
+  AttrMap attrs = {{"strides", std::vector<int64_t>{stride, stride}},
+                   {"pads", std::vector<int64_t>{pad, pad, pad, pad}},
+                   {"dilations", std::vector<int64_t>{1, 1}},
+                   {"kernel_shape", std::vector<int64_t>{kk, kk}},
+                   {"out_channels", o}};
+  auto op = PreparedOp::Make("PackedConv2D",
+                             {Shape{1, hw, hw, c}, Shape{(o + nr - 1) / nr, kk * kk * c, nr}},
+                             attrs, options);
+  const int64_t out_hw = (hw + 2 * pad - kk) / stride + 1;
+  state.SetLabel(options.indirect_gemm ? "indirect" : "packing");
+  RunGemmLike(state, *op, 2.0 * out_hw * out_hw * o * c * kk * kk, threads);
+}
+
+void PackedConvArgs(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"C", "HW", "O", "k", "s", "threads", "indirect"});
+  for (int indirect : {0, 1}) {
+    b->Args({3, 224, 64, 7, 2, 1, indirect});     // conv1
+    b->Args({64, 56, 64, 3, 1, 1, indirect});     // conv2_x 3x3
+    b->Args({256, 56, 64, 1, 1, 1, indirect});    // conv2_x 1x1 reduce
+    b->Args({64, 56, 256, 1, 1, 1, indirect});    // conv2_x 1x1 expand
+    b->Args({128, 28, 128, 3, 1, 1, indirect});   // conv3_x 3x3
+    b->Args({1024, 14, 256, 1, 1, 1, indirect});  // conv4_x 1x1 reduce
+    b->Args({1024, 14, 2048, 1, 2, 1, indirect}); // conv5_x downsample
+    b->Args({512, 7, 512, 3, 1, 1, indirect});    // conv5_x 3x3
+  }
+}
+BENCHMARK(BM_PackedConv)->Apply(PackedConvArgs)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // ---------------------------------------------------------------------------------------
 // Elementwise over 16M f32: GB/s of operand traffic.

@@ -1,5 +1,6 @@
 #include "runtime/executor.h"
 
+#include <chrono>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -84,8 +85,24 @@ absl::StatusOr<std::unique_ptr<ExecutionContext>> Executor::NewContext() const {
   return context;
 }
 
+namespace {
+
+int64_t NowNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+void ExecutionContext::EnableProfiling() {
+  if (step_nanos_.empty()) step_nanos_.assign(calls_.size(), 0);
+}
+
 absl::Status Executor::RunSteps(ExecutionContext& context) const {
   const size_t num_steps = calls_.size();
+  int64_t* step_nanos = context.step_nanos_.empty() ? nullptr : context.step_nanos_.data();
+  int64_t start = step_nanos != nullptr ? NowNanos() : 0;
   for (size_t s = 0; s < num_steps; ++s) {
     const Call& step = calls_[s];
     const kiln_kernel_call* call = &context.calls_[s];
@@ -107,7 +124,13 @@ absl::Status Executor::RunSteps(ExecutionContext& context) const {
       context.env_.Reset();
       return status;
     }
+    if (step_nanos != nullptr) {
+      const int64_t end = NowNanos();
+      step_nanos[s] += end - start;
+      start = end;
+    }
   }
+  if (step_nanos != nullptr) ++context.profiled_runs_;
   return absl::OkStatus();
 }
 

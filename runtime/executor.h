@@ -28,6 +28,14 @@ class ExecutionContext {
   const kiln_kernel_call& call(int step) const { return calls_[step]; }
   const uint8_t* arena() const { return arena_.data(); }
 
+  // Step profiling: once enabled, every Run adds each step's wall time (all its
+  // workgroups, as the calling thread sees it) to step_nanos()[step]. Off by default;
+  // when off the run loop reads no clock.
+  void EnableProfiling();
+  bool profiling() const { return !step_nanos_.empty(); }
+  const std::vector<int64_t>& step_nanos() const { return step_nanos_; }
+  int64_t profiled_runs() const { return profiled_runs_; }
+
  private:
   friend class Executor;
   MappedRegion arena_;
@@ -35,6 +43,8 @@ class ExecutionContext {
   KernelEnv env_;  // what this context's kernel calls report failures to
   std::vector<void*> pointers_;  // every step's operands, back to back
   std::vector<kiln_kernel_call> calls_;
+  std::vector<int64_t> step_nanos_;  // empty unless profiling
+  int64_t profiled_runs_ = 0;
 };
 
 class Executor {

@@ -34,6 +34,7 @@ absl::StatusOr<ExecutionContext*> LoadedExecutable::Acquire() const {
   }
   ASSIGN_OR_RETURN(std::unique_ptr<ExecutionContext> context, executor_->NewContext());
   std::lock_guard<std::mutex> lock(mu_);
+  if (profiling_) context->EnableProfiling();
   contexts_.push_back(std::move(context));
   idle_.reserve(contexts_.size());  // so Release never allocates
   return contexts_.back().get();
@@ -42,6 +43,26 @@ absl::StatusOr<ExecutionContext*> LoadedExecutable::Acquire() const {
 void LoadedExecutable::Release(ExecutionContext* context) const {
   std::lock_guard<std::mutex> lock(mu_);
   idle_.push_back(context);
+}
+
+void LoadedExecutable::EnableProfiling() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  profiling_ = true;
+  for (const std::unique_ptr<ExecutionContext>& context : contexts_) context->EnableProfiling();
+}
+
+LoadedExecutable::StepProfile LoadedExecutable::Profile() const {
+  StepProfile profile;
+  profile.step_nanos.assign(executable_->plan.steps.size(), 0);
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const std::unique_ptr<ExecutionContext>& context : contexts_) {
+    if (!context->profiling()) continue;
+    for (size_t s = 0; s < profile.step_nanos.size(); ++s) {
+      profile.step_nanos[s] += context->step_nanos()[s];
+    }
+    profile.runs += context->profiled_runs();
+  }
+  return profile;
 }
 
 absl::Status LoadedExecutable::Run(absl::Span<const void* const> inputs,

@@ -36,6 +36,17 @@ class LoadedExecutable {
   // (errors name the input); returns the outputs, allocated here. Thread-safe.
   absl::StatusOr<std::vector<Tensor>> Run(absl::Span<const Tensor> inputs) const;
 
+  // Step profiling for every context, present and future (ExecutionContext::
+  // EnableProfiling). Call it when no Run is in flight.
+  void EnableProfiling() const;
+  // Per step, the wall time summed over every profiled Run of every context, and the
+  // number of those runs. Call it when no Run is in flight.
+  struct StepProfile {
+    std::vector<int64_t> step_nanos;
+    int64_t runs = 0;
+  };
+  StepProfile Profile() const;
+
   const Executable& executable() const { return *executable_; }
   // The plan, sharing ownership of the executable.
   std::shared_ptr<const Plan> plan() const;
@@ -52,6 +63,7 @@ class LoadedExecutable {
   mutable std::mutex mu_;
   mutable std::vector<std::unique_ptr<ExecutionContext>> contexts_;  // guarded by mu_
   mutable std::vector<ExecutionContext*> idle_;  // guarded by mu_; capacity == contexts_
+  mutable bool profiling_ = false;               // guarded by mu_
 };
 
 }  // namespace kiln

@@ -251,6 +251,7 @@ absl::StatusOr<std::shared_ptr<Session::CompiledPlan>> Session::CompileFor(
   ASSIGN_OR_RETURN(Executable executable, PlanExecutable(graph_, request, *provider_));
   // The first arena is made (and touched) at load, at plan time.
   ASSIGN_OR_RETURN(compiled->loaded, LoadedExecutable::Load(std::move(executable), pool_.get()));
+  if (options_.profile_steps) compiled->loaded->EnableProfiling();
 
   std::unique_lock<std::shared_mutex> lock(cache_mu_);
   cache_.push_back(compiled);
@@ -341,6 +342,25 @@ absl::StatusOr<std::shared_ptr<const Plan>> Session::GetPlan(
 int Session::num_cached_plans() const {
   std::shared_lock<std::shared_mutex> lock(cache_mu_);
   return static_cast<int>(cache_.size());
+}
+
+std::vector<StepTime> Session::Profile() const {
+  std::vector<StepTime> steps;
+  std::shared_lock<std::shared_mutex> lock(cache_mu_);
+  for (const std::shared_ptr<CompiledPlan>& compiled : cache_) {
+    const LoadedExecutable::StepProfile profile = compiled->loaded->Profile();
+    const Plan& plan = compiled->plan();
+    for (size_t s = 0; s < plan.steps.size(); ++s) {
+      const PlanStep& step = plan.steps[s];
+      const std::string output =
+          step.num_outputs > 0
+              ? plan.memory.values[step.operands[step.num_inputs]].type.ToString()
+              : std::string();
+      steps.push_back({step.node_name, step.op, step.kernel, output,
+                       step.dispatch.workgroup_count, profile.step_nanos[s], profile.runs});
+    }
+  }
+  return steps;
 }
 
 }  // namespace kiln

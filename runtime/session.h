@@ -39,6 +39,9 @@ struct SessionOptions {
   // Compiled plans kept, one per (input shapes, fetch list, output placement); the
   // oldest is dropped when a new one would exceed this. At least 1.
   int max_cached_plans = 16;
+  // Time every step of every Run (Session::Profile); off by default, when the run loop
+  // reads no clock.
+  bool profile_steps = false;
   // Graph optimization at creation (runtime/compile.h): level 0 runs the graph as given,
   // 1 canonicalizes, 2 (the default) runs the default pipeline. Fusion clusters the kernel
   // library cannot run as one kernel are expanded back into their ops. Only signature
@@ -48,6 +51,18 @@ struct SessionOptions {
 };
 
 using Feeds = std::vector<std::pair<std::string, Tensor>>;
+
+// One step of a cached plan with the wall time its Runs spent in it
+// (SessionOptions::profile_steps).
+struct StepTime {
+  std::string node;
+  std::string op;
+  std::string kernel;
+  std::string output;  // the first output's type, "f32[1,56,56,64]"
+  int64_t workgroups = 0;
+  int64_t nanos = 0;  // summed over `runs`
+  int64_t runs = 0;
+};
 
 class Session {
  public:
@@ -96,6 +111,10 @@ class Session {
 
   // Plans in the cache now.
   int num_cached_plans() const;
+
+  // With SessionOptions::profile_steps: every step of every cached plan, in plan order,
+  // plan after plan, with its time so far. Call it when no Run is in flight.
+  std::vector<StepTime> Profile() const;
 
   // The verified, optimized graph with its -1 dimensions. Its constants borrow the
   // Session's weights region: copies of it are valid only while the Session lives.

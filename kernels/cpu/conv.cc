@@ -124,6 +124,27 @@ void Im2ColNhwc(const ConvParams& p, const float* x, int64_t n, int64_t g, int64
   }
 }
 
+// The indirect GEMM's row table for the tile's pixels p0 .. p0 + count of image n: entry
+// q * taps + (i * kw + j) points at the cg input channels tap (i, j) of pixel q reads, or
+// at `zeros` where the tap falls in the padding.
+void IndirectionNhwc(const ConvParams& p, const float* x, int64_t n, int64_t p0, int64_t count,
+                     const float* zeros, const float** rows) {
+  for (int64_t q = 0; q < count; ++q) {
+    const int64_t pixel = p0 + q;
+    const int64_t iy0 = (pixel / p.ow) * p.stride_h - p.pad_top;
+    const int64_t ix0 = (pixel % p.ow) * p.stride_w - p.pad_left;
+    for (int64_t i = 0; i < p.kh; ++i) {
+      const int64_t iy = iy0 + i * p.dilation_h;
+      const bool row_inside = iy >= 0 && iy < p.h;
+      const float* row = x + n * p.xs[0] + iy * p.xs[2];
+      for (int64_t j = 0; j < p.kw; ++j) {
+        const int64_t ix = ix0 + j * p.dilation_w;
+        *rows++ = row_inside && ix >= 0 && ix < p.w ? row + ix * p.xs[3] : zeros;
+      }
+    }
+  }
+}
+
 // kPackedFilter: operand 1 is the NHWC GEMM's B (the HWIO filter as [K, O]) packed once in
 // column panels of the GEMM's nr (PackBPanels); tiles start at multiples of nr channels.
 template <bool kPackedFilter>
@@ -157,6 +178,25 @@ int32_t ConvGemmF32(const kiln_kernel_call* call, int64_t workgroup, int64_t wor
     const int64_t first_o = g * p.og + o0;
     // Weights of output channels first_o.. in the GEMM's orientation.
     const float* w = f + first_o * p.fs[0];
+    if (kPackedFilter && p.indirect) {
+      const int64_t taps = p.kh * p.kw;
+      const float** rows = reinterpret_cast<const float**>(slot);
+      float* zeros = reinterpret_cast<float*>(slot + RoundUp(t.tile_m * taps * 8, 64));
+      std::memset(zeros, 0, p.cg * sizeof(float));
+      IndirectionNhwc(p, x, n, p0, pc, zeros, rows);
+      IgemmArgs gemm;
+      gemm.m = pc;
+      gemm.n = oc;
+      gemm.taps = taps;
+      gemm.tap_k = p.cg;
+      gemm.a_rows = rows;
+      gemm.b_packed = f + (first_o / impl.blocking.nr) * p.kdim * impl.blocking.nr;
+      gemm.c = y + n * p.ys[0] + p0 * p.ys[3] + first_o;
+      gemm.ldc = p.o;
+      gemm.bias = bias != nullptr ? bias + first_o : nullptr;
+      impl.igemm(gemm);
+      continue;
+    }
     SgemmArgs gemm;
     gemm.k = p.kdim;
     if (p.nhwc) {

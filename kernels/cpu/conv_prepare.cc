@@ -78,13 +78,22 @@ PrepareResult PrepareConvGemm(const PrepareContext& ctx, ConvParams p, absl::str
                                          ctx.options)
                     : ChooseMatMulTiling(impl, p.batch * p.groups, p.og, pixels, p.kdim,
                                          ctx.options);
-  if (packed_panel > 0) {
+  // With a packed filter and enough channels per tap to amortize a row pointer, the
+  // indirect GEMM: no im2col copy and no packing of A (below kIndirectMinChannels, e.g.
+  // a first layer's 3 channels, a pointer per 3 values costs more than the copy).
+  constexpr int64_t kIndirectMinChannels = 8;
+  p.indirect = ctx.options.indirect_gemm && packed_panel > 0 &&
+                p.cg >= kIndirectMinChannels && IndirectRowsFitL1(p.stride_w * p.xs[3] * 4);
+  if (p.indirect) {
+    // The slot holds the tile's row table and a padding row of zeros.
+    p.tiling.slot_bytes = RoundUp(p.tiling.tile_m * p.kh * p.kw * 8, 64) + RoundUp(p.cg * 4, 64);
+  } else if (packed_panel > 0) {
     // NHWC only: pixels x channels tiles, and the filter's panels need no scratch.
     p.tiling.slot_bytes =
         SgemmScratchBytes(impl, p.tiling.tile_m, p.tiling.tile_n, p.kdim, true);
   }
   const int64_t tile_pixels = p.nhwc ? p.tiling.tile_m : p.tiling.tile_n;
-  p.col_bytes = p.pointwise ? 0 : RoundUp(tile_pixels * p.kdim * 4, 64);
+  p.col_bytes = p.pointwise || p.indirect ? 0 : RoundUp(tile_pixels * p.kdim * 4, 64);
   p.tiling.slot_bytes += p.col_bytes;
   ASSIGN_OR_RETURN(PreparedKernel kernel,
                    MakeKernel(ctx, GemmSymbolName(op, isa), p, p.tiling.slots));

@@ -26,6 +26,11 @@ struct CpuKernelOptions {
   // Pack constant f32 MatMul weights once at compile time into the GEMM's panels
   // (PackGemmWeight), so no call packs them.
   bool pack_weights = true;
+  // Prepacked GEMMs whose A rows can be read in place (PackedMatMul with contiguous rows
+  // of A; PackedConv2D with 8 or more input channels, through a table of row pointers)
+  // run the indirect GEMM (gemm.h, IgemmArgs), which neither copies nor packs A; false
+  // keeps them on the packing GEMM (for tests and benchmarks that compare the two).
+  bool indirect_gemm = true;
 };
 
 // The provider ("cpu-portable"). Prepare expects a verified graph (VerifyGraph) whose

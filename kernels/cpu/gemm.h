@@ -33,6 +33,28 @@ struct SgemmArgs {
   const float* b_packed = nullptr;
 };
 
+// The indirect GEMM: C (m x n) = A * B (+ bias per column, then ReLU when asked) where
+// A's k = taps * tap_k columns come tap by tap through row pointers: row i's values for
+// tap t are the tap_k contiguous floats at a_rows[i * taps + t] (or, without a table, at
+// a + i * a_row + t * tap_k). A convolution's taps are its filter positions, each pointing
+// into the input (or at zeros for padding), so no im2col copy and no packing of A happen;
+// a MatMul is one tap. B comes packed by PackBPanels (k deep, panels of nr from this
+// call's first column). C is written once, with the epilogue applied in registers.
+struct IgemmArgs {
+  int64_t m = 0;
+  int64_t n = 0;
+  int64_t taps = 1;
+  int64_t tap_k = 0;
+  const float* const* a_rows = nullptr;
+  const float* a = nullptr;
+  int64_t a_row = 0;
+  const float* b_packed = nullptr;
+  float* c = nullptr;
+  int64_t ldc = 0;
+  const float* bias = nullptr;  // n values, or null
+  bool relu = false;
+};
+
 // Register tile (mr x nr) and cache blocks (kc deep, mc rows of A, nc columns of B).
 struct GemmBlocking {
   int64_t mr;
@@ -48,6 +70,8 @@ struct SgemmImpl {
   // Computes one GEMM on the calling thread; `scratch` is 64-byte aligned and holds
   // SgemmScratchBytes(impl, m, n, k) bytes. Never allocates.
   void (*run)(const SgemmArgs& args, float* scratch);
+  // Computes one indirect GEMM on the calling thread. Never allocates.
+  void (*igemm)(const IgemmArgs& args);
 };
 
 // The implementation for a concrete isa (not kAuto).

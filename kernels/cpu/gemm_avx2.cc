@@ -16,6 +16,7 @@ struct Avx2Vec {
   static Reg Broadcast(const float* p) { return _mm256_broadcast_ss(p); }
   static Reg Fma(Reg a, Reg b, Reg c) { return _mm256_fmadd_ps(a, b, c); }
   static Reg Add(Reg a, Reg b) { return _mm256_add_ps(a, b); }
+  static Reg Max(Reg a, Reg b) { return _mm256_max_ps(a, b); }
 };
 
 // kc 256: a 16 KiB B panel stays in L1; mc 144: a 144 KiB A block in L2 (512 KiB on Zen 3);
@@ -25,7 +26,8 @@ using Kernel = gemm_internal::PackedGemm<Avx2Vec, 6, 2, 256, 144, 2048>;
 }  // namespace
 
 const SgemmImpl& SgemmAvx2() {
-  static constexpr SgemmImpl kImpl = {GemmIsa::kAvx2, Kernel::kBlocking, &Kernel::Run};
+  static constexpr SgemmImpl kImpl = {GemmIsa::kAvx2, Kernel::kBlocking, &Kernel::Run,
+                                      &Kernel::IndirectRun};
   return kImpl;
 }
 

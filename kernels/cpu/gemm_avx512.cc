@@ -18,6 +18,7 @@ struct Avx512Vec {
   static Reg Broadcast(const float* p) { return _mm512_set1_ps(*p); }
   static Reg Fma(Reg a, Reg b, Reg c) { return _mm512_fmadd_ps(a, b, c); }
   static Reg Add(Reg a, Reg b) { return _mm512_add_ps(a, b); }
+  static Reg Max(Reg a, Reg b) { return _mm512_max_ps(a, b); }
 };
 
 // kc 256: a 32 KiB B panel in L1 (48 KiB on Zen 5); mc 240: a 240 KiB A block in L2
@@ -27,7 +28,8 @@ using Kernel = gemm_internal::PackedGemm<Avx512Vec, 12, 2, 256, 240, 3072>;
 }  // namespace
 
 const SgemmImpl& SgemmAvx512() {
-  static constexpr SgemmImpl kImpl = {GemmIsa::kAvx512, Kernel::kBlocking, &Kernel::Run};
+  static constexpr SgemmImpl kImpl = {GemmIsa::kAvx512, Kernel::kBlocking, &Kernel::Run,
+                                      &Kernel::IndirectRun};
   return kImpl;
 }
 

@@ -5,7 +5,8 @@
 // outside the templates, no standard-library templates).
 //
 // V provides: Reg, kLanes, Zero(), Load(const float*), Store(float*, Reg) (unaligned),
-// Broadcast(const float*), Fma(a, b, c) = a * b + c, Add(a, b).
+// Broadcast(const float*), Fma(a, b, c) = a * b + c, Add(a, b), Max(a, b) = a > b ? a : b
+// (so Max(Zero(), x) is ReLU keeping NaN, as the reference's x < 0 ? 0 : x).
 #ifndef KILN_KERNELS_CPU_GEMM_IMPL_H_
 #define KILN_KERNELS_CPU_GEMM_IMPL_H_
 
@@ -215,6 +216,121 @@ struct PackedGemm {
           }
         }
       }
+    }
+  }
+
+  // ---- Indirect GEMM (IgemmArgs): A's rows through pointers, B prepacked, C written once.
+
+  // The first kRows rows of the kMr-row tile at row i0 against one B panel, over k in
+  // [k0, k1) (taps and offsets within them). The accumulators start from C when
+  // `accumulate` (an earlier k block), else from the bias (kNr values, padded) or zero;
+  // `last`: the block ends k, so the ReLU is applied in registers before the store.
+  template <int kRows>
+  static void IndirectTile(const IgemmArgs& g, int64_t i0, int64_t k0, int64_t k1,
+                           const float* panel, const float* bias, bool accumulate, bool last,
+                           float* c, int64_t ldc) {
+    Reg acc[kRows][kNv];
+    if (accumulate) {
+#pragma GCC unroll 32
+      for (int i = 0; i < kRows; ++i) {
+#pragma GCC unroll 8
+        for (int j = 0; j < kNv; ++j) acc[i][j] = V::Load(c + i * ldc + j * kLanes);
+      }
+    } else {
+#pragma GCC unroll 8
+      for (int j = 0; j < kNv; ++j) {
+        const Reg init = bias != nullptr ? V::Load(bias + j * kLanes) : V::Zero();
+#pragma GCC unroll 32
+        for (int i = 0; i < kRows; ++i) acc[i][j] = init;
+      }
+    }
+    const float* b = panel + k0 * kNr;
+    int64_t t = g.tap_k > 0 ? k0 / g.tap_k : 0;
+    int64_t p0 = k0 - t * g.tap_k;
+    for (int64_t k = k0; k < k1; ++t, p0 = 0) {
+      const int64_t p1 = Min(g.tap_k, p0 + (k1 - k));
+      k += p1 - p0;
+      const float* ap[kRows];
+#pragma GCC unroll 32
+      for (int i = 0; i < kRows; ++i) {
+        ap[i] = g.a_rows != nullptr ? g.a_rows[(i0 + i) * g.taps + t]
+                                    : g.a + (i0 + i) * g.a_row + t * g.tap_k;
+      }
+      for (int64_t p = p0; p < p1; ++p) {
+        Reg bv[kNv];
+#pragma GCC unroll 8
+        for (int j = 0; j < kNv; ++j) bv[j] = V::Load(b + j * kLanes);
+#pragma GCC unroll 32
+        for (int i = 0; i < kRows; ++i) {
+          const Reg av = V::Broadcast(ap[i] + p);
+#pragma GCC unroll 8
+          for (int j = 0; j < kNv; ++j) acc[i][j] = V::Fma(av, bv[j], acc[i][j]);
+        }
+        b += kNr;
+      }
+    }
+    const bool relu = last && g.relu;
+#pragma GCC unroll 32
+    for (int i = 0; i < kRows; ++i) {
+#pragma GCC unroll 8
+      for (int j = 0; j < kNv; ++j) {
+        V::Store(c + i * ldc + j * kLanes, relu ? V::Max(V::Zero(), acc[i][j]) : acc[i][j]);
+      }
+    }
+  }
+
+  // IndirectTile for `rows` (1..kMr) rows: one instantiation per row count.
+  template <int kRows = 1>
+  static void IndirectRows(const IgemmArgs& g, int64_t i0, int64_t rows, int64_t k0,
+                           int64_t k1, const float* panel, const float* bias, bool accumulate,
+                           bool last, float* c, int64_t ldc) {
+    if constexpr (kRows <= kMr) {
+      if (rows == kRows) {
+        IndirectTile<kRows>(g, i0, k0, k1, panel, bias, accumulate, last, c, ldc);
+      } else {
+        IndirectRows<kRows + 1>(g, i0, rows, k0, k1, panel, bias, accumulate, last, c, ldc);
+      }
+    }
+  }
+
+  // Column panels outer; within a panel, k in blocks of kKc (the block's kKc x kNr slice
+  // of B stays in L1 while every row tile passes over it, accumulating in C between
+  // blocks), row tiles inner.
+  static void IndirectRun(const IgemmArgs& g) {
+    if (g.m <= 0 || g.n <= 0) return;
+    const int64_t k = g.taps * g.tap_k;
+    alignas(64) float bias_edge[kNr];
+    alignas(64) float tile[kMr * kNr];
+    for (int64_t jr = 0; jr < g.n; jr += kNr) {
+      const int64_t cols = Min(kNr, g.n - jr);
+      const float* panel = g.b_packed + (jr / kNr) * k * kNr;
+      const float* bias = g.bias != nullptr ? g.bias + jr : nullptr;
+      if (cols < kNr) {
+        // The right edge: the whole width into a local tile (the panel's padding columns
+        // are zero) over all of k at once, then the valid columns.
+        if (bias != nullptr) {
+          for (int64_t j = 0; j < kNr; ++j) bias_edge[j] = j < cols ? bias[j] : 0.0f;
+          bias = bias_edge;
+        }
+        for (int64_t ir = 0; ir < g.m; ir += kMr) {
+          const int64_t rows = Min(kMr, g.m - ir);
+          IndirectRows(g, ir, rows, 0, k, panel, bias, false, true, tile, kNr);
+          float* c = g.c + ir * g.ldc + jr;
+          for (int64_t i = 0; i < rows; ++i) {
+            for (int64_t j = 0; j < cols; ++j) c[i * g.ldc + j] = tile[i * kNr + j];
+          }
+        }
+        continue;
+      }
+      int64_t k0 = 0;
+      do {
+        const int64_t k1 = Min(k, k0 + kKc);
+        for (int64_t ir = 0; ir < g.m; ir += kMr) {
+          IndirectRows(g, ir, Min(kMr, g.m - ir), k0, k1, panel, bias, k0 > 0, k1 == k,
+                       g.c + ir * g.ldc + jr, g.ldc);
+        }
+        k0 = k1;
+      } while (k0 < k);
     }
   }
 

@@ -17,6 +17,7 @@ struct PortableVec {
   static Reg Broadcast(const float* p) { return Reg{*p, *p, *p, *p}; }
   static Reg Fma(Reg a, Reg b, Reg c) { return a * b + c; }
   static Reg Add(Reg a, Reg b) { return a + b; }
+  static Reg Max(Reg a, Reg b) { return a > b ? a : b; }
 };
 
 using Kernel = gemm_internal::PackedGemm<PortableVec, 4, 2, 256, 128, 1024>;
@@ -25,13 +26,14 @@ using WideKernel = gemm_internal::PackedGemm<PortableVec, 12, 8, 256, 240, 3072>
 }  // namespace
 
 const SgemmImpl& SgemmPortable() {
-  static constexpr SgemmImpl kImpl = {GemmIsa::kPortable, Kernel::kBlocking, &Kernel::Run};
+  static constexpr SgemmImpl kImpl = {GemmIsa::kPortable, Kernel::kBlocking, &Kernel::Run,
+                                      &Kernel::IndirectRun};
   return kImpl;
 }
 
 const SgemmImpl& SgemmPortableWide() {
   static constexpr SgemmImpl kImpl = {GemmIsa::kPortableWide, WideKernel::kBlocking,
-                                      &WideKernel::Run};
+                                      &WideKernel::Run, &WideKernel::IndirectRun};
   return kImpl;
 }
 

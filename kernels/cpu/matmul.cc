@@ -37,8 +37,10 @@ int32_t MatMulF32(const kiln_kernel_call* call, int64_t workgroup, int64_t workg
   const float* a = Operand<float>(call, 0);
   const float* b = Operand<float>(call, 1);
   float* c = MutableOperand<float>(call, 2);
-  char* scratch_base = MutableOperand<char>(call, 3);
-  float* scratch = reinterpret_cast<float*>(scratch_base + (workgroup % t.slots) * t.slot_bytes);
+  // The indirect GEMM takes no scratch operand.
+  float* scratch = p.indirect ? nullptr
+                              : reinterpret_cast<float*>(MutableOperand<char>(call, 3) +
+                                                         (workgroup % t.slots) * t.slot_bytes);
   const SgemmImpl& impl = GetSgemmImpl(static_cast<GemmIsa>(p.isa));
   const int64_t per_batch = t.tiles_m * t.tiles_n;
   const WorkRange range = SplitWork(p.batch * per_batch, workgroup, workgroups);
@@ -50,6 +52,20 @@ int32_t MatMulF32(const kiln_kernel_call* call, int64_t workgroup, int64_t workg
     int64_t a_offset;
     int64_t b_offset;
     BatchOffsets(p, batch, &a_offset, &b_offset);
+    if (kPackedB && p.indirect) {
+      // Rows of A contiguous: the indirect GEMM reads them in place (one tap), no packing.
+      IgemmArgs g;
+      g.m = std::min(t.tile_m, p.m - i0);
+      g.n = std::min(t.tile_n, p.n - j0);
+      g.tap_k = p.k;
+      g.a = a + a_offset + i0 * p.a_row;
+      g.a_row = p.a_row;
+      g.b_packed = b + (j0 / impl.blocking.nr) * p.k * impl.blocking.nr;
+      g.c = c + batch * p.m * p.n + i0 * p.n + j0;
+      g.ldc = p.n;
+      impl.igemm(g);
+      continue;
+    }
     SgemmArgs g;
     g.m = std::min(t.tile_m, p.m - i0);
     g.n = std::min(t.tile_n, p.n - j0);

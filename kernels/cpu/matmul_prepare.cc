@@ -109,7 +109,10 @@ PrepareResult PreparePackedMatMul(const PrepareContext& ctx) {
   }
   p.isa = static_cast<int32_t>(isa);
   p.tiling = ChooseMatMulTiling(impl, p.batch, p.m, p.n, p.k, ctx.options);
-  p.tiling.slot_bytes = SgemmScratchBytes(impl, p.tiling.tile_m, p.tiling.tile_n, p.k, true);
+  p.indirect = ctx.options.indirect_gemm && p.a_col == 1 && IndirectRowsFitL1(p.a_row * 4);
+  // The indirect GEMM reads A in place: no scratch at all.
+  p.tiling.slot_bytes =
+      p.indirect ? 0 : SgemmScratchBytes(impl, p.tiling.tile_m, p.tiling.tile_n, p.k, true);
   ASSIGN_OR_RETURN(PreparedKernel kernel,
                    MakeKernel(ctx, GemmSymbolName("packed_mat_mul", isa), p, p.tiling.slots));
   kernel.scratch_bytes = p.tiling.slots * p.tiling.slot_bytes;

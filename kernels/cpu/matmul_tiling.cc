@@ -58,6 +58,8 @@ std::optional<GemmIsa> UsableGemmIsa(GemmIsa requested) {
   return isa;
 }
 
+bool IndirectRowsFitL1(int64_t row_step_bytes) { return row_step_bytes % 4096 != 0; }
+
 absl::StatusOr<GemmIsa> ResolveGemmIsa(const PrepareContext& ctx) {
   std::optional<GemmIsa> isa = UsableGemmIsa(ctx.options.gemm_isa);
   if (!isa.has_value()) {

@@ -63,7 +63,7 @@ struct CastParams {
 constexpr int kMaxBatchRank = kMaxRank - 2;
 
 struct MatMulParams {
-  static constexpr uint32_t kVersion = 1;
+  static constexpr uint32_t kVersion = 2;
   int64_t m;
   int64_t n;
   int64_t k;
@@ -76,6 +76,10 @@ struct MatMulParams {
   int64_t batch;
   int32_t batch_rank;
   int32_t isa;  // GemmIsa of the f32 path
+  // Packed B and rows of A contiguous: the indirect GEMM (IgemmArgs), one tap, reading A
+  // in place instead of packing it.
+  int32_t indirect;
+  int32_t unused;
   int64_t batch_dims[kMaxBatchRank];
   int64_t a_batch_strides[kMaxBatchRank];
   int64_t b_batch_strides[kMaxBatchRank];
@@ -114,7 +118,10 @@ struct ConvParams {
   int64_t fs[4];
   // GEMM path.
   int32_t pointwise;  // 1x1, stride 1, no padding: no im2col
-  int32_t unused;
+  // Packed filter only: the indirect GEMM (IgemmArgs) over row pointers into x, built
+  // per tile in the scratch slot, instead of im2col and the packed GEMM. 0 in blocks
+  // written before the field existed (it was padding), which means the same as then.
+  int32_t indirect;
   int64_t kdim;       // cg * kh * kw
   int64_t col_bytes;  // im2col part of a scratch slot
   MatMulTiling tiling;

@@ -215,15 +215,19 @@ TEST(ExecutableTest, VerifyChecksSignatureWeightsAndSlices) {
     Executable e = good;
     int a = -1;
     int b = -1;
-    for (int v = 0; v < static_cast<int>(e.plan.memory.values.size()); ++v) {
-      const PlannedValue& value = e.plan.memory.values[v];
-      if (value.slice.region != Region::kArena || value.bytes == 0) continue;
-      if (a < 0) {
-        a = v;
-      } else if (value.first_step <= e.plan.memory.values[a].last_step &&
-                 value.slice.offset != e.plan.memory.values[a].slice.offset) {
-        b = v;
-        break;
+    const std::vector<PlannedValue>& values = e.plan.memory.values;
+    auto in_arena = [](const PlannedValue& value) {
+      return value.slice.region == Region::kArena && value.bytes > 0;
+    };
+    for (int u = 0; u < static_cast<int>(values.size()) && b < 0; ++u) {
+      for (int v = u + 1; v < static_cast<int>(values.size()) && b < 0; ++v) {
+        if (in_arena(values[u]) && in_arena(values[v]) &&
+            values[v].first_step <= values[u].last_step &&
+            values[u].first_step <= values[v].last_step &&
+            values[u].slice.offset != values[v].slice.offset) {
+          a = u;
+          b = v;
+        }
       }
     }
     ASSERT_GE(b, 0);

@@ -48,6 +48,44 @@ TEST(SessionTest, RunsAtAnyBatch) {
   EXPECT_EQ((*empty)[0].shape(), (Shape{0, 2}));
 }
 
+// Step profiling: one entry per step of the plan, naming its node, op and kernel, with
+// the runs it counted; off by default (nothing counted).
+TEST(SessionTest, ProfileTimesEveryStep) {
+  GraphBuilder b;
+  Value x = b.Input("x", DataType::kF32, Shape{-1, 2});
+  Value w = b.Constant(Tensor::F32(Shape{2, 2}, {1, -1, 2, 1}), "w");
+  b.Output("y", ops::Relu(b, ops::MatMul(b, x, w)));
+  absl::StatusOr<proto::GraphDef> def = b.Build();
+  ASSERT_TRUE(def.ok()) << def.status();
+  for (bool profile : {false, true}) {
+    SessionOptions options;
+    options.profile_steps = profile;
+    options.compile.optimization_level = 0;
+    absl::StatusOr<std::unique_ptr<Session>> session = Session::Create(*def, options);
+    ASSERT_TRUE(session.ok()) << session.status();
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_TRUE((*session)->Run({{"x", Tensor::F32(Shape{1, 2}, {1, 2})}}).ok());
+    }
+    const std::vector<StepTime> steps = (*session)->Profile();
+    ASSERT_EQ(steps.size(), 2u);
+    EXPECT_EQ(steps[0].op, "MatMul");
+    EXPECT_EQ(steps[1].op, "Relu");
+    EXPECT_EQ(steps[1].output, "f32[1,2]");
+    EXPECT_FALSE(steps[0].kernel.empty());
+    int64_t nanos = 0;
+    for (const StepTime& step : steps) {
+      EXPECT_EQ(step.runs, profile ? 3 : 0);
+      EXPECT_GE(step.nanos, 0);
+      nanos += step.nanos;
+    }
+    if (profile) {
+      EXPECT_GT(nanos, 0);
+    } else {
+      EXPECT_EQ(nanos, 0);
+    }
+  }
+}
+
 TEST(SessionTest, FetchesByTensorName) {
   // Level 1 keeps the weight 'w' as given (-O2 repacks it for the GEMM).
   auto session = MakeDenseSession(1);

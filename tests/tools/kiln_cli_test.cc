@@ -22,6 +22,7 @@
 namespace kiln {
 namespace {
 
+using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 using ::kiln::testing::ReadFile;
@@ -199,6 +200,30 @@ TEST(KilnCliTest, BenchPrintsLatencies) {
   EXPECT_THAT(r.out, HasSubstr(" GFLOP/s)\nmemory: "));
   EXPECT_THAT(r.out, HasSubstr(" GB per run (inputs read, outputs written), "));
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 12) << r.out;
+}
+
+// --profile: per-op and per-step lines after the figures, each op's steps counted.
+TEST(KilnCliTest, BenchProfile) {
+  GraphBuilder b;
+  Value x = b.Input("x", DataType::kF32, {-1, 64});
+  Value w = b.Constant(testing::RandomTensor(DataType::kF32, Shape{64, 32}, 3));
+  b.Output("y", ops::Relu(b, ops::MatMul(b, x, w)));
+  const std::string path = SaveBuilt(b, "bench_profile");
+  Result r = Kiln({"bench", path, "--batch", "4", "--iterations", "3", "--warmup", "1",
+                   "--threads", "1", "-O0", "--profile", "--profile-top", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("profile: 2 steps, "));
+  EXPECT_THAT(r.out, HasSubstr("(4 profiled runs, warm-up included)"));
+  EXPECT_THAT(r.out, ContainsRegex("profile by op: +[0-9.]+ +[0-9.]+% +1  MatMul\n"));
+  EXPECT_THAT(r.out, ContainsRegex("profile by op: +[0-9.]+ +[0-9.]+% +1  Relu\n"));
+  // --profile-top 1: one step line after the heading.
+  size_t step_lines = 0;
+  for (size_t at = r.out.find("profile step: "); at != std::string::npos;
+       at = r.out.find("profile step: ", at + 1)) {
+    ++step_lines;
+  }
+  EXPECT_EQ(step_lines, 2u) << r.out;
+  EXPECT_THAT(r.out, ContainsRegex("-> f32\\[4,(32|64)\\]\n"));
 }
 
 // The JSON line of a graph with work: its figures agree with each other.

@@ -21,13 +21,14 @@
 #include "tools/cli/inspect.h"
 #include "tools/cli/load_model.h"
 #include "tools/cli/session_flags.h"
+#include "tools/cli/step_profile.h"
 #include "tools/cli/run.h"
 
 namespace kiln::cli {
 namespace {
 
 constexpr absl::string_view kHelp = R"help(Usage: kiln bench GRAPH [--batch N] [--iterations N] [--warmup N] [--threads N]
-                  [--seed N]
+                  [--seed N] [--profile] [--profile-top N]
 
 Runs the graph file or ONNX model GRAPH repeatedly in one Session, on random
 inputs made once (as 'kiln run --input NAME=random'), fetching every output into
@@ -39,6 +40,10 @@ Flags:
   --warmup N      untimed runs first (default 5)
   --threads N     intra-op threads, the caller included (default: one per core)
   --seed N        seed of the random inputs (default 0)
+  --profile       also time every step of the plan and print, after the
+                  figures, the time per run of each op and of the slowest
+                  steps ('profile by op:' and 'profile step:' lines)
+  --profile-top N slowest steps printed with --profile (default 20)
 
 Output:
   graph: GRAPH
@@ -78,12 +83,16 @@ int BenchMain(absl::Span<const std::string> raw_args, std::ostream& out, std::os
   int64_t warmup = 5;
   int64_t threads = 0;
   int64_t seed = 0;
+  bool profile = false;
+  int64_t profile_top = 20;
   FlagSet flags("kiln bench");
   flags.AddInt64("batch", &batch, 0, kMaxElements);
   flags.AddInt64("iterations", &iterations, 1, 100000000);
   flags.AddInt64("warmup", &warmup, 0, 100000000);
   flags.AddInt64("threads", &threads, 1, 4096);
   flags.AddInt64("seed", &seed, 0, std::numeric_limits<int64_t>::max());
+  flags.AddBool("profile", &profile);
+  flags.AddInt64("profile-top", &profile_top, 1, 100000);
   ImportFlags import_flags;
   AddImportFlags(flags, &import_flags);
   AddSessionFlags(flags, &session_flags);
@@ -125,6 +134,7 @@ int BenchMain(absl::Span<const std::string> raw_args, std::ostream& out, std::os
   absl::StatusOr<SessionOptions> options =
       SessionOptionsFromFlags(session_flags, static_cast<int>(threads));
   if (!options.ok()) return UsageError(err, options.status().message());
+  options->profile_steps = profile;
   // Compile time: the Session's creation (verification, optimization, weights) and the
   // plan for these shapes (schedule, memory plan, kernel preparation, first arena).
   auto create_start = std::chrono::steady_clock::now();
@@ -213,6 +223,7 @@ int BenchMain(absl::Span<const std::string> raw_args, std::ostream& out, std::os
              absl::CHexEscape(path), used_threads, items, options->compile.optimization_level,
              median, p90, ms.front(), ms.back(), throughput, gflop, gflops, peak_gflops,
              fraction, gbytes, gbs, copy_gbs, bandwidth_fraction, compile_ms);
+  if (profile) PrintStepProfile((*session)->Profile(), static_cast<int>(profile_top), out);
   return kExitOk;
 }
 

@@ -42,6 +42,11 @@ const std::vector<ConvCase> kCases = {
     {0, 3, 5, 5, 4, 3, 3},                                           // empty batch
     {1, 3, 5, 5, 0, 3, 3},                                           // no output channels
     {1, 2, 1, 1, 3, 1, 1},
+    // Indirect GEMM (packed filter, 8+ channels): odd channels, strided, dilated,
+    // asymmetric pads, 9 taps of 33 crossing the kc boundary, edge columns.
+    {1, 33, 9, 11, 37, 3, 3, {2, 1}, {1, 2, 0, 1}, {2, 1}, 1, true},
+    {1, 300, 4, 5, 20, 1, 1, {1, 1}, {0, 0, 0, 0}, {1, 1}, 1, true},  // one tap deeper than kc
+    {1, 1024, 3, 4, 40, 1, 1},  // pixels 4 KiB apart: the packing GEMM even when indirect
 };
 
 KernelCase MakeCase(const ConvCase& cc, bool nhwc, bool hwio, DataType dtype, uint64_t seed) {
@@ -103,27 +108,31 @@ TEST(ConvKernelsTest, F32PrepackedFiltersEveryMicrokernel) {
     for (const ConvCase& cc : kCases) {
       if (cc.groups != 1) continue;
       for (double tile_flops : {0.0, 2000.0}) {
-        KernelCase conv = MakeCase(cc, true, true, DataType::kF32, seed += 3);
-        CpuKernelOptions options;
-        options.gemm_isa = isa;
-        options.gemm_tile_flops = tile_flops;
-        options.threads = 8;
-        Node node;
-        node.op = "Conv2D";
-        node.attrs = conv.attrs;
-        std::optional<Tensor> packed =
-            CreateCpuKernelProvider(options)->PackGemmWeight(node, conv.inputs[1]);
-        ASSERT_TRUE(packed.has_value()) << GemmIsaName(isa);
-        KernelCase c{"PackedConv2D", conv.inputs, {}, options};
-        c.inputs[1] = *packed;
-        c.attrs = {{"strides", cc.strides},
-                   {"pads", cc.pads},
-                   {"dilations", cc.dilations},
-                   {"kernel_shape", std::vector<int64_t>{cc.kh, cc.kw}},
-                   {"out_channels", cc.o}};
-        EXPECT_TRUE(CheckKernel(c, ConvTol(cc, DataType::kF32)))
-            << GemmIsaName(isa) << " case " << cc.c << "->" << cc.o << " " << cc.kh << "x" << cc.kw;
-        ++checked;
+        for (bool indirect : {true, false}) {
+          KernelCase conv = MakeCase(cc, true, true, DataType::kF32, seed += 3);
+          CpuKernelOptions options;
+          options.gemm_isa = isa;
+          options.gemm_tile_flops = tile_flops;
+          options.threads = 8;
+          options.indirect_gemm = indirect;
+          Node node;
+          node.op = "Conv2D";
+          node.attrs = conv.attrs;
+          std::optional<Tensor> packed =
+              CreateCpuKernelProvider(options)->PackGemmWeight(node, conv.inputs[1]);
+          ASSERT_TRUE(packed.has_value()) << GemmIsaName(isa);
+          KernelCase c{"PackedConv2D", conv.inputs, {}, options};
+          c.inputs[1] = *packed;
+          c.attrs = {{"strides", cc.strides},
+                     {"pads", cc.pads},
+                     {"dilations", cc.dilations},
+                     {"kernel_shape", std::vector<int64_t>{cc.kh, cc.kw}},
+                     {"out_channels", cc.o}};
+          EXPECT_TRUE(CheckKernel(c, ConvTol(cc, DataType::kF32)))
+              << GemmIsaName(isa) << " case " << cc.c << "->" << cc.o << " " << cc.kh << "x" << cc.kw
+              << (indirect ? " indirect" : " packing");
+          ++checked;
+        }
       }
     }
   }

@@ -50,6 +50,7 @@ const std::vector<MatMulShape> kShapes = {
     {Shape{4, 5}, Shape{2, 3, 5, 6}},
     {Shape{2, 1, 6, 5}, Shape{1, 3, 6, 5}, false, true},
     {Shape{0, 4, 5}, Shape{5, 6}},
+    {Shape{26, 1024}, Shape{1024, 40}},     // rows of A 4 KiB apart: packed even when indirect
 };
 
 std::vector<GemmIsa> RunnableIsas() {
@@ -97,28 +98,58 @@ TEST(MatMulKernelsTest, F32PrepackedWeightsEveryMicrokernel) {
     for (const MatMulShape& s : kShapes) {
       if (s.b.rank() != 2) continue;  // only a 2-D constant b is packed
       for (double tile_flops : {0.0, 2000.0}) {
-        KernelCase matmul = MakeCase(s, DataType::kF32, seed += 2);
-        CpuKernelOptions options;
-        options.gemm_isa = isa;
-        options.gemm_tile_flops = tile_flops;
-        options.threads = 8;
-        Node node;
-        node.op = "MatMul";
-        node.attrs = matmul.attrs;
-        std::optional<Tensor> packed =
-            CreateCpuKernelProvider(options)->PackGemmWeight(node, matmul.inputs[1]);
-        ASSERT_TRUE(packed.has_value()) << GemmIsaName(isa);
-        const int64_t n = s.tb ? s.b.dim(0) : s.b.dim(1);
-        KernelCase c{"PackedMatMul",
-                     {matmul.inputs[0], *packed},
-                     {{"transpose_a", s.ta}, {"n", n}},
-                     options};
-        const double k = static_cast<double>(KOf(s));
-        EXPECT_TRUE(CheckKernel(c, Tolerance{Ulp(DataType::kF32), 0.0, k * Ulp(DataType::kF32)}))
-            << GemmIsaName(isa) << " " << s.a.ToString() << " x " << s.b.ToString();
+        for (bool indirect : {true, false}) {
+          KernelCase matmul = MakeCase(s, DataType::kF32, seed += 2);
+          CpuKernelOptions options;
+          options.gemm_isa = isa;
+          options.gemm_tile_flops = tile_flops;
+          options.threads = 8;
+          options.indirect_gemm = indirect;
+          Node node;
+          node.op = "MatMul";
+          node.attrs = matmul.attrs;
+          std::optional<Tensor> packed =
+              CreateCpuKernelProvider(options)->PackGemmWeight(node, matmul.inputs[1]);
+          ASSERT_TRUE(packed.has_value()) << GemmIsaName(isa);
+          const int64_t n = s.tb ? s.b.dim(0) : s.b.dim(1);
+          KernelCase c{"PackedMatMul",
+                       {matmul.inputs[0], *packed},
+                       {{"transpose_a", s.ta}, {"n", n}},
+                       options};
+          const double k = static_cast<double>(KOf(s));
+          EXPECT_TRUE(CheckKernel(c, Tolerance{Ulp(DataType::kF32), 0.0, k * Ulp(DataType::kF32)}))
+              << GemmIsaName(isa) << " " << s.a.ToString() << " x " << s.b.ToString()
+              << (indirect ? " indirect" : " packing");
+        }
       }
     }
   }
+}
+
+// The indirect GEMM reads A in place and asks for no scratch; rows 4 KiB apart (which
+// would share one L1 set) and transposed A keep the packing GEMM and its scratch.
+TEST(MatMulKernelsTest, PrepackedWeightsChooseTheIndirectGemm) {
+  auto scratch_of = [](const Shape& a, const Shape& b, bool ta, bool indirect) -> int64_t {
+    CpuKernelOptions options;
+    options.indirect_gemm = indirect;
+    KernelCase matmul = MakeCase({a, b, ta}, DataType::kF32, 5);
+    Node node;
+    node.op = "MatMul";
+    node.attrs = matmul.attrs;
+    std::optional<Tensor> packed =
+        CreateCpuKernelProvider(options)->PackGemmWeight(node, matmul.inputs[1]);
+    EXPECT_TRUE(packed.has_value());
+    if (!packed.has_value()) return -1;
+    KernelCase c{"PackedMatMul", {matmul.inputs[0], *packed},
+                 {{"transpose_a", ta}, {"n", b.dim(1)}}, options};
+    absl::StatusOr<PreparedKernel> kernel = PrepareCase(c);
+    EXPECT_TRUE(kernel.ok()) << kernel.status();
+    return kernel.ok() ? kernel->scratch_bytes : -1;
+  };
+  EXPECT_EQ(scratch_of(Shape{64, 768}, Shape{768, 96}, false, true), 0);
+  EXPECT_GT(scratch_of(Shape{64, 768}, Shape{768, 96}, false, false), 0);
+  EXPECT_GT(scratch_of(Shape{64, 1024}, Shape{1024, 96}, false, true), 0);
+  EXPECT_GT(scratch_of(Shape{768, 64}, Shape{768, 96}, true, true), 0);
 }
 
 TEST(MatMulKernelsTest, F32LargerThanOneTileAtTheDefaultSize) {
