@@ -355,15 +355,17 @@ void BM_PackedConv(benchmark::State& state) {
 
 void PackedConvArgs(benchmark::internal::Benchmark* b) {
   b->ArgNames({"C", "HW", "O", "k", "s", "threads", "indirect"});
-  for (int indirect : {0, 1}) {
-    b->Args({3, 224, 64, 7, 2, 1, indirect});     // conv1
-    b->Args({64, 56, 64, 3, 1, 1, indirect});     // conv2_x 3x3
-    b->Args({256, 56, 64, 1, 1, 1, indirect});    // conv2_x 1x1 reduce
-    b->Args({64, 56, 256, 1, 1, 1, indirect});    // conv2_x 1x1 expand
-    b->Args({128, 28, 128, 3, 1, 1, indirect});   // conv3_x 3x3
-    b->Args({1024, 14, 256, 1, 1, 1, indirect});  // conv4_x 1x1 reduce
-    b->Args({1024, 14, 2048, 1, 2, 1, indirect}); // conv5_x downsample
-    b->Args({512, 7, 512, 3, 1, 1, indirect});    // conv5_x 3x3
+  for (int threads : {1, 2}) {
+    for (int indirect : {0, 1}) {
+      b->Args({3, 224, 64, 7, 2, threads, indirect});      // conv1
+      b->Args({64, 56, 64, 3, 1, threads, indirect});      // conv2_x 3x3
+      b->Args({256, 56, 64, 1, 1, threads, indirect});     // conv2_x 1x1 reduce
+      b->Args({64, 56, 256, 1, 1, threads, indirect});     // conv2_x 1x1 expand
+      b->Args({128, 28, 128, 3, 1, threads, indirect});    // conv3_x 3x3
+      b->Args({1024, 14, 256, 1, 1, threads, indirect});   // conv4_x 1x1 reduce
+      b->Args({1024, 14, 2048, 1, 2, threads, indirect});  // conv5_x downsample
+      b->Args({512, 7, 512, 3, 1, threads, indirect});     // conv5_x 3x3
+    }
   }
 }
 BENCHMARK(BM_PackedConv)->Apply(PackedConvArgs)->Unit(benchmark::kMillisecond)->UseRealTime();

@@ -27,7 +27,7 @@ struct CpuKernelOptions {
   // (PackGemmWeight), so no call packs them.
   bool pack_weights = true;
   // Prepacked GEMMs whose A rows can be read in place (PackedMatMul with contiguous rows
-  // of A; PackedConv2D with 8 or more input channels, through a table of row pointers)
+  // of A; PackedConv2D, through a table of row pointers into the input)
   // run the indirect GEMM (gemm.h, IgemmArgs), which neither copies nor packs A; false
   // keeps them on the packing GEMM (for tests and benchmarks that compare the two).
   bool indirect_gemm = true;

@@ -102,11 +102,8 @@ PrepareResult PrepareUnary(const PrepareContext& ctx) {
     case kGelu: op = ctx.node.string_attr("approximate") == "tanh" ? "gelu_tanh" : "gelu"; break;
   }
   UnaryParams p{ctx.output().shape.NumElements()};
-  std::string symbol = SymbolName(op, dtype);
   // The f32 math is compute-bound: the AVX2 + FMA build where the CPU has it.
-  if (dtype == DataType::kF32 && (HostCpuFeatures() & kCpuAvx2Fma) != 0) {
-    absl::StrAppend(&symbol, ".avx2");
-  }
+  const std::string symbol = F32Avx2SymbolName(op, dtype);
   ASSIGN_OR_RETURN(PreparedKernel kernel,
                    MakeKernel(ctx, symbol, p, ElementwiseWorkgroups(p.total, DataTypeSize(dtype)),
                               dtype));

@@ -1,6 +1,7 @@
 #include "kernels/cpu/matmul_tiling.h"
 
 #include <algorithm>
+#include <cmath>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -26,8 +27,14 @@ MatMulTiling ChooseMatMulTiling(const SgemmImpl& impl, int64_t batch, int64_t m,
   t.tile_n = std::max<int64_t>(n, 1);
   const double flops = 2.0 * static_cast<double>(batch) * static_cast<double>(m) *
                        static_cast<double>(n) * static_cast<double>(std::max<int64_t>(k, 1));
+  // A whole number of tiles per thread: 3 tiles on 2 threads leave one thread idle for
+  // a third of the time (measured: a 1x1 convolution at 0.58 of the peak on 2 threads
+  // against 0.87 on 1).
+  const double tiles = flops / min_tile_flops;
   const int64_t want =
-      static_cast<int64_t>(std::clamp(flops / min_tile_flops, 1.0, static_cast<double>(max_tiles)));
+      tiles < 1.0 ? 1
+                  : std::min(max_tiles, CeilDiv(static_cast<int64_t>(std::ceil(tiles)), threads) *
+                                            threads);
   const int64_t per_batch = CeilDiv(want, std::max<int64_t>(batch, 1));
   t.tiles_m = CeilDiv(m, t.tile_m);
   t.tiles_n = CeilDiv(n, t.tile_n);

@@ -125,6 +125,111 @@ int32_t LayerNormKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t
   return KILN_KERNEL_OK;
 }
 
+// ---- f32 rows, vectorized: the same math as the kernels above (f32 values, row sums in
+// double), with each reduction kept in kLanes independent partial results so that every
+// pass is a loop the compiler vectorizes (a single running max or sum is a serial
+// dependency it may not reorder). Only the order of the double additions differs.
+
+constexpr int kLanes = 16;
+
+// max over x[0, n) with NaN propagating (MaxNaN).
+__attribute__((always_inline)) inline float RowMaxF32(const float* x, int64_t n) {
+  float lanes[kLanes];
+  for (float& lane : lanes) lane = -std::numeric_limits<float>::infinity();
+  int64_t j = 0;
+  for (; j + kLanes <= n; j += kLanes) {
+    for (int l = 0; l < kLanes; ++l) lanes[l] = MaxNaN(lanes[l], x[j + l]);
+  }
+  float max = -std::numeric_limits<float>::infinity();
+  for (float lane : lanes) max = MaxNaN(max, lane);
+  for (; j < n; ++j) max = MaxNaN(max, x[j]);
+  return max;
+}
+
+// sum over (x[j] - center)^kPower for j in [0, n), in double (kPower 1 or 2).
+template <int kPower>
+__attribute__((always_inline)) inline Sum RowSumF32(const float* x, int64_t n, Sum center) {
+  Sum lanes[kLanes] = {};
+  auto term = [center](float v) {
+    const Sum d = static_cast<Sum>(v) - center;
+    return kPower == 1 ? d : d * d;
+  };
+  int64_t j = 0;
+  for (; j + kLanes <= n; j += kLanes) {
+    for (int l = 0; l < kLanes; ++l) lanes[l] += term(x[j + l]);
+  }
+  Sum sum = 0;
+  for (Sum lane : lanes) sum += lane;
+  for (; j < n; ++j) sum += term(x[j]);
+  return sum;
+}
+
+template <bool kUnusedTag>
+__attribute__((always_inline)) inline int32_t SoftmaxRowsF32Body(const kiln_kernel_call* call,
+                                                                int64_t workgroup,
+                                                                int64_t workgroups) {
+  const SoftmaxParams& p = ParamsOf<SoftmaxParams>(call);
+  const float* x = Operand<float>(call, 0);
+  float* y = MutableOperand<float>(call, 1);
+  const WorkRange range = SplitWork(p.units, workgroup, workgroups);
+  const int64_t n = p.s.size;
+  for (int64_t r = range.begin; r < range.end; ++r) {
+    const float* xr = x + r * n;
+    float* yr = y + r * n;
+    const float max = RowMaxF32(xr, n);
+    for (int64_t j = 0; j < n; ++j) yr[j] = ExpF(xr[j] - max);
+    const float scale = static_cast<float>(1.0 / RowSumF32<1>(yr, n, 0.0));
+    for (int64_t j = 0; j < n; ++j) yr[j] *= scale;
+  }
+  return KILN_KERNEL_OK;
+}
+
+template <bool kUnusedTag>
+__attribute__((always_inline)) inline int32_t LayerNormF32Body(const kiln_kernel_call* call,
+                                                              int64_t workgroup,
+                                                              int64_t workgroups) {
+  const LayerNormParams& p = ParamsOf<LayerNormParams>(call);
+  const float* x = Operand<float>(call, 0);
+  const float* gamma = Operand<float>(call, 1);
+  const float* beta = Operand<float>(call, 2);
+  float* y = MutableOperand<float>(call, 3);
+  const WorkRange range = SplitWork(p.rows, workgroup, workgroups);
+  for (int64_t r = range.begin; r < range.end; ++r) {
+    const float* xr = x + r * p.n;
+    float* yr = y + r * p.n;
+    const Sum mean = RowSumF32<1>(xr, p.n, 0.0) / static_cast<Sum>(p.n);
+    const Sum squares = RowSumF32<2>(xr, p.n, mean);
+    const float inv_std =
+        static_cast<float>(1.0 / std::sqrt(squares / static_cast<Sum>(p.n) + p.epsilon));
+    const float mean_f = static_cast<float>(mean);
+    for (int64_t j = 0; j < p.n; ++j) yr[j] = (xr[j] - mean_f) * inv_std * gamma[j] + beta[j];
+  }
+  return KILN_KERNEL_OK;
+}
+
+// f32 Softmax: contiguous rows vectorized, a strided axis through the generic loop.
+template <bool kUnusedTag>
+__attribute__((always_inline)) inline int32_t SoftmaxF32Body(const kiln_kernel_call* call,
+                                                            int64_t workgroup,
+                                                            int64_t workgroups) {
+  if (ParamsOf<SoftmaxParams>(call).s.inner == 1) {
+    return SoftmaxRowsF32Body<false>(call, workgroup, workgroups);
+  }
+  return SoftmaxKernel<float>(call, workgroup, workgroups);
+}
+
+// The f32 kernels compiled for AVX2 + FMA, chosen at prepare time where the CPU has them.
+__attribute__((target("avx2,fma"))) int32_t SoftmaxF32Avx2(const kiln_kernel_call* call,
+                                                           int64_t workgroup,
+                                                           int64_t workgroups) {
+  return SoftmaxF32Body<false>(call, workgroup, workgroups);
+}
+__attribute__((target("avx2,fma"))) int32_t LayerNormF32Avx2(const kiln_kernel_call* call,
+                                                             int64_t workgroup,
+                                                             int64_t workgroups) {
+  return LayerNormF32Body<false>(call, workgroup, workgroups);
+}
+
 template <typename T, bool kBatchNorm>
 int32_t ChannelKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t workgroups) {
   using C = ComputeOf<T>;
@@ -208,12 +313,14 @@ kiln_kernel_fn FloatFn(DataType dtype) {
 template <typename T>
 struct SoftmaxK {
   static int32_t Run(const kiln_kernel_call* c, int64_t w, int64_t n) {
+    if constexpr (std::is_same_v<T, float>) return SoftmaxF32Body<false>(c, w, n);
     return SoftmaxKernel<T>(c, w, n);
   }
 };
 template <typename T>
 struct LayerNormK {
   static int32_t Run(const kiln_kernel_call* c, int64_t w, int64_t n) {
+    if constexpr (std::is_same_v<T, float>) return LayerNormF32Body<false>(c, w, n);
     return LayerNormKernel<T>(c, w, n);
   }
 };
@@ -234,7 +341,9 @@ struct BiasAddK {
 
 void AddNormalizationKernels(SymbolList& list) {
   list.AddPerType<SoftmaxParams>("softmax", FloatFn<SoftmaxK>);
+  list.Add<SoftmaxParams>("cpu.softmax.f32.avx2", &SoftmaxF32Avx2, kCpuAvx2Fma);
   list.AddPerType<LayerNormParams>("layer_norm", FloatFn<LayerNormK>);
+  list.Add<LayerNormParams>("cpu.layer_norm.f32.avx2", &LayerNormF32Avx2, kCpuAvx2Fma);
   list.AddPerType<ChannelParams>("batch_norm", FloatFn<BatchNormK>);
   list.AddPerType<ChannelParams>("bias_add", FloatFn<BiasAddK>);
 }

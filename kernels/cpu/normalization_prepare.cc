@@ -53,8 +53,9 @@ PrepareResult PrepareSoftmax(const PrepareContext& ctx) {
   p.units = p.s.inner == 1 ? p.s.outer : p.s.outer * p.blocks;
   const int64_t unit_elements = p.s.size * std::min(p.s.inner, kColumns);
   ASSIGN_OR_RETURN(PreparedKernel kernel,
-                   MakeTypedKernel(ctx, "softmax", dtype, p,
-                                   x.NumElements() == 0 ? 1 : RowWorkgroups(p.units, unit_elements)));
+                   MakeKernel(ctx, F32Avx2SymbolName("softmax", dtype), p,
+                              x.NumElements() == 0 ? 1 : RowWorkgroups(p.units, unit_elements),
+                              dtype));
   kernel.inplace_input = 0;  // each position is read before it is first written
   return kernel;
 }
@@ -65,8 +66,8 @@ PrepareResult PrepareLayerNorm(const PrepareContext& ctx) {
   const AxisSplit s = SplitAt(x, NormalizedAxis(ctx.node.int_attr("axis"), x.rank()));
   LayerNormParams p{s.outer, s.size * s.inner, ctx.node.float_attr("epsilon")};
   ASSIGN_OR_RETURN(PreparedKernel kernel,
-                   MakeTypedKernel(ctx, "layer_norm", dtype, p,
-                                   x.NumElements() == 0 ? 1 : RowWorkgroups(p.rows, p.n)));
+                   MakeKernel(ctx, F32Avx2SymbolName("layer_norm", dtype), p,
+                              x.NumElements() == 0 ? 1 : RowWorkgroups(p.rows, p.n), dtype));
   kernel.inplace_input = 0;
   return kernel;
 }

@@ -100,4 +100,10 @@ absl::StatusOr<PreparedKernel> MakeKernelFromBytes(const PrepareContext& ctx,
   return kernel;
 }
 
+std::string F32Avx2SymbolName(absl::string_view op, DataType dtype) {
+  std::string symbol = SymbolName(op, dtype);
+  if (dtype == DataType::kF32 && (HostCpuFeatures() & kCpuAvx2Fma) != 0) symbol += ".avx2";
+  return symbol;
+}
+
 }  // namespace kiln::cpu

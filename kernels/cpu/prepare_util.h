@@ -58,6 +58,10 @@ CollapsedBroadcast CollapseBroadcast(const Shape& out, absl::Span<const Shape> i
 // Row-major strides of `shape` in elements, safe for shapes with a zero dimension.
 std::vector<int64_t> Strides(const Shape& shape);
 
+// "cpu.<op>.<dtype>", or its AVX2 + FMA build ("....avx2") for f32 where the CPU has
+// those: the compute-bound f32 loops registered in both builds.
+std::string F32Avx2SymbolName(absl::string_view op, DataType dtype);
+
 // The CPU library's kernel `symbol` ("cpu.add.f32") around the parameter block `params`,
 // split into `workgroups` (at least 1). When the library has no such kernel:
 // kUnimplemented naming the node, and `dtype` unless it is kInvalid.

@@ -42,7 +42,7 @@ const std::vector<ConvCase> kCases = {
     {0, 3, 5, 5, 4, 3, 3},                                           // empty batch
     {1, 3, 5, 5, 0, 3, 3},                                           // no output channels
     {1, 2, 1, 1, 3, 1, 1},
-    // Indirect GEMM (packed filter, 8+ channels): odd channels, strided, dilated,
+    // Indirect GEMM (packed filter): odd channels, strided, dilated,
     // asymmetric pads, 9 taps of 33 crossing the kc boundary, edge columns.
     {1, 33, 9, 11, 37, 3, 3, {2, 1}, {1, 2, 0, 1}, {2, 1}, 1, true},
     {1, 300, 4, 5, 20, 1, 1, {1, 1}, {0, 0, 0, 0}, {1, 1}, 1, true},  // one tap deeper than kc

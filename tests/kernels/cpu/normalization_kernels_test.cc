@@ -58,6 +58,12 @@ TEST(SoftmaxKernelsTest, MatchesReference) {
     Tensor with_nan = Random(dtype, Shape{5, 9}, seed++);
     with_nan.SetFromDouble(12, kNaN);
     CheckKernel(KernelCase{"Softmax", {with_nan}}, Approx(dtype, 24, 0));
+    // Rows longer than the vectorized kernels' 16 lanes, with a NaN inside the lanes of
+    // row 1 and +inf in the tail of row 2.
+    Tensor long_rows = Random(dtype, Shape{3, 37}, seed++, -8, 8);
+    long_rows.SetFromDouble(37 + 5, kNaN);
+    long_rows.SetFromDouble(2 * 37 + 35, kInf);
+    CheckKernel(KernelCase{"Softmax", {long_rows}}, Approx(dtype, 24, 0));
   }
 }
 
