@@ -15,6 +15,7 @@
 #include "runtime/memory_planner.h"
 #include "passes/default_pipeline.h"
 #include "passes/expand_fusions.h"
+#include "passes/fold_clamps.h"
 #include "passes/pack_weights.h"
 #include "passes/passes.h"
 #include "passes/registry.h"
@@ -80,6 +81,11 @@ absl::Status OptimizeGraph(Graph& graph, const CompileOptions& options,
                                                                 const Tensor& weight) {
                        return provider.PackGemmWeight(node, weight);
                      }));
+    // A ReLU or ReLU6 after a packed GEMM runs in its registers.
+    if (packed > 0) {
+      ASSIGN_OR_RETURN(const int folded, passes::FoldClampsIntoPackedGemms(graph));
+      packed += folded;
+    }
   }
   if (expanded + packed > 0 || options.optimization_level > 0) {
     RETURN_IF_ERROR(VerifyGraph(graph));

@@ -1,5 +1,6 @@
 // Conv2D: grouped, strided, padded, dilated 2-D convolution over NCHW or NHWC activations
 // with OIHW or HWIO filters and an optional per-output-channel bias.
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -207,6 +208,8 @@ Node AsConv2D(const Node& packed) {
   conv.op = "Conv2D";
   conv.attrs.erase("kernel_shape");
   conv.attrs.erase("out_channels");
+  conv.attrs.erase("clamp_min");
+  conv.attrs.erase("clamp_max");
   conv.attrs["groups"] = int64_t{1};
   conv.attrs["data_format"] = std::string("NHWC");
   conv.attrs["filter_format"] = std::string("HWIO");
@@ -266,7 +269,9 @@ absl::Status RunPackedConv2D(KernelContext& ctx) {
   inputs[1] = filter;
   const Node conv = AsConv2D(ctx.node);
   KernelContext as_conv{conv, inputs, ctx.outputs};
-  return RunConv2D(as_conv);
+  RETURN_IF_ERROR(RunConv2D(as_conv));
+  ClampOutput(ctx.node, ctx.outputs[0]);
+  return absl::OkStatus();
 }
 
 int64_t PackedConv2DFlops(const Node& node, absl::Span<const TensorType> inputs,
@@ -311,8 +316,9 @@ void RegisterConvOps(OpRegistry& registry) {
           "Conv2D of NHWC x (groups 1) with a constant filter packed for a kernel library's "
           "GEMM: the HWIO filter as a [KH*KW*C, O] matrix in filter_packed[P, KH*KW*C, W], "
           "panel q holding output channels [qW, qW + W) (zero past O). kernel_shape is "
-          "[KH, KW], out_channels O; strides, pads and dilations as Conv2D's. Made by the "
-          "compiler from Conv2D with a constant filter; f32.",
+          "[KH, KW], out_channels O; strides, pads and dilations as Conv2D's; the result "
+          "is clamped to [clamp_min, clamp_max] (NaN stays NaN: a folded ReLU or ReLU6). "
+          "Made by the compiler from Conv2D with a constant filter; f32.",
       .input_names = {"x", "filter_packed", "bias"},
       .min_inputs = 2,
       .max_inputs = 3,
@@ -320,7 +326,9 @@ void RegisterConvOps(OpRegistry& registry) {
                 {"pads", AttrType::kInts, std::vector<int64_t>{0, 0, 0, 0}},
                 {"dilations", AttrType::kInts, std::vector<int64_t>{1, 1}},
                 {"kernel_shape", AttrType::kInts, std::nullopt},
-                {"out_channels", AttrType::kInt, std::nullopt}},
+                {"out_channels", AttrType::kInt, std::nullopt},
+                {"clamp_min", AttrType::kFloat, -std::numeric_limits<double>::infinity()},
+                {"clamp_max", AttrType::kFloat, std::numeric_limits<double>::infinity()}},
       .dtypes = {DataType::kF32},
       .infer = InferPackedConv2D,
       .reference = RunPackedConv2D,

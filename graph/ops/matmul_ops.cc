@@ -217,6 +217,7 @@ absl::Status PackedMatMulKernel(KernelContext& ctx) {
       }
     }
   }
+  ClampOutput(ctx.node, out);
   return absl::OkStatus();
 }
 
@@ -249,12 +250,16 @@ void RegisterMatMulOps(OpRegistry& registry) {
       .name = "PackedMatMul",
       .summary = "MatMul of op(a)[..., M, K] by a constant b packed for a kernel library's "
                  "GEMM: b_packed[P, K, W] holds op(b)'s N columns in P panels of W (panel q: "
-                 "columns [qW, qW + W) as K rows, zero past N). Made by the compiler from "
-                 "MatMul with a constant b; f32.",
+                 "columns [qW, qW + W) as K rows, zero past N), the result clamped to "
+                 "[clamp_min, clamp_max] (NaN stays NaN: a folded ReLU or ReLU6). Made by the "
+                 "compiler from MatMul with a constant b; f32.",
       .input_names = {"a", "b_packed"},
       .min_inputs = 2,
       .max_inputs = 2,
-      .attrs = {{"transpose_a", AttrType::kBool, false}, {"n", AttrType::kInt, std::nullopt}},
+      .attrs = {{"transpose_a", AttrType::kBool, false},
+                {"n", AttrType::kInt, std::nullopt},
+                {"clamp_min", AttrType::kFloat, -std::numeric_limits<double>::infinity()},
+                {"clamp_max", AttrType::kFloat, std::numeric_limits<double>::infinity()}},
       .dtypes = {DataType::kF32},
       .infer = PackedMatMulInfer,
       .reference = PackedMatMulKernel,

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 
 namespace kiln {
 
@@ -40,6 +41,23 @@ void MustRegister(OpRegistry& registry, OpDef def) {
   if (!status.ok()) {
     std::fprintf(stderr, "kiln: op registration failed: %s\n", status.ToString().c_str());
     std::abort();
+  }
+}
+
+void ClampOutput(const Node& node, Tensor& out) {
+  const double lo = node.HasAttr("clamp_min") ? node.float_attr("clamp_min")
+                                              : -std::numeric_limits<double>::infinity();
+  const double hi = node.HasAttr("clamp_max") ? node.float_attr("clamp_max")
+                                              : std::numeric_limits<double>::infinity();
+  if (lo == -std::numeric_limits<double>::infinity() &&
+      hi == std::numeric_limits<double>::infinity()) {
+    return;
+  }
+  for (int64_t i = 0; i < out.NumElements(); ++i) {
+    double v = out.GetAsDouble(i);
+    v = lo > v ? lo : v;
+    v = hi < v ? hi : v;
+    out.SetFromDouble(i, v);
   }
 }
 

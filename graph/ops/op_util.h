@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "graph/op_registry.h"
 #include "base/shape.h"
+#include "base/tensor.h"
 
 namespace kiln {
 
@@ -26,6 +27,11 @@ class BroadcastIndexer {
 
 // The common error for an input whose dtype must equal input 0's.
 absl::Status CheckSameDtype(const InferContext& ctx, int input);
+
+// Clamps every element of `out` to the node's [clamp_min, clamp_max] attributes (absent:
+// unbounded) as max then min, so NaN stays NaN: the reference of a ReLU or ReLU6 folded
+// into a contraction (PackedMatMul, PackedConv2D).
+void ClampOutput(const Node& node, Tensor& out);
 
 // Registers `def` into `registry`; a failure is a programming error in the op table.
 void MustRegister(OpRegistry& registry, OpDef def);

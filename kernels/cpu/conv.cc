@@ -194,6 +194,9 @@ int32_t ConvGemmF32(const kiln_kernel_call* call, int64_t workgroup, int64_t wor
       gemm.c = y + n * p.ys[0] + p0 * p.ys[3] + first_o;
       gemm.ldc = p.o;
       gemm.bias = bias != nullptr ? bias + first_o : nullptr;
+      gemm.clamp = p.clamp != 0;
+      gemm.clamp_min = p.clamp_min;
+      gemm.clamp_max = p.clamp_max;
       impl.igemm(gemm);
       continue;
     }
@@ -252,6 +255,7 @@ int32_t ConvGemmF32(const kiln_kernel_call* call, int64_t workgroup, int64_t wor
       gemm.accumulate = true;
     }
     impl.run(gemm, gemm_scratch);
+    if (p.clamp) ClampRows(gemm.c, gemm.m, gemm.n, gemm.ldc, p.clamp_min, p.clamp_max);
   }
   return KILN_KERNEL_OK;
 }
@@ -300,42 +304,132 @@ int32_t ConvDirect(const kiln_kernel_call* call, int64_t workgroup, int64_t work
 // HWIO filter, f32: channels are innermost in x, the filter and y, so every tap is a
 // contiguous multiply-add over a block of channels, which vectorizes. Each unit is one
 // output row (n, oy). The sums run in ConvDirect's order (bias, then the taps row by row).
+//
+// The channel block is a compile-time kDepthwiseBlock wide (its accumulators stay in
+// registers), and pixels whose taps all lie inside the row horizontally go kPix at a time:
+// each filter vector then serves kPix pixels, and the kPix x block accumulators are
+// independent chains, enough to hide the FMA latency.
+constexpr int64_t kDepthwiseBlock = 16;
+
+// 8 floats as one vector (a ymm register in the AVX2 build, two xmm otherwise), and its
+// unaligned, aliasing view for loads and stores.
+typedef float Float8 __attribute__((vector_size(32)));
+typedef float Float8U __attribute__((vector_size(32), aligned(4), may_alias));
+
+// Output pixels ox .. ox + kPix - 1 of row (n, oy), channels [c0, c0 + cols) with cols
+// == kDepthwiseBlock when kFull (then in explicit vectors, so the accumulators are
+// registers whatever the auto-vectorizer makes of the loop). kCheck: test each tap's
+// column against the row.
+template <int kPix, bool kFull, bool kCheck>
+__attribute__((always_inline)) inline void DepthwisePixels(const ConvParams& p, const float* x,
+                                                          const float* f, const float* bias,
+                                                          float* y, int64_t n, int64_t oy,
+                                                          int64_t ox, int64_t c0, int64_t cols) {
+  constexpr int kVecs = kDepthwiseBlock / 8;
+  constexpr int64_t kBlock = kDepthwiseBlock;
+  const int64_t iy0 = oy * p.stride_h - p.pad_top;
+  if constexpr (kFull) {
+    Float8 acc[kPix][kVecs];
+#pragma GCC unroll 8
+    for (int v = 0; v < kVecs; ++v) {
+      const Float8 init = bias != nullptr ? *reinterpret_cast<const Float8U*>(bias + c0 + 8 * v)
+                                          : Float8{};
+#pragma GCC unroll 8
+      for (int q = 0; q < kPix; ++q) acc[q][v] = init;
+    }
+    for (int64_t i = 0; i < p.kh; ++i) {
+      const int64_t iy = iy0 + i * p.dilation_h;
+      if (iy < 0 || iy >= p.h) continue;
+      const float* xrow = x + n * p.xs[0] + iy * p.xs[2] + c0;
+      for (int64_t j = 0; j < p.kw; ++j) {
+        const float* fp = f + i * p.fs[2] + j * p.fs[3] + c0;
+        Float8 w[kVecs];
+#pragma GCC unroll 8
+        for (int v = 0; v < kVecs; ++v) w[v] = *reinterpret_cast<const Float8U*>(fp + 8 * v);
+#pragma GCC unroll 8
+        for (int q = 0; q < kPix; ++q) {
+          const int64_t ix = (ox + q) * p.stride_w - p.pad_left + j * p.dilation_w;
+          if (kCheck && (ix < 0 || ix >= p.w)) continue;
+          const float* xp = xrow + ix * p.xs[3];
+#pragma GCC unroll 8
+          for (int v = 0; v < kVecs; ++v) {
+            acc[q][v] += *reinterpret_cast<const Float8U*>(xp + 8 * v) * w[v];
+          }
+        }
+      }
+    }
+#pragma GCC unroll 8
+    for (int q = 0; q < kPix; ++q) {
+      float* yp = y + n * p.ys[0] + oy * p.ys[2] + (ox + q) * p.ys[3] + c0;
+#pragma GCC unroll 8
+      for (int v = 0; v < kVecs; ++v) *reinterpret_cast<Float8U*>(yp + 8 * v) = acc[q][v];
+    }
+  } else {
+    float acc[kPix][kBlock];
+    for (int q = 0; q < kPix; ++q) {
+      for (int64_t k = 0; k < cols; ++k) acc[q][k] = bias != nullptr ? bias[c0 + k] : 0.0f;
+    }
+    for (int64_t i = 0; i < p.kh; ++i) {
+      const int64_t iy = iy0 + i * p.dilation_h;
+      if (iy < 0 || iy >= p.h) continue;
+      const float* xrow = x + n * p.xs[0] + iy * p.xs[2] + c0;
+      for (int64_t j = 0; j < p.kw; ++j) {
+        const float* fp = f + i * p.fs[2] + j * p.fs[3] + c0;
+        for (int q = 0; q < kPix; ++q) {
+          const int64_t ix = (ox + q) * p.stride_w - p.pad_left + j * p.dilation_w;
+          if (kCheck && (ix < 0 || ix >= p.w)) continue;
+          const float* xp = xrow + ix * p.xs[3];
+          for (int64_t k = 0; k < cols; ++k) acc[q][k] += xp[k] * fp[k];
+        }
+      }
+    }
+    for (int q = 0; q < kPix; ++q) {
+      float* yp = y + n * p.ys[0] + oy * p.ys[2] + (ox + q) * p.ys[3] + c0;
+      for (int64_t k = 0; k < cols; ++k) yp[k] = acc[q][k];
+    }
+  }
+}
+
+// Every channel block of kPix pixels.
+template <int kPix, bool kCheck>
+__attribute__((always_inline)) inline void DepthwiseChannels(const ConvParams& p, const float* x,
+                                                            const float* f, const float* bias,
+                                                            float* y, int64_t n, int64_t oy,
+                                                            int64_t ox) {
+  int64_t c0 = 0;
+  for (; c0 + kDepthwiseBlock <= p.o; c0 += kDepthwiseBlock) {
+    DepthwisePixels<kPix, true, kCheck>(p, x, f, bias, y, n, oy, ox, c0, kDepthwiseBlock);
+  }
+  if (c0 < p.o) DepthwisePixels<kPix, false, kCheck>(p, x, f, bias, y, n, oy, ox, c0, p.o - c0);
+}
+
 template <bool kUnusedTag>
 __attribute__((always_inline)) inline int32_t DepthwiseNhwcBody(const kiln_kernel_call* call,
                                                                 int64_t workgroup,
                                                                 int64_t workgroups) {
-  constexpr int64_t kBlock = 64;
+  constexpr int kPix = 4;
   const ConvParams& p = ParamsOf<ConvParams>(call);
   const float* x = Operand<float>(call, 0);
   const float* f = Operand<float>(call, 1);
   const float* bias = p.has_bias ? Operand<float>(call, 2) : nullptr;
   float* y = MutableOperand<float>(call, p.has_bias ? 3 : 2);
+  // Output columns whose first and last taps both lie inside the row.
+  int64_t first_lo, first_hi, last_lo, last_hi;
+  ValidRange(-p.pad_left, p.stride_w, p.w, p.ow, &first_lo, &first_hi);
+  ValidRange(-p.pad_left + (p.kw - 1) * p.dilation_w, p.stride_w, p.w, p.ow, &last_lo, &last_hi);
+  const int64_t inner_lo = std::max(first_lo, last_lo);
+  const int64_t inner_hi = std::max(inner_lo, std::min(first_hi, last_hi));
   const WorkRange range = SplitWork(p.batch * p.oh, workgroup, workgroups);
   for (int64_t unit = range.begin; unit < range.end; ++unit) {
     const int64_t n = unit / p.oh;
     const int64_t oy = unit % p.oh;
-    const int64_t iy0 = oy * p.stride_h - p.pad_top;
-    for (int64_t ox = 0; ox < p.ow; ++ox) {
-      const int64_t ix0 = ox * p.stride_w - p.pad_left;
-      float* yp = y + n * p.ys[0] + oy * p.ys[2] + ox * p.ys[3];
-      for (int64_t c0 = 0; c0 < p.o; c0 += kBlock) {
-        const int64_t cols = p.o - c0 < kBlock ? p.o - c0 : kBlock;
-        float acc[kBlock];
-        for (int64_t k = 0; k < cols; ++k) acc[k] = bias != nullptr ? bias[c0 + k] : 0.0f;
-        for (int64_t i = 0; i < p.kh; ++i) {
-          const int64_t iy = iy0 + i * p.dilation_h;
-          if (iy < 0 || iy >= p.h) continue;
-          for (int64_t j = 0; j < p.kw; ++j) {
-            const int64_t ix = ix0 + j * p.dilation_w;
-            if (ix < 0 || ix >= p.w) continue;
-            const float* xp = x + n * p.xs[0] + iy * p.xs[2] + ix * p.xs[3] + c0;
-            const float* fp = f + i * p.fs[2] + j * p.fs[3] + c0;
-            for (int64_t k = 0; k < cols; ++k) acc[k] += xp[k] * fp[k];
-          }
-        }
-        for (int64_t k = 0; k < cols; ++k) yp[c0 + k] = acc[k];
-      }
+    int64_t ox = 0;
+    for (; ox < inner_lo; ++ox) DepthwiseChannels<1, true>(p, x, f, bias, y, n, oy, ox);
+    for (; ox + kPix <= inner_hi; ox += kPix) {
+      DepthwiseChannels<kPix, false>(p, x, f, bias, y, n, oy, ox);
     }
+    for (; ox < inner_hi; ++ox) DepthwiseChannels<1, false>(p, x, f, bias, y, n, oy, ox);
+    for (; ox < p.ow; ++ox) DepthwiseChannels<1, true>(p, x, f, bias, y, n, oy, ox);
   }
   return KILN_KERNEL_OK;
 }

@@ -75,7 +75,7 @@ PrepareResult PrepareConvGemm(const PrepareContext& ctx, ConvParams p, absl::str
                 p.pad_top == 0 && p.pad_left == 0 && pads[2] == 0 && pads[3] == 0;
   const int64_t pixels = p.oh * p.ow;
   p.tiling = p.nhwc ? ChooseMatMulTiling(impl, p.batch * p.groups, pixels, p.og, p.kdim,
-                                         ctx.options)
+                                         ctx.options, packed_panel > 0)
                     : ChooseMatMulTiling(impl, p.batch * p.groups, p.og, pixels, p.kdim,
                                          ctx.options);
   // With a packed filter, the indirect GEMM: no im2col copy and no packing of A. Even a
@@ -140,6 +140,7 @@ PrepareResult PreparePackedConv2D(const PrepareContext& ctx) {
   const Shape filter{kernel[0], kernel[1], x.dim(3), node.int_attr("out_channels")};
   ConvParams p = BaseConvParams(node, x, filter, ctx.output().shape, true, true, 1,
                                 ctx.inputs.size() == 3);
+  ClampOf(node, &p.clamp, &p.clamp_min, &p.clamp_max);
   return PrepareConvGemm(ctx, p, "packed_conv2d", packed.dim(2));
 }
 

@@ -31,6 +31,17 @@ int64_t SgemmScratchBytes(const SgemmImpl& impl, int64_t m, int64_t n, int64_t k
   return RoundUpTo(a_floats * 4, 64) + (b_prepacked ? 0 : RoundUpTo(b_floats * 4, 64));
 }
 
+void ClampRows(float* c, int64_t rows, int64_t cols, int64_t ldc, float lo, float hi) {
+  for (int64_t i = 0; i < rows; ++i) {
+    float* row = c + i * ldc;
+    for (int64_t j = 0; j < cols; ++j) {
+      float v = row[j];
+      v = lo > v ? lo : v;
+      row[j] = hi < v ? hi : v;
+    }
+  }
+}
+
 int64_t PackedBFloats(int64_t n, int64_t k, int64_t nr) { return RoundUpTo(n, nr) * k; }
 
 void PackBPanels(const float* b, int64_t b_row, int64_t b_col, int64_t n, int64_t k,

@@ -33,7 +33,7 @@ struct SgemmArgs {
   const float* b_packed = nullptr;
 };
 
-// The indirect GEMM: C (m x n) = A * B (+ bias per column, then ReLU when asked) where
+// The indirect GEMM: C (m x n) = A * B (+ bias per column, then a clamp when asked) where
 // A's k = taps * tap_k columns come tap by tap through row pointers: row i's values for
 // tap t are the tap_k contiguous floats at a_rows[i * taps + t] (or, without a table, at
 // a + i * a_row + t * tap_k). A convolution's taps are its filter positions, each pointing
@@ -52,8 +52,16 @@ struct IgemmArgs {
   float* c = nullptr;
   int64_t ldc = 0;
   const float* bias = nullptr;  // n values, or null
-  bool relu = false;
+  // When set, every result is clamped to [clamp_min, clamp_max] in registers (max, then
+  // min, keeping NaN): a folded ReLU (0, inf) or ReLU6 (0, 6).
+  bool clamp = false;
+  float clamp_min = 0.0f;
+  float clamp_max = 0.0f;
 };
+
+// C's rows x cols block (row stride ldc) clamped as IgemmArgs::clamp does: what the
+// packing GEMM's callers apply to a tile after it.
+void ClampRows(float* c, int64_t rows, int64_t cols, int64_t ldc, float lo, float hi);
 
 // Register tile (mr x nr) and cache blocks (kc deep, mc rows of A, nc columns of B).
 struct GemmBlocking {

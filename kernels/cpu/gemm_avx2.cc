@@ -17,6 +17,7 @@ struct Avx2Vec {
   static Reg Fma(Reg a, Reg b, Reg c) { return _mm256_fmadd_ps(a, b, c); }
   static Reg Add(Reg a, Reg b) { return _mm256_add_ps(a, b); }
   static Reg Max(Reg a, Reg b) { return _mm256_max_ps(a, b); }
+  static Reg Min(Reg a, Reg b) { return _mm256_min_ps(a, b); }
 };
 
 // kc 256: a 16 KiB B panel stays in L1; mc 144: a 144 KiB A block in L2 (512 KiB on Zen 3);

@@ -19,6 +19,7 @@ struct Avx512Vec {
   static Reg Fma(Reg a, Reg b, Reg c) { return _mm512_fmadd_ps(a, b, c); }
   static Reg Add(Reg a, Reg b) { return _mm512_add_ps(a, b); }
   static Reg Max(Reg a, Reg b) { return _mm512_max_ps(a, b); }
+  static Reg Min(Reg a, Reg b) { return _mm512_min_ps(a, b); }
 };
 
 // kc 256: a 32 KiB B panel in L1 (48 KiB on Zen 5); mc 240: a 240 KiB A block in L2

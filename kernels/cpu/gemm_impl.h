@@ -5,8 +5,9 @@
 // outside the templates, no standard-library templates).
 //
 // V provides: Reg, kLanes, Zero(), Load(const float*), Store(float*, Reg) (unaligned),
-// Broadcast(const float*), Fma(a, b, c) = a * b + c, Add(a, b), Max(a, b) = a > b ? a : b
-// (so Max(Zero(), x) is ReLU keeping NaN, as the reference's x < 0 ? 0 : x).
+// Broadcast(const float*), Fma(a, b, c) = a * b + c, Add(a, b), Max(a, b) = a > b ? a : b,
+// Min(a, b) = a < b ? a : b (so Min(hi, Max(lo, x)) clamps x and keeps NaN, as the
+// reference's clamp and ReLU do).
 #ifndef KILN_KERNELS_CPU_GEMM_IMPL_H_
 #define KILN_KERNELS_CPU_GEMM_IMPL_H_
 
@@ -224,7 +225,7 @@ struct PackedGemm {
   // The first kRows rows of the kMr-row tile at row i0 against one B panel, over k in
   // [k0, k1) (taps and offsets within them). The accumulators start from C when
   // `accumulate` (an earlier k block), else from the bias (kNr values, padded) or zero;
-  // `last`: the block ends k, so the ReLU is applied in registers before the store.
+  // `last`: the block ends k, so the clamp is applied in registers before the store.
   template <int kRows>
   static void IndirectTile(const IgemmArgs& g, int64_t i0, int64_t k0, int64_t k1,
                            const float* panel, const float* bias, bool accumulate, bool last,
@@ -269,13 +270,19 @@ struct PackedGemm {
         b += kNr;
       }
     }
-    const bool relu = last && g.relu;
+    if (last && g.clamp) {
+      const Reg lo = V::Broadcast(&g.clamp_min);
+      const Reg hi = V::Broadcast(&g.clamp_max);
+#pragma GCC unroll 32
+      for (int i = 0; i < kRows; ++i) {
+#pragma GCC unroll 8
+        for (int j = 0; j < kNv; ++j) acc[i][j] = V::Min(hi, V::Max(lo, acc[i][j]));
+      }
+    }
 #pragma GCC unroll 32
     for (int i = 0; i < kRows; ++i) {
 #pragma GCC unroll 8
-      for (int j = 0; j < kNv; ++j) {
-        V::Store(c + i * ldc + j * kLanes, relu ? V::Max(V::Zero(), acc[i][j]) : acc[i][j]);
-      }
+      for (int j = 0; j < kNv; ++j) V::Store(c + i * ldc + j * kLanes, acc[i][j]);
     }
   }
 

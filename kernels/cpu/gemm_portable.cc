@@ -18,6 +18,7 @@ struct PortableVec {
   static Reg Fma(Reg a, Reg b, Reg c) { return a * b + c; }
   static Reg Add(Reg a, Reg b) { return a + b; }
   static Reg Max(Reg a, Reg b) { return a > b ? a : b; }
+  static Reg Min(Reg a, Reg b) { return a < b ? a : b; }
 };
 
 using Kernel = gemm_internal::PackedGemm<PortableVec, 4, 2, 256, 128, 1024>;

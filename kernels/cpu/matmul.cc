@@ -63,6 +63,9 @@ int32_t MatMulF32(const kiln_kernel_call* call, int64_t workgroup, int64_t workg
       g.b_packed = b + (j0 / impl.blocking.nr) * p.k * impl.blocking.nr;
       g.c = c + batch * p.m * p.n + i0 * p.n + j0;
       g.ldc = p.n;
+      g.clamp = p.clamp != 0;
+      g.clamp_min = p.clamp_min;
+      g.clamp_max = p.clamp_max;
       impl.igemm(g);
       continue;
     }
@@ -83,6 +86,7 @@ int32_t MatMulF32(const kiln_kernel_call* call, int64_t workgroup, int64_t workg
     g.c = c + batch * p.m * p.n + i0 * p.n + j0;
     g.ldc = p.n;
     impl.run(g, scratch);
+    if (p.clamp) ClampRows(g.c, g.m, g.n, g.ldc, p.clamp_min, p.clamp_max);
   }
   return KILN_KERNEL_OK;
 }

@@ -15,10 +15,13 @@ namespace kiln::cpu {
 
 
 // Tiles for `batch` GEMMs of m x n x k: about two per thread of `options.threads` (so a
-// pool balances them), but none below `options.gemm_tile_flops` (32 MFLOP by default),
-// where packing and dispatch start to show.
+// pool balances them) and a whole number per thread, but none below
+// `options.gemm_tile_flops` (by default 32 MFLOP, where packing B per tile and dispatch
+// start to show; 8 MFLOP when B comes prepacked, `b_prepacked`, and a tile packs at most
+// its own rows of A).
 MatMulTiling ChooseMatMulTiling(const SgemmImpl& impl, int64_t batch, int64_t m, int64_t n,
-                                int64_t k, const CpuKernelOptions& options);
+                                int64_t k, const CpuKernelOptions& options,
+                                bool b_prepacked = false);
 
 // The instruction set `requested` names (kAuto: the best this CPU has), or nullopt when
 // the CPU lacks it. What prepare and weight packing both choose by.

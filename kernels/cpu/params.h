@@ -79,7 +79,10 @@ struct MatMulParams {
   // Packed B and rows of A contiguous: the indirect GEMM (IgemmArgs), one tap, reading A
   // in place instead of packing it.
   int32_t indirect;
-  int32_t unused;
+  // PackedMatMul's clamp of the result (clamp set when either bound is finite).
+  int32_t clamp;
+  float clamp_min;
+  float clamp_max;
   int64_t batch_dims[kMaxBatchRank];
   int64_t a_batch_strides[kMaxBatchRank];
   int64_t b_batch_strides[kMaxBatchRank];
@@ -89,7 +92,7 @@ struct MatMulParams {
 // conv.cc
 
 struct ConvParams {
-  static constexpr uint32_t kVersion = 1;
+  static constexpr uint32_t kVersion = 2;
   int64_t batch;
   int64_t c;
   int64_t h;
@@ -119,11 +122,15 @@ struct ConvParams {
   // GEMM path.
   int32_t pointwise;  // 1x1, stride 1, no padding: no im2col
   // Packed filter only: the indirect GEMM (IgemmArgs) over row pointers into x, built
-  // per tile in the scratch slot, instead of im2col and the packed GEMM. 0 in blocks
-  // written before the field existed (it was padding), which means the same as then.
+  // per tile in the scratch slot, instead of im2col and the packed GEMM.
   int32_t indirect;
   int64_t kdim;       // cg * kh * kw
   int64_t col_bytes;  // im2col part of a scratch slot
+  // PackedConv2D's clamp of the result (-inf, inf: none; clamp set when either is finite).
+  float clamp_min;
+  float clamp_max;
+  int32_t clamp;
+  int32_t unused;
   MatMulTiling tiling;
 };
 

@@ -1,6 +1,7 @@
 #include "kernels/cpu/prepare_util.h"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -98,6 +99,15 @@ absl::StatusOr<PreparedKernel> MakeKernelFromBytes(const PrepareContext& ctx,
   kernel.params = std::move(params);
   kernel.workgroup_count = workgroups < 1 ? 1 : workgroups;
   return kernel;
+}
+
+void ClampOf(const Node& node, int32_t* clamp, float* lo, float* hi) {
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  const double min = node.HasAttr("clamp_min") ? node.float_attr("clamp_min") : -kInf;
+  const double max = node.HasAttr("clamp_max") ? node.float_attr("clamp_max") : kInf;
+  *lo = static_cast<float>(min);
+  *hi = static_cast<float>(max);
+  *clamp = min != -kInf || max != kInf;
 }
 
 std::string F32Avx2SymbolName(absl::string_view op, DataType dtype) {

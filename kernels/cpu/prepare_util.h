@@ -58,6 +58,10 @@ CollapsedBroadcast CollapseBroadcast(const Shape& out, absl::Span<const Shape> i
 // Row-major strides of `shape` in elements, safe for shapes with a zero dimension.
 std::vector<int64_t> Strides(const Shape& shape);
 
+// A packed contraction's clamp attributes (PackedMatMul, PackedConv2D; absent: none) as
+// the kernels take them: *clamp is 1 when either bound is finite.
+void ClampOf(const Node& node, int32_t* clamp, float* lo, float* hi);
+
 // "cpu.<op>.<dtype>", or its AVX2 + FMA build ("....avx2") for f32 where the CPU has
 // those: the compute-bound f32 loops registered in both builds.
 std::string F32Avx2SymbolName(absl::string_view op, DataType dtype);

@@ -128,6 +128,12 @@ TEST(ConvKernelsTest, F32PrepackedFiltersEveryMicrokernel) {
                      {"dilations", cc.dilations},
                      {"kernel_shape", std::vector<int64_t>{cc.kh, cc.kw}},
                      {"out_channels", cc.o}};
+          // A folded ReLU on a third of the cases, a ReLU6-like clamp that clips on another.
+          if (checked % 3 == 1) c.attrs["clamp_min"] = 0.0;
+          if (checked % 3 == 2) {
+            c.attrs["clamp_min"] = -0.25;
+            c.attrs["clamp_max"] = 0.5;
+          }
           EXPECT_TRUE(CheckKernel(c, ConvTol(cc, DataType::kF32)))
               << GemmIsaName(isa) << " case " << cc.c << "->" << cc.o << " " << cc.kh << "x" << cc.kw
               << (indirect ? " indirect" : " packing");

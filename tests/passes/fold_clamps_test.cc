@@ -1,0 +1,111 @@
+// Folding ReLU and ReLU6 readers into packed contractions: Relu, Maximum/Minimum with a
+// splat constant, and loop Fusions of those fold (with the same numbers after, since the
+// reference interpreter applies PackedMatMul's and PackedConv2D's clamp); a second reader,
+// a signature output of the contraction itself, a non-splat bound or another op stop it.
+#include "passes/fold_clamps.h"
+
+#include <limits>
+
+#include "graph/text_format.h"
+#include "gtest/gtest.h"
+#include "kernels/cpu/cpu_kernel_provider.h"
+#include "passes/pack_weights.h"
+#include "tests/util/pass_test_util.h"
+
+namespace kiln::passes {
+namespace {
+
+// Packs with the CPU library, then folds; checks the numbers against the original.
+int PackAndFold(Graph& graph) {
+  const Graph original = graph;
+  std::shared_ptr<const KernelProvider> cpu = CreateCpuKernelProvider();
+  absl::StatusOr<int> packed = PackGemmWeights(
+      graph, [cpu](const Node& node, const Tensor& b) { return cpu->PackGemmWeight(node, b); });
+  EXPECT_TRUE(packed.ok()) << packed.status();
+  absl::StatusOr<int> folded = FoldClampsIntoPackedGemms(graph);
+  EXPECT_TRUE(folded.ok()) << folded.status();
+  absl::Status same = testing::CompareGraphsNumerically(original, graph);
+  EXPECT_TRUE(same.ok()) << same;
+  return folded.ok() ? *folded : -1;
+}
+
+const Node& NodeNamed(const Graph& graph, const std::string& name) {
+  return graph.node(*graph.FindNode(name));
+}
+
+TEST(FoldClampsTest, ReluAndReluSixFoldIntoTheMatMul) {
+  Graph graph = *ParseGraph(R"(graph(%x: f32[-1,5]) {
+  %w = Constant() {value = f32[5,3]{1, -2, 3, 0.5, 4, -1, 2, 2, -3, 0.25, 1, 7, -4, 3, 1}}
+  %six = Constant() {value = f32[]{6}}
+  %zero = Constant() {value = f32[1]{0}}
+  %a = MatMul(%x, %w)
+  %r = Relu(%a)
+  %b = MatMul(%x, %w)
+  %lo = Maximum(%zero, %b)
+  %hi = Minimum(%lo, %six)
+  return r = %r, y = %hi
+})");
+  EXPECT_EQ(PackAndFold(graph), 3);
+  const Node& a = NodeNamed(graph, "a");
+  EXPECT_EQ(a.op, "PackedMatMul");
+  EXPECT_EQ(a.float_attr("clamp_min"), 0.0);
+  EXPECT_EQ(a.float_attr("clamp_max"), std::numeric_limits<double>::infinity());
+  const Node& b = NodeNamed(graph, "b");
+  EXPECT_EQ(b.float_attr("clamp_min"), 0.0);
+  EXPECT_EQ(b.float_attr("clamp_max"), 6.0);
+  EXPECT_FALSE(graph.FindNode("r").has_value());
+  EXPECT_FALSE(graph.FindNode("hi").has_value());
+  ASSERT_EQ(graph.outputs().size(), 2u);
+  EXPECT_EQ(graph.outputs()[0].name, "r");  // the signature keeps its names
+  EXPECT_EQ(graph.outputs()[1].tensor.node, *graph.FindNode("b"));
+}
+
+TEST(FoldClampsTest, ALoopFusionOfClampsFoldsIntoTheConvolution) {
+  Graph graph = *ParseGraph(R"(graph(%x: f32[-1,4,4,2]) {
+  %f = Constant() {value = f32[1,1,2,3]{1, -2, 3, 0.5, 4, -1}}
+  %six = Constant() {value = f32[]{6}}
+  %c = Conv2D(%x, %f) {data_format = "NHWC", filter_format = "HWIO"}
+  %fusion = Fusion(%c, %six) {kind = "loop", body = graph(%in0: f32[-1,4,4,3], %in1: f32[]) {
+    %zero = Constant() {value = f32[]{0}}
+    %m = Maximum(%in0, %zero)
+    %n = Minimum(%m, %in1)
+    return out0 = %n
+  }}
+  return y = %fusion
+})");
+  EXPECT_EQ(PackAndFold(graph), 1);
+  const Node& c = NodeNamed(graph, "c");
+  EXPECT_EQ(c.op, "PackedConv2D");
+  EXPECT_EQ(c.float_attr("clamp_min"), 0.0);
+  EXPECT_EQ(c.float_attr("clamp_max"), 6.0);
+  EXPECT_FALSE(graph.FindNode("fusion").has_value());
+}
+
+TEST(FoldClampsTest, OtherReadersStayAsTheyAre) {
+  Graph graph = *ParseGraph(R"(graph(%x: f32[-1,5], %bound: f32[3]) {
+  %w = Constant() {value = f32[5,3]{1, -2, 3, 0.5, 4, -1, 2, 2, -3, 0.25, 1, 7, -4, 3, 1}}
+  %v = Constant() {value = f32[3]{0, 1, 2}}
+  %a = MatMul(%x, %w)
+  %r = Relu(%a)
+  %b = MatMul(%x, %w)
+  %rb = Relu(%b)
+  %c = MatMul(%x, %w)
+  %mc = Maximum(%c, %v)
+  %d = MatMul(%x, %w)
+  %md = Minimum(%d, %bound)
+  %e = MatMul(%x, %w)
+  %te = Tanh(%e)
+  return r = %r, a = %a, rb = %rb, b2 = %b, mc = %mc, md = %md, te = %te
+})");
+  // a and b are signature outputs themselves; c's bound is not a splat, d's is an input,
+  // e's reader is no clamp.
+  EXPECT_EQ(PackAndFold(graph), 0);
+  for (const char* name : {"r", "rb", "mc", "md", "te"}) {
+    EXPECT_TRUE(graph.FindNode(name).has_value()) << name;
+  }
+  EXPECT_FALSE(NodeNamed(graph, "a").HasAttr("clamp_min") &&
+               NodeNamed(graph, "a").float_attr("clamp_min") == 0.0);
+}
+
+}  // namespace
+}  // namespace kiln::passes
