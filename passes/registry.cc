@@ -49,11 +49,12 @@ const std::vector<PassInfo>& AllPasses() {
        "one back; sink-transposes, simplify-algebra and fold-constants then remove the pairs "
        "between neighbours and transpose constant filters at compile time.",
        CreateAssignLayoutPass},
-      {"sink-transposes", "Move transposes below elementwise and channel-axis ops.",
+      {"sink-transposes", "Move transposes below elementwise, channel-axis and Concat ops.",
        "f(T(x,p)) -> T(f(x),p) for layout-agnostic elementwise ops whose other operands are "
-       "transposed the same way, scalars or constants (transposed at compile time), and for "
-       "channel-axis ops (BatchNorm, BiasAdd) with the axis remapped, so that inverse "
-       "transposes meet and cancel.",
+       "transposed the same way, scalars or constants (transposed at compile time), for "
+       "channel-axis ops (BatchNorm, BiasAdd) with the axis remapped, and for Concat of "
+       "inputs all transposed the same way (or constants) with the axis remapped, so that "
+       "inverse transposes meet and cancel.",
        CreateSinkTransposesPass},
       {"fuse-attention", "Fuse scaled dot-product attention into one Fusion.",
        "MatMul, scale (Mul/Div by a scalar), optional mask Add, Softmax over the last axis and "

@@ -4,6 +4,8 @@
 //   g(T(a, p), T(b, p), c)     -> T(g(a, b, c'), p)  c a scalar, or a constant of the same
 //                                                    rank transposed at compile time (c')
 //   h(T(x, p), params) axis=a  -> T(h(x, params) axis=p[a], p)   h a channel-axis op
+//   Concat(T(a, p), T(b, p)) axis=a -> T(Concat(a, b) axis=p[a], p)   (every input
+//                                      transposed alike, or a constant transposed here)
 // An op whose inputs carry different permutations, or a non-constant of lower rank (which
 // would broadcast against other dimensions), stays.
 #include <optional>
@@ -25,8 +27,8 @@ class SinkTransposesPass : public Pass {
   explicit SinkTransposesPass(const PassOptions& options) : options_(options) {}
   absl::string_view name() const override { return "sink-transposes"; }
   absl::string_view description() const override {
-    return "Move transposes below elementwise and channel-axis ops so that inverse pairs "
-           "meet and cancel.";
+    return "Move transposes below elementwise, channel-axis and Concat ops so that inverse "
+           "pairs meet and cancel.";
   }
 
   absl::StatusOr<bool> Run(Graph& graph) override {
@@ -46,7 +48,11 @@ class SinkTransposesPass : public Pass {
     if (n.def == nullptr || n.outputs.size() != 1) return false;
     const bool elementwise = n.def->Has(kElementwise) && n.def->Has(kLayoutAgnostic);
     const bool channel = n.def->Has(kChannelAxis);
-    if (!elementwise && !channel) return false;
+    // Concatenation along an axis commutes with a permutation of the axes (NHWC networks
+    // that concatenate channels, as SqueezeNet and DenseNet do, otherwise transpose back
+    // to NCHW around every Concat).
+    const bool concat = n.op == "Concat";
+    if (!elementwise && !channel && !concat) return false;
     // The permutation: that of the first transposed input.
     std::optional<std::vector<int64_t>> perm;
     for (const TensorRef& in : n.inputs) {
@@ -71,7 +77,7 @@ class SinkTransposesPass : public Pass {
         inputs.push_back(in);  // 1-D per-channel parameters are indexed by axis
       } else if (t != nullptr && t->ints_attr("perm") == *perm) {
         inputs.push_back(t->inputs[0]);
-      } else if (type.shape.rank() == 0) {
+      } else if (type.shape.rank() == 0 && !concat) {
         inputs.push_back(in);
       } else if (const Tensor* c = ConstantValue(g, in)) {
         // c broadcast to rank, then permuted by the inverse: T(c', p) == c (broadcast).
@@ -98,7 +104,7 @@ class SinkTransposesPass : public Pass {
                                               new_constants[i]));
     }
     AttrMap attrs = old.attrs;
-    if (channel) {
+    if (channel || concat) {
       ASSIGN_OR_RETURN(int axis, NormalizeAxis(old.int_attr("axis"), rank));
       attrs["axis"] = (*perm)[axis];
     }
