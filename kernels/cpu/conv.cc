@@ -125,8 +125,9 @@ void Im2ColNhwc(const ConvParams& p, const float* x, int64_t n, int64_t g, int64
 }
 
 // The indirect GEMM's row table for the tile's pixels p0 .. p0 + count of image n: entry
-// q * taps + (i * kw + j) points at the cg input channels tap (i, j) of pixel q reads, or
-// at `zeros` where the tap falls in the padding.
+// q * taps + (i * kw + j) points at the cg input channels tap (i, j) of pixel q reads
+// (from x, which the caller offsets to the group's first channel), or at `zeros` where
+// the tap falls in the padding.
 void IndirectionNhwc(const ConvParams& p, const float* x, int64_t n, int64_t p0, int64_t count,
                      const float* zeros, const float** rows) {
   for (int64_t q = 0; q < count; ++q) {
@@ -145,11 +146,59 @@ void IndirectionNhwc(const ConvParams& p, const float* x, int64_t n, int64_t p0,
   }
 }
 
+// Grouped NHWC convolution with an HWIO filter through the indirect GEMM. A workgroup
+// tile is a range of pixels of one image with every group: its row table is built once
+// (pointing at channel 0 of each tap, or at a row of C zeros) and each group reads it at
+// its channel offset, with the group's og filter columns packed into the slot.
+int32_t ConvGroupedIndirectF32(const kiln_kernel_call* call, int64_t workgroup,
+                               int64_t workgroups) {
+  const ConvParams& p = ParamsOf<ConvParams>(call);
+  const MatMulTiling& t = p.tiling;
+  const float* x = Operand<float>(call, 0);
+  const float* f = Operand<float>(call, 1);
+  const float* bias = p.has_bias ? Operand<float>(call, 2) : nullptr;
+  const int out_index = p.has_bias ? 3 : 2;
+  float* y = MutableOperand<float>(call, out_index);
+  char* slot = MutableOperand<char>(call, out_index + 1) + (workgroup % t.slots) * t.slot_bytes;
+  const SgemmImpl& impl = GetSgemmImpl(static_cast<GemmIsa>(p.isa));
+  const int64_t taps = p.kh * p.kw;
+  const float** rows = reinterpret_cast<const float**>(slot);
+  float* zeros = reinterpret_cast<float*>(slot + RoundUp(t.tile_m * taps * 8, 64));
+  float* panels = zeros + RoundUp(p.c, 16);
+  std::memset(zeros, 0, p.c * sizeof(float));
+  const int64_t pixels = p.oh * p.ow;
+  const WorkRange range = SplitWork(p.batch * t.tiles_m, workgroup, workgroups);
+  for (int64_t tile = range.begin; tile < range.end; ++tile) {
+    const int64_t n = tile / t.tiles_m;
+    const int64_t p0 = (tile % t.tiles_m) * t.tile_m;
+    const int64_t pc = std::min(t.tile_m, pixels - p0);
+    IndirectionNhwc(p, x, n, p0, pc, zeros, rows);
+    for (int64_t g = 0; g < p.groups; ++g) {
+      const int64_t first_o = g * p.og;
+      PackBPanels(f + first_o, p.o, 1, p.og, p.kdim, impl.blocking.nr, panels);
+      IgemmArgs gemm;
+      gemm.m = pc;
+      gemm.n = p.og;
+      gemm.taps = taps;
+      gemm.tap_k = p.cg;
+      gemm.a_rows = rows;
+      gemm.a_offset = g * p.cg;
+      gemm.b_packed = panels;
+      gemm.c = y + n * p.ys[0] + p0 * p.ys[3] + first_o;
+      gemm.ldc = p.o;
+      gemm.bias = bias != nullptr ? bias + first_o : nullptr;
+      impl.igemm(gemm);
+    }
+  }
+  return KILN_KERNEL_OK;
+}
+
 // kPackedFilter: operand 1 is the NHWC GEMM's B (the HWIO filter as [K, O]) packed once in
 // column panels of the GEMM's nr (PackBPanels); tiles start at multiples of nr channels.
 template <bool kPackedFilter>
 int32_t ConvGemmF32(const kiln_kernel_call* call, int64_t workgroup, int64_t workgroups) {
   const ConvParams& p = ParamsOf<ConvParams>(call);
+  if (!kPackedFilter && p.indirect) return ConvGroupedIndirectF32(call, workgroup, workgroups);
   const MatMulTiling& t = p.tiling;
   const float* x = Operand<float>(call, 0);
   const float* f = Operand<float>(call, 1);

@@ -56,11 +56,28 @@ ConvParams BaseConvParams(const Node& node, const Shape& x, const Shape& filter,
   return p;
 }
 
-// The im2col (or pointwise) + packed GEMM path: the kernel `op` ("conv2d", or
-// "packed_conv2d" reading the filter packed in the GEMM's panels).
+// The GEMM paths: the kernel `op` ("conv2d", or "packed_conv2d" reading the filter packed
+// in the GEMM's panels), through the indirect GEMM or im2col (none when pointwise) and the
+// packing GEMM.
 PrepareResult PrepareConvGemm(const PrepareContext& ctx, ConvParams p, absl::string_view op,
                               int64_t packed_panel) {
   ASSIGN_OR_RETURN(GemmIsa isa, ResolveGemmIsa(ctx));
+  // The indirect GEMM reads x in place through row pointers: with a packed filter (even a
+  // first layer's 3 channels per tap pay, measured on ResNet-50's 7x7 conv1: 0.91 of the
+  // FMA peak against 0.62 through im2col), and for grouped NHWC convolutions with an HWIO
+  // filter, whose group's few columns it packs per tile (im2col and the packing GEMM ran
+  // ResNeXt's 32-group 3x3 convolutions at 2-3% of the peak); not when the pixels alias
+  // in L1.
+  const bool grouped = packed_panel == 0 && p.groups > 1 && p.nhwc && p.hwio;
+  p.indirect = ctx.options.indirect_gemm && (packed_panel > 0 || grouped) &&
+               IndirectRowsFitL1(p.stride_w * p.xs[3] * 4);
+  // A group's columns fill the 16-wide AVX2 panel better than the 32-wide AVX-512 one
+  // (4 of 16 rather than 4 of 32 for 4 channels per group), at the same FMA rate on
+  // CPUs that split 512-bit FMAs.
+  if (p.indirect && grouped && p.og <= 16 && ctx.options.gemm_isa == GemmIsa::kAuto &&
+      isa == GemmIsa::kAvx512 && GemmIsaSupported(GemmIsa::kAvx2)) {
+    isa = GemmIsa::kAvx2;
+  }
   const SgemmImpl& impl = GetSgemmImpl(isa);
   if (packed_panel > 0 && packed_panel != impl.blocking.nr) {
     return NodeError(absl::StatusCode::kUnimplemented, ctx.node,
@@ -74,16 +91,27 @@ PrepareResult PrepareConvGemm(const PrepareContext& ctx, ConvParams p, absl::str
   p.pointwise = p.kh == 1 && p.kw == 1 && p.stride_h == 1 && p.stride_w == 1 &&
                 p.pad_top == 0 && p.pad_left == 0 && pads[2] == 0 && pads[3] == 0;
   const int64_t pixels = p.oh * p.ow;
-  p.tiling = p.nhwc ? ChooseMatMulTiling(impl, p.batch * p.groups, pixels, p.og, p.kdim,
-                                         ctx.options, packed_panel > 0)
-                    : ChooseMatMulTiling(impl, p.batch * p.groups, p.og, pixels, p.kdim,
-                                         ctx.options);
-  // With a packed filter, the indirect GEMM: no im2col copy and no packing of A. Even a
-  // first layer's 3 channels per tap pay (measured on ResNet-50's 7x7 conv1: 0.91 of the
-  // FMA peak against 0.62 through im2col), unless the pixels alias in L1.
-  p.indirect = ctx.options.indirect_gemm && packed_panel > 0 &&
-               IndirectRowsFitL1(p.stride_w * p.xs[3] * 4);
-  if (p.indirect) {
+  if (p.indirect && grouped) {
+    // Tiles of pixels with every group (ConvGroupedIndirectF32), as many as the whole
+    // convolution's work asks for. The slot holds the row table, a row of C zeros and
+    // one group's filter columns in panels.
+    MatMulTiling t = ChooseMatMulTiling(impl, p.batch, pixels, p.o, p.kdim, ctx.options, true);
+    t.tile_m = RoundUp((pixels + t.tiles_m * t.tiles_n - 1) / (t.tiles_m * t.tiles_n),
+                       impl.blocking.mr);
+    t.tiles_m = (pixels + t.tile_m - 1) / t.tile_m;
+    t.tile_n = p.o;
+    t.tiles_n = 1;
+    t.slots = std::max<int64_t>(1, std::min(t.slots, p.batch * t.tiles_m));
+    t.slot_bytes = RoundUp(t.tile_m * p.kh * p.kw * 8, 64) + RoundUp(p.c * 4, 64) +
+                   RoundUp(PackedBFloats(p.og, p.kdim, impl.blocking.nr) * 4, 64);
+    p.tiling = t;
+  } else {
+    p.tiling = p.nhwc ? ChooseMatMulTiling(impl, p.batch * p.groups, pixels, p.og, p.kdim,
+                                           ctx.options, packed_panel > 0)
+                      : ChooseMatMulTiling(impl, p.batch * p.groups, p.og, pixels, p.kdim,
+                                           ctx.options);
+  }
+  if (p.indirect && !grouped) {
     // The slot holds the tile's row table and a padding row of zeros.
     p.tiling.slot_bytes = RoundUp(p.tiling.tile_m * p.kh * p.kw * 8, 64) + RoundUp(p.cg * 4, 64);
   } else if (packed_panel > 0) {

@@ -46,6 +46,7 @@ struct IgemmArgs {
   int64_t taps = 1;
   int64_t tap_k = 0;
   const float* const* a_rows = nullptr;
+  int64_t a_offset = 0;  // floats added to every pointer of a_rows (a group's channels)
   const float* a = nullptr;
   int64_t a_row = 0;
   const float* b_packed = nullptr;

@@ -254,7 +254,7 @@ struct PackedGemm {
       const float* ap[kRows];
 #pragma GCC unroll 32
       for (int i = 0; i < kRows; ++i) {
-        ap[i] = g.a_rows != nullptr ? g.a_rows[(i0 + i) * g.taps + t]
+        ap[i] = g.a_rows != nullptr ? g.a_rows[(i0 + i) * g.taps + t] + g.a_offset
                                     : g.a + (i0 + i) * g.a_row + t * g.tap_k;
       }
       for (int64_t p = p0; p < p1; ++p) {
