@@ -370,6 +370,36 @@ void PackedConvArgs(benchmark::internal::Benchmark* b) {
 }
 BENCHMARK(BM_PackedConv)->Apply(PackedConvArgs)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// MatMul with the weight packed at compile time (PackedMatMul, as the default pipeline
+// runs BERT's and the MLP's layers): args M, N, K, threads, indirect.
+
+void BM_PackedMatMul(benchmark::State& state) {
+  const int64_t m = state.range(0);
+  const int64_t n = state.range(1);
+  const int64_t k = state.range(2);
+  const int threads = static_cast<int>(state.range(3));
+  CpuKernelOptions options;
+  options.indirect_gemm = state.range(4) != 0;
+  const int64_t nr = cpu::GetSgemmImpl(DetectGemmIsa()).blocking.nr;
+  auto op = PreparedOp::Make("PackedMatMul", {Shape{m, k}, Shape{(n + nr - 1) / nr, k, nr}},
+                             {{"n", n}}, options);
+  state.SetLabel(options.indirect_gemm ? "indirect" : "packing");
+  RunGemmLike(state, *op, 2.0 * m * n * k, threads);
+}
+
+void PackedMatMulArgs(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"M", "N", "K", "threads", "indirect"});
+  for (int threads : {1, 2}) {
+    for (int indirect : {0, 1}) {
+      b->Args({128, 768, 768, threads, indirect});   // BERT attention projections
+      b->Args({128, 3072, 768, threads, indirect});  // BERT feed-forward 1
+      b->Args({128, 768, 3072, threads, indirect});  // BERT feed-forward 2
+      b->Args({64, 2048, 2048, threads, indirect});  // MLP hidden
+    }
+  }
+}
+BENCHMARK(BM_PackedMatMul)->Apply(PackedMatMulArgs)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 // ---------------------------------------------------------------------------------------
 // Elementwise over 16M f32: GB/s of operand traffic.
 
