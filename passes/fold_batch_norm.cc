@@ -45,6 +45,11 @@ std::optional<ContractionLayout> FoldableContraction(const Graph& g, TensorRef r
   l.weight = n.inputs[1];
   const int rank = n.outputs[0].shape.rank();
   if (n.op == "Conv2D") {
+    // A clamp (a folded ReLU) sits between the convolution and the BatchNorm's affine map.
+    if ((n.HasAttr("clamp_min") && !std::isinf(n.float_attr("clamp_min"))) ||
+        (n.HasAttr("clamp_max") && !std::isinf(n.float_attr("clamp_max")))) {
+      return std::nullopt;
+    }
     l.weight_axis = n.string_attr("filter_format") == "HWIO" ? 3 : 0;
     l.output_axis = n.string_attr("data_format") == "NHWC" ? 3 : 1;
     l.has_bias_input = n.inputs.size() == 3;

@@ -89,7 +89,13 @@ absl::StatusOr<int> FoldClampsIntoPackedGemms(Graph& graph) {
   // Folded readers: dead, but still reading the contraction until dead nodes are removed.
   std::vector<bool> dead(graph.num_nodes(), false);
   for (int id = 0; id < graph.num_nodes(); ++id) {
-    if (graph.node(id).op != "PackedConv2D" && graph.node(id).op != "PackedMatMul") continue;
+    const Node& candidate = graph.node(id);
+    const bool contraction = candidate.op == "PackedConv2D" || candidate.op == "PackedMatMul" ||
+                             candidate.op == "Conv2D";
+    if (!contraction || candidate.outputs.size() != 1 ||
+        candidate.outputs[0].dtype != DataType::kF32) {
+      continue;
+    }
     while (true) {
       const TensorRef out{id, 0};
       const UseInfo uses = ComputeUses(graph);

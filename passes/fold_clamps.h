@@ -1,4 +1,4 @@
-// Folding a ReLU or ReLU6 that follows a packed contraction into it: the clamp then runs in
+// Folding a ReLU or ReLU6 that follows a convolution or packed MatMul into it: the clamp then runs in
 // the GEMM's registers before its single store of C, instead of as one more pass over the
 // output (ONNX Runtime's FusedConv, XLA:CPU's fused GEMM epilogues). Compile applies it
 // after packing weights (runtime/compile.cc).
@@ -10,7 +10,8 @@
 
 namespace kiln::passes {
 
-// For each PackedConv2D and PackedMatMul whose output has exactly one reader, and no
+// For each f32 PackedConv2D, PackedMatMul and Conv2D (depthwise and grouped convolutions
+// stay Conv2D) whose output has exactly one reader, and no
 // signature output, where that reader clamps it: Relu, Maximum or Minimum with a splat
 // constant, or a loop Fusion whose body is a chain of those from the output (ReLU6 is
 // Maximum 0 then Minimum 6 after import and fusion). The bounds move into the node's

@@ -45,6 +45,10 @@ std::optional<GemmWeight> WeightOf(const Graph& graph, const Node& node) {
     g.k = shape.dim(0) * shape.dim(1) * shape.dim(2);
     g.packed_op = "PackedConv2D";
     for (const char* name : {"strides", "pads", "dilations"}) g.attrs[name] = node.attrs.at(name);
+    // A clamp already folded into the Conv2D (a graph compiled before) stays with it.
+    for (const char* name : {"clamp_min", "clamp_max"}) {
+      if (node.HasAttr(name)) g.attrs[name] = node.attrs.at(name);
+    }
     g.attrs["kernel_shape"] = std::vector<int64_t>{shape.dim(0), shape.dim(1)};
     g.attrs["out_channels"] = g.n;
     return g;

@@ -81,11 +81,9 @@ absl::Status OptimizeGraph(Graph& graph, const CompileOptions& options,
                                                                 const Tensor& weight) {
                        return provider.PackGemmWeight(node, weight);
                      }));
-    // A ReLU or ReLU6 after a packed GEMM runs in its registers.
-    if (packed > 0) {
-      ASSIGN_OR_RETURN(const int folded, passes::FoldClampsIntoPackedGemms(graph));
-      packed += folded;
-    }
+    // A ReLU or ReLU6 after a convolution or packed MatMul runs in its kernel.
+    ASSIGN_OR_RETURN(const int folded, passes::FoldClampsIntoPackedGemms(graph));
+    packed += folded;
   }
   if (expanded + packed > 0 || options.optimization_level > 0) {
     RETURN_IF_ERROR(VerifyGraph(graph));

@@ -127,7 +127,7 @@ absl::Status InferConv2D(InferContext& ctx) {
 // y[n, o, oh, ow] = bias[o] + sum over the channels c of o's group and the taps (i, j) of
 // x[n, c, oh * sh - top + i * dh, ow * sw - left + j * dw] * filter[o, c - group start, i, j],
 // reading zero outside x. Layouts are handled through per-dimension strides.
-absl::Status RunConv2D(KernelContext& ctx) {
+absl::Status RunConv2DUnclamped(KernelContext& ctx) {
   ASSIGN_OR_RETURN(ConvParams p, GetConvParams(ctx.node));
   const Tensor& x = ctx.inputs[0];
   const Tensor& filter = ctx.inputs[1];
@@ -197,6 +197,13 @@ int64_t Conv2DFlops(const Node& node, absl::Span<const TensorType> inputs,
                             f.dim(fl.h), f.dim(fl.w)});
 }
 
+// Conv2D's reference: the convolution, then its clamp_min / clamp_max (a folded ReLU).
+absl::Status RunConv2D(KernelContext& ctx) {
+  RETURN_IF_ERROR(RunConv2DUnclamped(ctx));
+  ClampOutput(ctx.node, ctx.outputs[0]);
+  return absl::OkStatus();
+}
+
 // PackedConv2D: an NHWC Conv2D (groups 1) whose constant HWIO filter, read as the
 // [KH*KW*C, O] matrix it is, was packed for a kernel library's GEMM (passes/pack_weights.h)
 // into column panels [P, KH*KW*C, W]: panel q holds output channels [qW, qW + W), zero past
@@ -208,8 +215,6 @@ Node AsConv2D(const Node& packed) {
   conv.op = "Conv2D";
   conv.attrs.erase("kernel_shape");
   conv.attrs.erase("out_channels");
-  conv.attrs.erase("clamp_min");
-  conv.attrs.erase("clamp_max");
   conv.attrs["groups"] = int64_t{1};
   conv.attrs["data_format"] = std::string("NHWC");
   conv.attrs["filter_format"] = std::string("HWIO");
@@ -269,9 +274,7 @@ absl::Status RunPackedConv2D(KernelContext& ctx) {
   inputs[1] = filter;
   const Node conv = AsConv2D(ctx.node);
   KernelContext as_conv{conv, inputs, ctx.outputs};
-  RETURN_IF_ERROR(RunConv2D(as_conv));
-  ClampOutput(ctx.node, ctx.outputs[0]);
-  return absl::OkStatus();
+  return RunConv2D(as_conv);  // with the clamp attributes, which it keeps
 }
 
 int64_t PackedConv2DFlops(const Node& node, absl::Span<const TensorType> inputs,
@@ -294,7 +297,9 @@ void RegisterConvOps(OpRegistry& registry) {
           "j*dilations[1]] * filter[o,c mod (C/groups),i,j], with zeros outside x; "
           "data_format (NCHW or NHWC) lays out x and y, filter_format is OIHW "
           "([O,C/groups,KH,KW]) or HWIO ([KH,KW,C/groups,O]), pads are [top,left,bottom,"
-          "right], groups splits C and O into independent convolutions, bias is [O].",
+          "right], groups splits C and O into independent convolutions, bias is [O]; the "
+          "result is clamped to [clamp_min, clamp_max] (NaN stays NaN), which the compiler "
+          "sets when it folds a following ReLU or ReLU6.",
       .input_names = {"x", "filter", "bias"},
       .min_inputs = 2,
       .max_inputs = 3,
@@ -303,7 +308,9 @@ void RegisterConvOps(OpRegistry& registry) {
                 {"dilations", AttrType::kInts, std::vector<int64_t>{1, 1}},
                 {"groups", AttrType::kInt, int64_t{1}},
                 {"data_format", AttrType::kString, std::string("NCHW")},
-                {"filter_format", AttrType::kString, std::string("OIHW")}},
+                {"filter_format", AttrType::kString, std::string("OIHW")},
+                {"clamp_min", AttrType::kFloat, -std::numeric_limits<double>::infinity()},
+                {"clamp_max", AttrType::kFloat, std::numeric_limits<double>::infinity()}},
       .dtypes = FloatTypes(),
       .traits = kContraction | kLayoutSelectable,
       .infer = InferConv2D,

@@ -187,6 +187,9 @@ int32_t ConvGroupedIndirectF32(const kiln_kernel_call* call, int64_t workgroup,
       gemm.c = y + n * p.ys[0] + p0 * p.ys[3] + first_o;
       gemm.ldc = p.o;
       gemm.bias = bias != nullptr ? bias + first_o : nullptr;
+      gemm.clamp = p.clamp != 0;
+      gemm.clamp_min = p.clamp_min;
+      gemm.clamp_max = p.clamp_max;
       impl.igemm(gemm);
     }
   }
@@ -343,6 +346,13 @@ int32_t ConvDirect(const kiln_kernel_call* call, int64_t workgroup, int64_t work
           }
         }
       }
+      if (p.clamp) {
+        // As the reference: max then min, so NaN stays NaN.
+        const Acc lo = static_cast<Acc>(p.clamp_min);
+        const Acc hi = static_cast<Acc>(p.clamp_max);
+        acc = lo > acc ? lo : acc;
+        acc = hi < acc ? hi : acc;
+      }
       y[n * p.ys[0] + o * p.ys[1] + oy * p.ys[2] + ox * p.ys[3]] = Elem<T>::Store(acc);
     }
   }
@@ -407,6 +417,19 @@ __attribute__((always_inline)) inline void DepthwisePixels(const ConvParams& p, 
         }
       }
     }
+    if (p.clamp) {
+      // Max then min, keeping NaN, as the reference.
+      const Float8 lo = Float8{} + p.clamp_min;
+      const Float8 hi = Float8{} + p.clamp_max;
+#pragma GCC unroll 8
+      for (int q = 0; q < kPix; ++q) {
+#pragma GCC unroll 8
+        for (int v = 0; v < kVecs; ++v) {
+          acc[q][v] = lo > acc[q][v] ? lo : acc[q][v];
+          acc[q][v] = hi < acc[q][v] ? hi : acc[q][v];
+        }
+      }
+    }
 #pragma GCC unroll 8
     for (int q = 0; q < kPix; ++q) {
       float* yp = y + n * p.ys[0] + oy * p.ys[2] + (ox + q) * p.ys[3] + c0;
@@ -434,7 +457,14 @@ __attribute__((always_inline)) inline void DepthwisePixels(const ConvParams& p, 
     }
     for (int q = 0; q < kPix; ++q) {
       float* yp = y + n * p.ys[0] + oy * p.ys[2] + (ox + q) * p.ys[3] + c0;
-      for (int64_t k = 0; k < cols; ++k) yp[k] = acc[q][k];
+      for (int64_t k = 0; k < cols; ++k) {
+        float v = acc[q][k];
+        if (p.clamp) {
+          v = p.clamp_min > v ? p.clamp_min : v;
+          v = p.clamp_max < v ? p.clamp_max : v;
+        }
+        yp[k] = v;
+      }
     }
   }
 }

@@ -53,6 +53,7 @@ ConvParams BaseConvParams(const Node& node, const Shape& x, const Shape& filter,
   LogicalStrides(x, act, p.xs);
   LogicalStrides(y, act, p.ys);
   LogicalStrides(filter, fil, p.fs);
+  ClampOf(node, &p.clamp, &p.clamp_min, &p.clamp_max);
   return p;
 }
 
@@ -168,7 +169,6 @@ PrepareResult PreparePackedConv2D(const PrepareContext& ctx) {
   const Shape filter{kernel[0], kernel[1], x.dim(3), node.int_attr("out_channels")};
   ConvParams p = BaseConvParams(node, x, filter, ctx.output().shape, true, true, 1,
                                 ctx.inputs.size() == 3);
-  ClampOf(node, &p.clamp, &p.clamp_min, &p.clamp_max);
   return PrepareConvGemm(ctx, p, "packed_conv2d", packed.dim(2));
 }
 

@@ -81,6 +81,21 @@ TEST(FoldClampsTest, ALoopFusionOfClampsFoldsIntoTheConvolution) {
   EXPECT_FALSE(graph.FindNode("fusion").has_value());
 }
 
+TEST(FoldClampsTest, AGroupedConvolutionKeepsItsClamp) {
+  // Grouped: stays Conv2D (not packed), and takes the clamp itself.
+  Graph graph = *ParseGraph(R"(graph(%x: f32[-1,3,3,4]) {
+  %f = Constant() {value = f32[1,1,2,4]{1, -2, 3, 0.5, 4, -1, 2, 2}}
+  %c = Conv2D(%x, %f) {data_format = "NHWC", filter_format = "HWIO", groups = 2}
+  %r = Relu(%c)
+  return y = %r
+})");
+  EXPECT_EQ(PackAndFold(graph), 1);
+  const Node& c = NodeNamed(graph, "c");
+  EXPECT_EQ(c.op, "Conv2D");
+  EXPECT_EQ(c.float_attr("clamp_min"), 0.0);
+  EXPECT_FALSE(graph.FindNode("r").has_value());
+}
+
 TEST(FoldClampsTest, OtherReadersStayAsTheyAre) {
   Graph graph = *ParseGraph(R"(graph(%x: f32[-1,5], %bound: f32[3]) {
   %w = Constant() {value = f32[5,3]{1, -2, 3, 0.5, 4, -1, 2, 2, -3, 0.25, 1, 7, -4, 3, 1}}

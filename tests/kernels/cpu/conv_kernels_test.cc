@@ -69,6 +69,16 @@ KernelCase MakeCase(const ConvCase& cc, bool nhwc, bool hwio, DataType dtype, ui
   return c;
 }
 
+// A folded ReLU (clamp_min 0) on a third of the cases and a clamp that clips both ways
+// (ReLU6-like, narrowed to the random data's range) on another third, by `variant`.
+void AddClamp(KernelCase& c, int variant) {
+  if (variant % 3 == 1) c.attrs["clamp_min"] = 0.0;
+  if (variant % 3 == 2) {
+    c.attrs["clamp_min"] = -0.25;
+    c.attrs["clamp_max"] = 0.5;
+  }
+}
+
 Tolerance ConvTol(const ConvCase& cc, DataType dtype) {
   const double k = static_cast<double>(cc.c / cc.groups * cc.kh * cc.kw + 1);
   const double acc = dtype == DataType::kF64 ? Ulp(DataType::kF64) : Ulp(DataType::kF32);
@@ -85,12 +95,14 @@ std::vector<GemmIsa> RunnableIsas() {
 
 TEST(ConvKernelsTest, F32AllLayoutsAndMicrokernels) {
   uint64_t seed = 1;
+  int variant = 0;
   for (GemmIsa isa : RunnableIsas()) {
     for (bool nhwc : {false, true}) {
       for (bool hwio : {false, true}) {
         for (const ConvCase& cc : kCases) {
           for (double tile_flops : {0.0, 3000.0}) {
             KernelCase c = MakeCase(cc, nhwc, hwio, DataType::kF32, seed += 3);
+            AddClamp(c, variant++);
             c.options.gemm_isa = isa;
             c.options.gemm_tile_flops = tile_flops;
             c.options.threads = 8;
@@ -166,10 +178,13 @@ TEST(ConvKernelsTest, DepthwiseNhwcKernelIsChosen) {
 
 TEST(ConvKernelsTest, OtherFloatDtypes) {
   uint64_t seed = 5000;
+  int variant = 0;
   for (DataType dtype : {DataType::kF64, DataType::kF16, DataType::kBF16}) {
     for (bool nhwc : {false, true}) {
       for (const ConvCase& cc : kCases) {
-        CheckKernel(MakeCase(cc, nhwc, nhwc, dtype, seed += 3), ConvTol(cc, dtype));
+        KernelCase c = MakeCase(cc, nhwc, nhwc, dtype, seed += 3);
+        AddClamp(c, variant++);
+        CheckKernel(c, ConvTol(cc, dtype));
       }
     }
   }
