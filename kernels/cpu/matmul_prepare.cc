@@ -1,6 +1,7 @@
 // Prepare half of MatMul (matmul.cc): strides for transposes and broadcast batches, the
 // GEMM microkernel and the workgroup tiling.
 #include <algorithm>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 
@@ -68,7 +69,12 @@ PrepareResult PrepareMatMul(const PrepareContext& ctx) {
     p.batch_rank = 0;
   }
   const SgemmImpl& impl = GetSgemmImpl(isa);
-  p.tiling = ChooseMatMulTiling(impl, p.batch, p.m, p.n, p.k, ctx.options);
+  // Batched GEMMs (attention's per-head products) split along the batch first, each tile
+  // packing only its own matrices, so they afford the smaller tiles.
+  const int64_t threads =
+      ctx.options.threads > 0 ? ctx.options.threads : std::thread::hardware_concurrency();
+  p.tiling = ChooseMatMulTiling(impl, p.batch, p.m, p.n, p.k, ctx.options,
+                                p.batch >= 2 * std::max<int64_t>(threads, 1));
   ASSIGN_OR_RETURN(PreparedKernel kernel,
                    MakeKernel(ctx, GemmSymbolName("mat_mul", isa), p, p.tiling.slots));
   kernel.scratch_bytes = p.tiling.slots * p.tiling.slot_bytes;

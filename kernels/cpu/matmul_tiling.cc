@@ -14,10 +14,10 @@ int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 }  // namespace
 
 MatMulTiling ChooseMatMulTiling(const SgemmImpl& impl, int64_t batch, int64_t m, int64_t n,
-                                int64_t k, const CpuKernelOptions& options, bool b_prepacked) {
+                                int64_t k, const CpuKernelOptions& options, bool small_tiles) {
   const GemmBlocking& bl = impl.blocking;
   const double min_tile_flops = options.gemm_tile_flops > 0 ? options.gemm_tile_flops
-                                : b_prepacked              ? 8.0 * (1 << 20)
+                                : small_tiles              ? 8.0 * (1 << 20)
                                                            : 32.0 * (1 << 20);
   const int64_t threads = options.threads > 0
                               ? options.threads

@@ -16,15 +16,13 @@ namespace kiln::cpu {
 
 // Tiles for `batch` GEMMs of m x n x k: about two per thread of `options.threads` (so a
 // pool balances them) and a whole number per thread, but none below
-// `options.gemm_tile_flops` (by default 32 MFLOP, where packing B per tile and dispatch
-// start to show; 8 MFLOP when B comes prepacked, `b_prepacked`, and a tile packs at most
-// its own rows of A).
+// `options.gemm_tile_flops`: by default 32 MFLOP, where packing B per tile and dispatch
+// start to show, and 8 MFLOP with `small_tiles`, when no tile packs what another packs
+// too (B prepacked, or at least as many batch elements as tiles, each tile its own).
 MatMulTiling ChooseMatMulTiling(const SgemmImpl& impl, int64_t batch, int64_t m, int64_t n,
                                 int64_t k, const CpuKernelOptions& options,
-                                bool b_prepacked = false);
+                                bool small_tiles = false);
 
-// The instruction set `requested` names (kAuto: the best this CPU has), or nullopt when
-// the CPU lacks it. What prepare and weight packing both choose by.
 std::optional<GemmIsa> UsableGemmIsa(GemmIsa requested);
 
 // Whether the indirect GEMM should read A rows whose addresses differ by multiples of
