@@ -1,5 +1,11 @@
 #include "runtime/thread_pool.h"
 
+#include <chrono>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
 namespace kiln {
 
 ThreadPool::ThreadPool(int num_threads) {
@@ -15,6 +21,21 @@ ThreadPool::~ThreadPool() {
   }
   work_cv_.notify_all();
   for (std::thread& worker : workers_) worker.join();
+}
+
+template <typename Ready>
+bool ThreadPool::SpinUntil(Ready ready) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(kSpinNanos);
+  while (true) {
+    // The clock is read once per 64 polls.
+    for (int i = 0; i < 64; ++i) {
+      if (ready()) return true;
+#if defined(__x86_64__) || defined(__i386__)
+      _mm_pause();
+#endif
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return ready();
+  }
 }
 
 int ThreadPool::DefaultThreadCount() {
@@ -44,6 +65,7 @@ void ThreadPool::Unlink(Job& job) {
   if (tail_ == &job) tail_ = job.prev;
   job.prev = job.after = nullptr;
   job.queued = false;
+  queued_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 int32_t ThreadPool::Run(kiln_kernel_fn fn, const kiln_kernel_call* call, int64_t count) {
@@ -65,14 +87,22 @@ int32_t ThreadPool::Run(kiln_kernel_fn fn, const kiln_kernel_call* call, int64_t
     tail_ = &job;
     if (head_ == nullptr) head_ = &job;
     job.queued = true;
+    queued_.fetch_add(1, std::memory_order_release);
   }
   work_cv_.notify_all();
   Work(job);
   // Every workgroup is claimed; wait for the workers still running theirs. A worker
   // joins a job only while it is queued, so once it is unlinked no new helper comes.
-  std::unique_lock<std::mutex> lock(mu_);
-  if (job.queued) Unlink(job);
-  done_cv_.wait(lock, [&] { return job.helpers == 0; });
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (job.queued) Unlink(job);
+  }
+  // The acquire pairs with the helper's release, so its writes are visible here.
+  auto done = [&] { return job.helpers.load(std::memory_order_acquire) == 0; };
+  if (!SpinUntil(done)) {
+    std::unique_lock<std::mutex> lock(mu_);
+    done_cv_.wait(lock, done);
+  }
   return job.error.load(std::memory_order_relaxed);
 }
 
@@ -81,10 +111,16 @@ void ThreadPool::WorkerLoop() {
   ++started_;
   done_cv_.notify_all();
   while (true) {
+    if (!stop_ && head_ == nullptr) {
+      // Poll for the next job before blocking (a stop is noticed at the wait below).
+      lock.unlock();
+      SpinUntil([&] { return queued_.load(std::memory_order_acquire) > 0; });
+      lock.lock();
+    }
     work_cv_.wait(lock, [&] { return stop_ || head_ != nullptr; });
     if (stop_) return;
     Job* job = head_;
-    ++job->helpers;
+    job->helpers.fetch_add(1, std::memory_order_relaxed);
     lock.unlock();
     Work(*job);
     lock.lock();
@@ -92,7 +128,7 @@ void ThreadPool::WorkerLoop() {
     // so idle workers move on to the next one.
     if (job->queued) Unlink(*job);
     // The caller may destroy the job as soon as it sees no helpers; touch it no more.
-    if (--job->helpers == 0) done_cv_.notify_all();
+    if (job->helpers.fetch_sub(1, std::memory_order_acq_rel) == 1) done_cv_.notify_all();
   }
 }
 

@@ -1,5 +1,9 @@
 // A fixed pool of threads that runs the workgroups of one kernel call in parallel, with
 // the calling thread taking part. Threads are created once; a dispatch allocates nothing.
+// Between calls, idle workers (and a caller waiting for its helpers) spin for a short
+// while before they block: a graph's steps follow each other within microseconds, and a
+// worker woken through the kernel for every step joins late (as ONNX Runtime's and
+// OpenMP's pools, which spin by default).
 #ifndef KILN_RUNTIME_THREAD_POOL_H_
 #define KILN_RUNTIME_THREAD_POOL_H_
 
@@ -47,7 +51,8 @@ class ThreadPool {
     int64_t count;
     std::atomic<int64_t> next{0};      // next workgroup id to claim
     std::atomic<int32_t> error{0};
-    int helpers = 0;      // workers inside Work(); guarded by mu_
+    // Workers inside Work(); changed under mu_, read by the spinning caller without it.
+    std::atomic<int> helpers{0};
     bool queued = false;  // guarded by mu_
     Job* prev = nullptr;  // queue links; guarded by mu_
     Job* after = nullptr;
@@ -58,7 +63,14 @@ class ThreadPool {
   void Unlink(Job& job);  // requires mu_
   void WorkerLoop();
 
+  // How long an idle thread polls before it blocks.
+  static constexpr int64_t kSpinNanos = 200 * 1000;
+  // Polls `ready` until it returns true or kSpinNanos pass; returns its last answer.
+  template <typename Ready>
+  static bool SpinUntil(Ready ready);
+
   std::mutex mu_;
+  std::atomic<int> queued_{0};  // jobs in the queue; changed under mu_, polled without
   std::condition_variable work_cv_;  // workers wait for jobs
   std::condition_variable done_cv_;  // callers wait for their helpers
   Job* head_ = nullptr;              // oldest queued job
