@@ -7,7 +7,8 @@
 // V provides: Reg, kLanes, Zero(), Load(const float*), Store(float*, Reg) (unaligned),
 // Broadcast(const float*), Fma(a, b, c) = a * b + c, Add(a, b), Max(a, b) = a > b ? a : b,
 // Min(a, b) = a < b ? a : b (so Min(hi, Max(lo, x)) clamps x and keeps NaN, as the
-// reference's clamp and ReLU do).
+// reference's clamp and ReLU do), StorePartial(float*, Reg, n): the first n (0 < n <
+// kLanes) lanes only, touching no memory past them.
 #ifndef KILN_KERNELS_CPU_GEMM_IMPL_H_
 #define KILN_KERNELS_CPU_GEMM_IMPL_H_
 
@@ -226,10 +227,12 @@ struct PackedGemm {
   // [k0, k1) (taps and offsets within them). The accumulators start from C when
   // `accumulate` (an earlier k block), else from the bias (kNr values, padded) or zero;
   // `last`: the block ends k, so the clamp is applied in registers before the store.
+  // `cols` < kNr: C's right edge, stored through masks (then k must be whole: an edge
+  // tile never accumulates).
   template <int kRows>
   static void IndirectTile(const IgemmArgs& g, int64_t i0, int64_t k0, int64_t k1,
                            const float* panel, const float* bias, bool accumulate, bool last,
-                           float* c, int64_t ldc) {
+                           float* c, int64_t ldc, int64_t cols) {
     Reg acc[kRows][kNv];
     if (accumulate) {
 #pragma GCC unroll 32
@@ -279,10 +282,23 @@ struct PackedGemm {
         for (int j = 0; j < kNv; ++j) acc[i][j] = V::Min(hi, V::Max(lo, acc[i][j]));
       }
     }
+    if (cols >= kNr) {
 #pragma GCC unroll 32
-    for (int i = 0; i < kRows; ++i) {
+      for (int i = 0; i < kRows; ++i) {
 #pragma GCC unroll 8
-      for (int j = 0; j < kNv; ++j) V::Store(c + i * ldc + j * kLanes, acc[i][j]);
+        for (int j = 0; j < kNv; ++j) V::Store(c + i * ldc + j * kLanes, acc[i][j]);
+      }
+      return;
+    }
+    for (int i = 0; i < kRows; ++i) {
+      for (int j = 0; j < kNv; ++j) {
+        const int64_t valid = cols - j * kLanes;
+        if (valid >= kLanes) {
+          V::Store(c + i * ldc + j * kLanes, acc[i][j]);
+        } else if (valid > 0) {
+          V::StorePartial(c + i * ldc + j * kLanes, acc[i][j], static_cast<int>(valid));
+        }
+      }
     }
   }
 
@@ -290,12 +306,13 @@ struct PackedGemm {
   template <int kRows = 1>
   static void IndirectRows(const IgemmArgs& g, int64_t i0, int64_t rows, int64_t k0,
                            int64_t k1, const float* panel, const float* bias, bool accumulate,
-                           bool last, float* c, int64_t ldc) {
+                           bool last, float* c, int64_t ldc, int64_t cols) {
     if constexpr (kRows <= kMr) {
       if (rows == kRows) {
-        IndirectTile<kRows>(g, i0, k0, k1, panel, bias, accumulate, last, c, ldc);
+        IndirectTile<kRows>(g, i0, k0, k1, panel, bias, accumulate, last, c, ldc, cols);
       } else {
-        IndirectRows<kRows + 1>(g, i0, rows, k0, k1, panel, bias, accumulate, last, c, ldc);
+        IndirectRows<kRows + 1>(g, i0, rows, k0, k1, panel, bias, accumulate, last, c, ldc,
+                                cols);
       }
     }
   }
@@ -307,25 +324,20 @@ struct PackedGemm {
     if (g.m <= 0 || g.n <= 0) return;
     const int64_t k = g.taps * g.tap_k;
     alignas(64) float bias_edge[kNr];
-    alignas(64) float tile[kMr * kNr];
     for (int64_t jr = 0; jr < g.n; jr += kNr) {
       const int64_t cols = Min(kNr, g.n - jr);
       const float* panel = g.b_packed + (jr / kNr) * k * kNr;
       const float* bias = g.bias != nullptr ? g.bias + jr : nullptr;
       if (cols < kNr) {
-        // The right edge: the whole width into a local tile (the panel's padding columns
-        // are zero) over all of k at once, then the valid columns.
+        // The right edge (the panel's padding columns are zero): all of k at once, the
+        // valid columns stored through masks.
         if (bias != nullptr) {
           for (int64_t j = 0; j < kNr; ++j) bias_edge[j] = j < cols ? bias[j] : 0.0f;
           bias = bias_edge;
         }
         for (int64_t ir = 0; ir < g.m; ir += kMr) {
-          const int64_t rows = Min(kMr, g.m - ir);
-          IndirectRows(g, ir, rows, 0, k, panel, bias, false, true, tile, kNr);
-          float* c = g.c + ir * g.ldc + jr;
-          for (int64_t i = 0; i < rows; ++i) {
-            for (int64_t j = 0; j < cols; ++j) c[i * g.ldc + j] = tile[i * kNr + j];
-          }
+          IndirectRows(g, ir, Min(kMr, g.m - ir), 0, k, panel, bias, false, true,
+                       g.c + ir * g.ldc + jr, g.ldc, cols);
         }
         continue;
       }
@@ -334,7 +346,7 @@ struct PackedGemm {
         const int64_t k1 = Min(k, k0 + kKc);
         for (int64_t ir = 0; ir < g.m; ir += kMr) {
           IndirectRows(g, ir, Min(kMr, g.m - ir), k0, k1, panel, bias, k0 > 0, k1 == k,
-                       g.c + ir * g.ldc + jr, g.ldc);
+                       g.c + ir * g.ldc + jr, g.ldc, kNr);
         }
         k0 = k1;
       } while (k0 < k);

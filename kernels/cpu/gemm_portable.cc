@@ -19,6 +19,9 @@ struct PortableVec {
   static Reg Add(Reg a, Reg b) { return a + b; }
   static Reg Max(Reg a, Reg b) { return a > b ? a : b; }
   static Reg Min(Reg a, Reg b) { return a < b ? a : b; }
+  static void StorePartial(float* p, Reg v, int n) {
+    for (int i = 0; i < n; ++i) p[i] = v[i];
+  }
 };
 
 using Kernel = gemm_internal::PackedGemm<PortableVec, 4, 2, 256, 128, 1024>;
