@@ -393,6 +393,7 @@ void PackedMatMulArgs(benchmark::internal::Benchmark* b) {
     for (int indirect : {0, 1}) {
       b->Args({128, 768, 768, threads, indirect});   // BERT attention projections
       b->Args({128, 3072, 768, threads, indirect});  // BERT feed-forward 1
+      b->Args({1024, 3072, 768, threads, indirect});  // ... at batch 8
       b->Args({128, 768, 3072, threads, indirect});  // BERT feed-forward 2
       b->Args({64, 2048, 2048, threads, indirect});  // MLP hidden
     }
