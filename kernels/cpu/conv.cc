@@ -146,6 +146,25 @@ void IndirectionNhwc(const ConvParams& p, const float* x, int64_t n, int64_t p0,
   }
 }
 
+// The operands of a GEMM-path convolution call: x, the filter, the optional bias, y and
+// this workgroup's scratch slot.
+struct ConvGemmOperands {
+  const float* x;
+  const float* f;
+  const float* bias;
+  float* y;
+  char* slot;
+};
+
+ConvGemmOperands GemmOperandsOf(const kiln_kernel_call* call, const ConvParams& p,
+                                int64_t workgroup) {
+  const int out_index = p.has_bias ? 3 : 2;
+  return {Operand<float>(call, 0), Operand<float>(call, 1),
+          p.has_bias ? Operand<float>(call, 2) : nullptr, MutableOperand<float>(call, out_index),
+          MutableOperand<char>(call, out_index + 1) +
+              (workgroup % p.tiling.slots) * p.tiling.slot_bytes};
+}
+
 // Grouped NHWC convolution with an HWIO filter through the indirect GEMM. A workgroup
 // tile is a range of pixels of one image with every group: its row table is built once
 // (pointing at channel 0 of each tap, or at a row of C zeros) and each group reads it at
@@ -154,12 +173,7 @@ int32_t ConvGroupedIndirectF32(const kiln_kernel_call* call, int64_t workgroup,
                                int64_t workgroups) {
   const ConvParams& p = ParamsOf<ConvParams>(call);
   const MatMulTiling& t = p.tiling;
-  const float* x = Operand<float>(call, 0);
-  const float* f = Operand<float>(call, 1);
-  const float* bias = p.has_bias ? Operand<float>(call, 2) : nullptr;
-  const int out_index = p.has_bias ? 3 : 2;
-  float* y = MutableOperand<float>(call, out_index);
-  char* slot = MutableOperand<char>(call, out_index + 1) + (workgroup % t.slots) * t.slot_bytes;
+  const auto [x, f, bias, y, slot] = GemmOperandsOf(call, p, workgroup);
   const SgemmImpl& impl = GetSgemmImpl(static_cast<GemmIsa>(p.isa));
   const int64_t taps = p.kh * p.kw;
   const float** rows = reinterpret_cast<const float**>(slot);
@@ -203,12 +217,7 @@ int32_t ConvGemmF32(const kiln_kernel_call* call, int64_t workgroup, int64_t wor
   const ConvParams& p = ParamsOf<ConvParams>(call);
   if (!kPackedFilter && p.indirect) return ConvGroupedIndirectF32(call, workgroup, workgroups);
   const MatMulTiling& t = p.tiling;
-  const float* x = Operand<float>(call, 0);
-  const float* f = Operand<float>(call, 1);
-  const float* bias = p.has_bias ? Operand<float>(call, 2) : nullptr;
-  const int out_index = p.has_bias ? 3 : 2;
-  float* y = MutableOperand<float>(call, out_index);
-  char* slot = MutableOperand<char>(call, out_index + 1) + (workgroup % t.slots) * t.slot_bytes;
+  const auto [x, f, bias, y, slot] = GemmOperandsOf(call, p, workgroup);
   float* col = reinterpret_cast<float*>(slot);
   float* gemm_scratch = reinterpret_cast<float*>(slot + p.col_bytes);
   const SgemmImpl& impl = GetSgemmImpl(static_cast<GemmIsa>(p.isa));

@@ -69,16 +69,6 @@ KernelCase MakeCase(const ConvCase& cc, bool nhwc, bool hwio, DataType dtype, ui
   return c;
 }
 
-// A folded ReLU (clamp_min 0) on a third of the cases and a clamp that clips both ways
-// (ReLU6-like, narrowed to the random data's range) on another third, by `variant`.
-void AddClamp(KernelCase& c, int variant) {
-  if (variant % 3 == 1) c.attrs["clamp_min"] = 0.0;
-  if (variant % 3 == 2) {
-    c.attrs["clamp_min"] = -0.25;
-    c.attrs["clamp_max"] = 0.5;
-  }
-}
-
 Tolerance ConvTol(const ConvCase& cc, DataType dtype) {
   const double k = static_cast<double>(cc.c / cc.groups * cc.kh * cc.kw + 1);
   const double acc = dtype == DataType::kF64 ? Ulp(DataType::kF64) : Ulp(DataType::kF32);
@@ -102,7 +92,7 @@ TEST(ConvKernelsTest, F32AllLayoutsAndMicrokernels) {
         for (const ConvCase& cc : kCases) {
           for (double tile_flops : {0.0, 3000.0}) {
             KernelCase c = MakeCase(cc, nhwc, hwio, DataType::kF32, seed += 3);
-            AddClamp(c, variant++);
+            AddClampVariant(c, variant++);
             c.options.gemm_isa = isa;
             c.options.gemm_tile_flops = tile_flops;
             c.options.threads = 8;
@@ -145,12 +135,7 @@ TEST(ConvKernelsTest, F32PrepackedFiltersEveryMicrokernel) {
                      {"dilations", cc.dilations},
                      {"kernel_shape", std::vector<int64_t>{cc.kh, cc.kw}},
                      {"out_channels", cc.o}};
-          // A folded ReLU on a third of the cases, a ReLU6-like clamp that clips on another.
-          if (checked % 3 == 1) c.attrs["clamp_min"] = 0.0;
-          if (checked % 3 == 2) {
-            c.attrs["clamp_min"] = -0.25;
-            c.attrs["clamp_max"] = 0.5;
-          }
+          AddClampVariant(c, checked);
           EXPECT_TRUE(CheckKernel(c, ConvTol(cc, DataType::kF32)))
               << GemmIsaName(isa) << " case " << cc.c << "->" << cc.o << " " << cc.kh << "x" << cc.kw
               << (indirect ? " indirect" : " packing");
@@ -183,7 +168,7 @@ TEST(ConvKernelsTest, OtherFloatDtypes) {
     for (bool nhwc : {false, true}) {
       for (const ConvCase& cc : kCases) {
         KernelCase c = MakeCase(cc, nhwc, nhwc, dtype, seed += 3);
-        AddClamp(c, variant++);
+        AddClampVariant(c, variant++);
         CheckKernel(c, ConvTol(cc, dtype));
       }
     }

@@ -373,4 +373,12 @@ Tensor FromSet(DataType dtype, const Shape& shape, uint64_t seed,
   return t;
 }
 
+void AddClampVariant(KernelCase& c, int variant) {
+  if (variant % 3 == 1) c.attrs["clamp_min"] = 0.0;
+  if (variant % 3 == 2) {
+    c.attrs["clamp_min"] = -0.25;
+    c.attrs["clamp_max"] = 0.5;
+  }
+}
+
 }  // namespace kiln::testing

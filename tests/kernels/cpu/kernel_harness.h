@@ -70,6 +70,11 @@ std::string Describe(const KernelCase& c);
 // (f16), 2^-7 (bf16): one unit in the last place relative to the value.
 double Ulp(DataType dtype);
 
+// Clamp attributes for a contraction case (clamp_min / clamp_max, a folded ReLU or
+// ReLU6) by `variant`: none for 0 mod 3, a ReLU for 1, for 2 a clamp to [-0.25, 0.5]
+// that clips both ways on random data in [-1, 1].
+void AddClampVariant(KernelCase& c, int variant);
+
 }  // namespace kiln::testing
 
 #endif  // KILN_TESTS_KERNELS_CPU_KERNEL_HARNESS_H_

@@ -117,13 +117,7 @@ TEST(MatMulKernelsTest, F32PrepackedWeightsEveryMicrokernel) {
                        {matmul.inputs[0], *packed},
                        {{"transpose_a", s.ta}, {"n", n}},
                        options};
-          // A folded ReLU on a third of the cases, a ReLU6-like clamp that clips on another.
-          ++cases;
-          if (cases % 3 == 1) c.attrs["clamp_min"] = 0.0;
-          if (cases % 3 == 2) {
-            c.attrs["clamp_min"] = -0.25;
-            c.attrs["clamp_max"] = 0.5;
-          }
+          AddClampVariant(c, ++cases);
           const double k = static_cast<double>(KOf(s));
           EXPECT_TRUE(CheckKernel(c, Tolerance{Ulp(DataType::kF32), 0.0, k * Ulp(DataType::kF32)}))
               << GemmIsaName(isa) << " " << s.a.ToString() << " x " << s.b.ToString()
