@@ -15,7 +15,7 @@
 #include "runtime/memory_planner.h"
 #include "passes/default_pipeline.h"
 #include "passes/expand_fusions.h"
-#include "passes/fold_clamps.h"
+#include "passes/fold_epilogues.h"
 #include "passes/pack_weights.h"
 #include "passes/passes.h"
 #include "passes/registry.h"
@@ -82,7 +82,7 @@ absl::Status OptimizeGraph(Graph& graph, const CompileOptions& options,
                        return provider.PackGemmWeight(node, weight);
                      }));
     // A ReLU or ReLU6 after a convolution or packed MatMul runs in its kernel.
-    ASSIGN_OR_RETURN(const int folded, passes::FoldClampsIntoPackedGemms(graph));
+    ASSIGN_OR_RETURN(const int folded, passes::FoldEpilogues(graph));
     packed += folded;
   }
   if (expanded + packed > 0 || options.optimization_level > 0) {

@@ -1,5 +1,6 @@
 // Conv2D: grouped, strided, padded, dilated 2-D convolution over NCHW or NHWC activations
 // with OIHW or HWIO filters and an optional per-output-channel bias.
+#include <algorithm>
 #include <limits>
 #include <string>
 #include <vector>
@@ -248,11 +249,19 @@ absl::StatusOr<TensorType> LogicalFilter(const Node& node, const TensorType& x,
 
 absl::Status InferPackedConv2D(InferContext& ctx) {
   ASSIGN_OR_RETURN(TensorType filter, LogicalFilter(ctx.node, ctx.inputs[0], ctx.inputs[1]));
-  std::vector<TensorType> inputs(ctx.inputs.begin(), ctx.inputs.end());
+  // The Conv2D's inputs: x, the logical filter and the bias; a residual is added after.
+  std::vector<TensorType> inputs(ctx.inputs.begin(),
+                                 ctx.inputs.begin() + std::min<size_t>(3, ctx.inputs.size()));
   inputs[1] = filter;
   const Node conv = AsConv2D(ctx.node);
   InferContext as_conv{conv, inputs, ctx.outputs};
-  return InferConv2D(as_conv);
+  RETURN_IF_ERROR(InferConv2D(as_conv));
+  if (ctx.inputs.size() == 4 && !(ctx.inputs[3] == ctx.outputs[0])) {
+    return absl::InvalidArgumentError(absl::StrCat("input 'residual' is ",
+                                                   ctx.inputs[3].ToString(), ", expected ",
+                                                   ctx.outputs[0].ToString(), " like the output"));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status RunPackedConv2D(KernelContext& ctx) {
@@ -270,11 +279,21 @@ absl::Status RunPackedConv2D(KernelContext& ctx) {
                            packed.GetAsDouble((j / width) * k * width + p * width + j % width));
     }
   }
-  std::vector<Tensor> inputs(ctx.inputs.begin(), ctx.inputs.end());
+  std::vector<Tensor> inputs(ctx.inputs.begin(),
+                             ctx.inputs.begin() + std::min<size_t>(3, ctx.inputs.size()));
   inputs[1] = filter;
   const Node conv = AsConv2D(ctx.node);
   KernelContext as_conv{conv, inputs, ctx.outputs};
-  return RunConv2D(as_conv);  // with the clamp attributes, which it keeps
+  // conv(x) + bias, then the residual, then the clamp.
+  RETURN_IF_ERROR(RunConv2DUnclamped(as_conv));
+  if (ctx.inputs.size() == 4) {
+    Tensor& y = ctx.outputs[0];
+    for (int64_t i = 0; i < y.NumElements(); ++i) {
+      y.SetFromDouble(i, y.GetAsDouble(i) + ctx.inputs[3].GetAsDouble(i));
+    }
+  }
+  ClampOutput(ctx.node, ctx.outputs[0]);
+  return absl::OkStatus();
 }
 
 int64_t PackedConv2DFlops(const Node& node, absl::Span<const TensorType> inputs,
@@ -323,12 +342,13 @@ void RegisterConvOps(OpRegistry& registry) {
           "Conv2D of NHWC x (groups 1) with a constant filter packed for a kernel library's "
           "GEMM: the HWIO filter as a [KH*KW*C, O] matrix in filter_packed[P, KH*KW*C, W], "
           "panel q holding output channels [qW, qW + W) (zero past O). kernel_shape is "
-          "[KH, KW], out_channels O; strides, pads and dilations as Conv2D's; the result "
-          "is clamped to [clamp_min, clamp_max] (NaN stays NaN: a folded ReLU or ReLU6). "
-          "Made by the compiler from Conv2D with a constant filter; f32.",
-      .input_names = {"x", "filter_packed", "bias"},
+          "[KH, KW], out_channels O; strides, pads and dilations as Conv2D's; an optional "
+          "residual (the output's type, with a bias given) is added, then the result is "
+          "clamped to [clamp_min, clamp_max] (NaN stays NaN: a folded residual Add and ReLU "
+          "or ReLU6). Made by the compiler from Conv2D with a constant filter; f32.",
+      .input_names = {"x", "filter_packed", "bias", "residual"},
       .min_inputs = 2,
-      .max_inputs = 3,
+      .max_inputs = 4,
       .attrs = {{"strides", AttrType::kInts, std::vector<int64_t>{1, 1}},
                 {"pads", AttrType::kInts, std::vector<int64_t>{0, 0, 0, 0}},
                 {"dilations", AttrType::kInts, std::vector<int64_t>{1, 1}},

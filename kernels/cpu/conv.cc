@@ -146,21 +146,25 @@ void IndirectionNhwc(const ConvParams& p, const float* x, int64_t n, int64_t p0,
   }
 }
 
-// The operands of a GEMM-path convolution call: x, the filter, the optional bias, y and
-// this workgroup's scratch slot.
+// The operands of a GEMM-path convolution call: x, the filter, the optional bias and
+// residual (PackedConv2D; the residual comes with a bias), y and this workgroup's scratch
+// slot.
 struct ConvGemmOperands {
   const float* x;
   const float* f;
   const float* bias;
+  const float* residual;
   float* y;
   char* slot;
 };
 
 ConvGemmOperands GemmOperandsOf(const kiln_kernel_call* call, const ConvParams& p,
                                 int64_t workgroup) {
-  const int out_index = p.has_bias ? 3 : 2;
+  const int out_index = 2 + (p.has_bias ? 1 : 0) + (p.has_residual ? 1 : 0);
   return {Operand<float>(call, 0), Operand<float>(call, 1),
-          p.has_bias ? Operand<float>(call, 2) : nullptr, MutableOperand<float>(call, out_index),
+          p.has_bias ? Operand<float>(call, 2) : nullptr,
+          p.has_residual ? Operand<float>(call, 3) : nullptr,
+          MutableOperand<float>(call, out_index),
           MutableOperand<char>(call, out_index + 1) +
               (workgroup % p.tiling.slots) * p.tiling.slot_bytes};
 }
@@ -173,7 +177,7 @@ int32_t ConvGroupedIndirectF32(const kiln_kernel_call* call, int64_t workgroup,
                                int64_t workgroups) {
   const ConvParams& p = ParamsOf<ConvParams>(call);
   const MatMulTiling& t = p.tiling;
-  const auto [x, f, bias, y, slot] = GemmOperandsOf(call, p, workgroup);
+  const auto [x, f, bias, residual, y, slot] = GemmOperandsOf(call, p, workgroup);
   const SgemmImpl& impl = GetSgemmImpl(static_cast<GemmIsa>(p.isa));
   const int64_t taps = p.kh * p.kw;
   const float** rows = reinterpret_cast<const float**>(slot);
@@ -217,7 +221,7 @@ int32_t ConvGemmF32(const kiln_kernel_call* call, int64_t workgroup, int64_t wor
   const ConvParams& p = ParamsOf<ConvParams>(call);
   if (!kPackedFilter && p.indirect) return ConvGroupedIndirectF32(call, workgroup, workgroups);
   const MatMulTiling& t = p.tiling;
-  const auto [x, f, bias, y, slot] = GemmOperandsOf(call, p, workgroup);
+  const auto [x, f, bias, residual, y, slot] = GemmOperandsOf(call, p, workgroup);
   float* col = reinterpret_cast<float*>(slot);
   float* gemm_scratch = reinterpret_cast<float*>(slot + p.col_bytes);
   const SgemmImpl& impl = GetSgemmImpl(static_cast<GemmIsa>(p.isa));
@@ -255,6 +259,7 @@ int32_t ConvGemmF32(const kiln_kernel_call* call, int64_t workgroup, int64_t wor
       gemm.c = y + n * p.ys[0] + p0 * p.ys[3] + first_o;
       gemm.ldc = p.o;
       gemm.bias = bias != nullptr ? bias + first_o : nullptr;
+      gemm.residual = residual != nullptr ? residual + (gemm.c - y) : nullptr;
       gemm.clamp = p.clamp != 0;
       gemm.clamp_min = p.clamp_min;
       gemm.clamp_max = p.clamp_max;
@@ -316,7 +321,11 @@ int32_t ConvGemmF32(const kiln_kernel_call* call, int64_t workgroup, int64_t wor
       gemm.accumulate = true;
     }
     impl.run(gemm, gemm_scratch);
-    if (p.clamp) ClampRows(gemm.c, gemm.m, gemm.n, gemm.ldc, p.clamp_min, p.clamp_max);
+    if (p.clamp || residual != nullptr) {
+      EpilogueRows(gemm.c, gemm.m, gemm.n, gemm.ldc,
+                   residual != nullptr ? residual + (gemm.c - y) : nullptr, p.clamp != 0,
+                   p.clamp_min, p.clamp_max);
+    }
   }
   return KILN_KERNEL_OK;
 }

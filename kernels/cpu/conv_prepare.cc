@@ -168,7 +168,8 @@ PrepareResult PreparePackedConv2D(const PrepareContext& ctx) {
   const std::vector<int64_t>& kernel = node.ints_attr("kernel_shape");
   const Shape filter{kernel[0], kernel[1], x.dim(3), node.int_attr("out_channels")};
   ConvParams p = BaseConvParams(node, x, filter, ctx.output().shape, true, true, 1,
-                                ctx.inputs.size() == 3);
+                                ctx.inputs.size() >= 3);
+  p.has_residual = ctx.inputs.size() == 4;
   return PrepareConvGemm(ctx, p, "packed_conv2d", packed.dim(2));
 }
 

@@ -31,13 +31,18 @@ int64_t SgemmScratchBytes(const SgemmImpl& impl, int64_t m, int64_t n, int64_t k
   return RoundUpTo(a_floats * 4, 64) + (b_prepacked ? 0 : RoundUpTo(b_floats * 4, 64));
 }
 
-void ClampRows(float* c, int64_t rows, int64_t cols, int64_t ldc, float lo, float hi) {
+void EpilogueRows(float* c, int64_t rows, int64_t cols, int64_t ldc, const float* residual,
+                  bool clamp, float lo, float hi) {
   for (int64_t i = 0; i < rows; ++i) {
     float* row = c + i * ldc;
+    const float* add = residual != nullptr ? residual + i * ldc : nullptr;
     for (int64_t j = 0; j < cols; ++j) {
-      float v = row[j];
-      v = lo > v ? lo : v;
-      row[j] = hi < v ? hi : v;
+      float v = add != nullptr ? row[j] + add[j] : row[j];
+      if (clamp) {
+        v = lo > v ? lo : v;
+        v = hi < v ? hi : v;
+      }
+      row[j] = v;
     }
   }
 }

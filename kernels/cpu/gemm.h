@@ -33,7 +33,8 @@ struct SgemmArgs {
   const float* b_packed = nullptr;
 };
 
-// The indirect GEMM: C (m x n) = A * B (+ bias per column, then a clamp when asked) where
+// The indirect GEMM: C (m x n) = A * B (+ bias per column, + a residual, then a clamp
+// when asked) where
 // A's k = taps * tap_k columns come tap by tap through row pointers: row i's values for
 // tap t are the tap_k contiguous floats at a_rows[i * taps + t] (or, without a table, at
 // a + i * a_row + t * tap_k). A convolution's taps are its filter positions, each pointing
@@ -53,6 +54,9 @@ struct IgemmArgs {
   float* c = nullptr;
   int64_t ldc = 0;
   const float* bias = nullptr;  // n values, or null
+  // Added to C's tile in registers before the clamp (a residual connection): laid out as
+  // C, row stride ldc; or null.
+  const float* residual = nullptr;
   // When set, every result is clamped to [clamp_min, clamp_max] in registers (max, then
   // min, keeping NaN): a folded ReLU (0, inf) or ReLU6 (0, 6).
   bool clamp = false;
@@ -60,9 +64,11 @@ struct IgemmArgs {
   float clamp_max = 0.0f;
 };
 
-// C's rows x cols block (row stride ldc) clamped as IgemmArgs::clamp does: what the
-// packing GEMM's callers apply to a tile after it.
-void ClampRows(float* c, int64_t rows, int64_t cols, int64_t ldc, float lo, float hi);
+// C's rows x cols block (row stride ldc) plus `residual` (the same layout, or null), then
+// clamped to [lo, hi] when `clamp`, as IgemmArgs does: what the packing GEMM's callers
+// apply to a tile after it.
+void EpilogueRows(float* c, int64_t rows, int64_t cols, int64_t ldc, const float* residual,
+                  bool clamp, float lo, float hi);
 
 // Register tile (mr x nr) and cache blocks (kc deep, mc rows of A, nc columns of B).
 struct GemmBlocking {

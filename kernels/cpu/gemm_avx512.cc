@@ -20,6 +20,9 @@ struct Avx512Vec {
   static Reg Add(Reg a, Reg b) { return _mm512_add_ps(a, b); }
   static Reg Max(Reg a, Reg b) { return _mm512_max_ps(a, b); }
   static Reg Min(Reg a, Reg b) { return _mm512_min_ps(a, b); }
+  static Reg LoadPartial(const float* p, int n) {
+    return _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << n) - 1), p);
+  }
   static void StorePartial(float* p, Reg v, int n) {
     _mm512_mask_storeu_ps(p, static_cast<__mmask16>((1u << n) - 1), v);
   }

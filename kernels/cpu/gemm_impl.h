@@ -7,8 +7,9 @@
 // V provides: Reg, kLanes, Zero(), Load(const float*), Store(float*, Reg) (unaligned),
 // Broadcast(const float*), Fma(a, b, c) = a * b + c, Add(a, b), Max(a, b) = a > b ? a : b,
 // Min(a, b) = a < b ? a : b (so Min(hi, Max(lo, x)) clamps x and keeps NaN, as the
-// reference's clamp and ReLU do), StorePartial(float*, Reg, n): the first n (0 < n <
-// kLanes) lanes only, touching no memory past them.
+// reference's clamp and ReLU do), StorePartial(float*, Reg, n) and LoadPartial(const
+// float*, n): the first n (0 < n < kLanes) lanes only, touching no memory past them
+// (the other lanes load as zero).
 #ifndef KILN_KERNELS_CPU_GEMM_IMPL_H_
 #define KILN_KERNELS_CPU_GEMM_IMPL_H_
 
@@ -273,6 +274,22 @@ struct PackedGemm {
         b += kNr;
       }
     }
+    if (last && g.residual != nullptr) {
+      const float* r = g.residual + (c - g.c);  // C's position in the residual
+#pragma GCC unroll 32
+      for (int i = 0; i < kRows; ++i) {
+#pragma GCC unroll 8
+        for (int j = 0; j < kNv; ++j) {
+          const int64_t valid = cols - j * kLanes;
+          if (valid >= kLanes) {
+            acc[i][j] = V::Add(acc[i][j], V::Load(r + i * ldc + j * kLanes));
+          } else if (valid > 0) {
+            acc[i][j] = V::Add(acc[i][j], V::LoadPartial(r + i * ldc + j * kLanes,
+                                                         static_cast<int>(valid)));
+          }
+        }
+      }
+    }
     if (last && g.clamp) {
       const Reg lo = V::Broadcast(&g.clamp_min);
       const Reg hi = V::Broadcast(&g.clamp_max);
@@ -317,39 +334,43 @@ struct PackedGemm {
     }
   }
 
-  // Column panels outer; within a panel, k in blocks of kKc (the block's kKc x kNr slice
-  // of B stays in L1 while every row tile passes over it, accumulating in C between
-  // blocks), row tiles inner.
+  // Rows in blocks of kMc (the block's rows of A, and of C and the residual, stay in L2
+  // while every panel passes over them), then column panels; within a panel, k in blocks
+  // of kKc (the block's kKc x kNr slice of B stays in L1 while every row tile of the block
+  // passes over it, accumulating in C between blocks), row tiles inner.
   static void IndirectRun(const IgemmArgs& g) {
     if (g.m <= 0 || g.n <= 0) return;
     const int64_t k = g.taps * g.tap_k;
     alignas(64) float bias_edge[kNr];
-    for (int64_t jr = 0; jr < g.n; jr += kNr) {
-      const int64_t cols = Min(kNr, g.n - jr);
-      const float* panel = g.b_packed + (jr / kNr) * k * kNr;
-      const float* bias = g.bias != nullptr ? g.bias + jr : nullptr;
-      if (cols < kNr) {
-        // The right edge (the panel's padding columns are zero): all of k at once, the
-        // valid columns stored through masks.
-        if (bias != nullptr) {
-          for (int64_t j = 0; j < kNr; ++j) bias_edge[j] = j < cols ? bias[j] : 0.0f;
-          bias = bias_edge;
+    for (int64_t ic = 0; ic < g.m; ic += kMc) {
+      const int64_t rows_end = Min(g.m, ic + kMc);
+      for (int64_t jr = 0; jr < g.n; jr += kNr) {
+        const int64_t cols = Min(kNr, g.n - jr);
+        const float* panel = g.b_packed + (jr / kNr) * k * kNr;
+        const float* bias = g.bias != nullptr ? g.bias + jr : nullptr;
+        if (cols < kNr) {
+          // The right edge (the panel's padding columns are zero): all of k at once, the
+          // valid columns stored through masks.
+          if (bias != nullptr) {
+            for (int64_t j = 0; j < kNr; ++j) bias_edge[j] = j < cols ? bias[j] : 0.0f;
+            bias = bias_edge;
+          }
+          for (int64_t ir = ic; ir < rows_end; ir += kMr) {
+            IndirectRows(g, ir, Min(kMr, rows_end - ir), 0, k, panel, bias, false, true,
+                         g.c + ir * g.ldc + jr, g.ldc, cols);
+          }
+          continue;
         }
-        for (int64_t ir = 0; ir < g.m; ir += kMr) {
-          IndirectRows(g, ir, Min(kMr, g.m - ir), 0, k, panel, bias, false, true,
-                       g.c + ir * g.ldc + jr, g.ldc, cols);
-        }
-        continue;
+        int64_t k0 = 0;
+        do {
+          const int64_t k1 = Min(k, k0 + kKc);
+          for (int64_t ir = ic; ir < rows_end; ir += kMr) {
+            IndirectRows(g, ir, Min(kMr, rows_end - ir), k0, k1, panel, bias, k0 > 0,
+                         k1 == k, g.c + ir * g.ldc + jr, g.ldc, kNr);
+          }
+          k0 = k1;
+        } while (k0 < k);
       }
-      int64_t k0 = 0;
-      do {
-        const int64_t k1 = Min(k, k0 + kKc);
-        for (int64_t ir = 0; ir < g.m; ir += kMr) {
-          IndirectRows(g, ir, Min(kMr, g.m - ir), k0, k1, panel, bias, k0 > 0, k1 == k,
-                       g.c + ir * g.ldc + jr, g.ldc, kNr);
-        }
-        k0 = k1;
-      } while (k0 < k);
     }
   }
 

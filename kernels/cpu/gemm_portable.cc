@@ -19,6 +19,11 @@ struct PortableVec {
   static Reg Add(Reg a, Reg b) { return a + b; }
   static Reg Max(Reg a, Reg b) { return a > b ? a : b; }
   static Reg Min(Reg a, Reg b) { return a < b ? a : b; }
+  static Reg LoadPartial(const float* p, int n) {
+    Reg v = Zero();
+    for (int i = 0; i < n; ++i) v[i] = p[i];
+    return v;
+  }
   static void StorePartial(float* p, Reg v, int n) {
     for (int i = 0; i < n; ++i) p[i] = v[i];
   }

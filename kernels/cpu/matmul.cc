@@ -86,7 +86,7 @@ int32_t MatMulF32(const kiln_kernel_call* call, int64_t workgroup, int64_t workg
     g.c = c + batch * p.m * p.n + i0 * p.n + j0;
     g.ldc = p.n;
     impl.run(g, scratch);
-    if (p.clamp) ClampRows(g.c, g.m, g.n, g.ldc, p.clamp_min, p.clamp_max);
+    if (p.clamp) EpilogueRows(g.c, g.m, g.n, g.ldc, nullptr, true, p.clamp_min, p.clamp_max);
   }
   return KILN_KERNEL_OK;
 }

@@ -126,11 +126,13 @@ struct ConvParams {
   int32_t indirect;
   int64_t kdim;       // cg * kh * kw
   int64_t col_bytes;  // im2col part of a scratch slot
-  // PackedConv2D's clamp of the result (-inf, inf: none; clamp set when either is finite).
+  // The clamp of the result (-inf, inf: none; clamp set when either is finite).
   float clamp_min;
   float clamp_max;
   int32_t clamp;
-  int32_t unused;
+  // PackedConv2D with a residual input (operand 3, after the bias): added before the
+  // clamp.
+  int32_t has_residual;
   MatMulTiling tiling;
 };
 

@@ -136,6 +136,14 @@ TEST(ConvKernelsTest, F32PrepackedFiltersEveryMicrokernel) {
                      {"kernel_shape", std::vector<int64_t>{cc.kh, cc.kw}},
                      {"out_channels", cc.o}};
           AddClampVariant(c, checked);
+          // A residual (after the bias, before the clamp) on every other case with a bias.
+          if (cc.bias && checked % 2 == 0 && cc.n > 0 && cc.o > 0) {
+            absl::StatusOr<Graph> graph = SingleOpGraph(c);
+            ASSERT_TRUE(graph.ok()) << graph.status();
+            c.inputs.push_back(Random(DataType::kF32,
+                                      graph->node(graph->num_nodes() - 1).outputs[0].shape,
+                                      seed + 7));
+          }
           EXPECT_TRUE(CheckKernel(c, ConvTol(cc, DataType::kF32)))
               << GemmIsaName(isa) << " case " << cc.c << "->" << cc.o << " " << cc.kh << "x" << cc.kw
               << (indirect ? " indirect" : " packing");

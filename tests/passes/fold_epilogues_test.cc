@@ -1,8 +1,8 @@
-// Folding ReLU and ReLU6 readers into packed contractions: Relu, Maximum/Minimum with a
-// splat constant, and loop Fusions of those fold (with the same numbers after, since the
+// Folding ReLU, ReLU6 and residual readers into contractions: Relu, Maximum/Minimum with
+// a splat constant, a residual Add into PackedConv2D, and loop Fusions of those fold (with the same numbers after, since the
 // reference interpreter applies PackedMatMul's and PackedConv2D's clamp); a second reader,
 // a signature output of the contraction itself, a non-splat bound or another op stop it.
-#include "passes/fold_clamps.h"
+#include "passes/fold_epilogues.h"
 
 #include <limits>
 
@@ -22,7 +22,7 @@ int PackAndFold(Graph& graph) {
   absl::StatusOr<int> packed = PackGemmWeights(
       graph, [cpu](const Node& node, const Tensor& b) { return cpu->PackGemmWeight(node, b); });
   EXPECT_TRUE(packed.ok()) << packed.status();
-  absl::StatusOr<int> folded = FoldClampsIntoPackedGemms(graph);
+  absl::StatusOr<int> folded = FoldEpilogues(graph);
   EXPECT_TRUE(folded.ok()) << folded.status();
   absl::Status same = testing::CompareGraphsNumerically(original, graph);
   EXPECT_TRUE(same.ok()) << same;
@@ -33,7 +33,7 @@ const Node& NodeNamed(const Graph& graph, const std::string& name) {
   return graph.node(*graph.FindNode(name));
 }
 
-TEST(FoldClampsTest, ReluAndReluSixFoldIntoTheMatMul) {
+TEST(FoldEpiloguesTest, ReluAndReluSixFoldIntoTheMatMul) {
   Graph graph = *ParseGraph(R"(graph(%x: f32[-1,5]) {
   %w = Constant() {value = f32[5,3]{1, -2, 3, 0.5, 4, -1, 2, 2, -3, 0.25, 1, 7, -4, 3, 1}}
   %six = Constant() {value = f32[]{6}}
@@ -60,7 +60,7 @@ TEST(FoldClampsTest, ReluAndReluSixFoldIntoTheMatMul) {
   EXPECT_EQ(graph.outputs()[1].tensor.node, *graph.FindNode("b"));
 }
 
-TEST(FoldClampsTest, ALoopFusionOfClampsFoldsIntoTheConvolution) {
+TEST(FoldEpiloguesTest, ALoopFusionOfClampsFoldsIntoTheConvolution) {
   Graph graph = *ParseGraph(R"(graph(%x: f32[-1,4,4,2]) {
   %f = Constant() {value = f32[1,1,2,3]{1, -2, 3, 0.5, 4, -1}}
   %six = Constant() {value = f32[]{6}}
@@ -81,7 +81,7 @@ TEST(FoldClampsTest, ALoopFusionOfClampsFoldsIntoTheConvolution) {
   EXPECT_FALSE(graph.FindNode("fusion").has_value());
 }
 
-TEST(FoldClampsTest, AGroupedConvolutionKeepsItsClamp) {
+TEST(FoldEpiloguesTest, AGroupedConvolutionKeepsItsClamp) {
   // Grouped: stays Conv2D (not packed), and takes the clamp itself.
   Graph graph = *ParseGraph(R"(graph(%x: f32[-1,3,3,4]) {
   %f = Constant() {value = f32[1,1,2,4]{1, -2, 3, 0.5, 4, -1, 2, 2}}
@@ -96,7 +96,54 @@ TEST(FoldClampsTest, AGroupedConvolutionKeepsItsClamp) {
   EXPECT_FALSE(graph.FindNode("r").has_value());
 }
 
-TEST(FoldClampsTest, OtherReadersStayAsTheyAre) {
+TEST(FoldEpiloguesTest, AResidualBlockEndFoldsIntoThePackedConvolution) {
+  // ResNet's block end: conv + bias, Add of the shortcut, Relu, as a loop Fusion; and a
+  // bias-less conv with a standalone residual Add (it gets a zero bias).
+  Graph graph = *ParseGraph(R"(graph(%x: f32[-1,3,3,2], %s: f32[-1,3,3,3]) {
+  %f = Constant() {value = f32[1,1,2,3]{1, -2, 3, 0.5, 4, -1}}
+  %b = Constant() {value = f32[3]{0.5, -1, 2}}
+  %c = Conv2D(%x, %f, %b) {data_format = "NHWC", filter_format = "HWIO"}
+  %fusion = Fusion(%c, %s) {kind = "loop", body = graph(%in0: f32[-1,3,3,3], %in1: f32[-1,3,3,3]) {
+    %a = Add(%in0, %in1)
+    %r = Relu(%a)
+    return out0 = %r
+  }}
+  %d = Conv2D(%x, %f) {data_format = "NHWC", filter_format = "HWIO"}
+  %e = Add(%s, %d)
+  return y = %fusion, z = %e
+})");
+  EXPECT_EQ(PackAndFold(graph), 2);
+  const Node& c = NodeNamed(graph, "c");
+  EXPECT_EQ(c.op, "PackedConv2D");
+  ASSERT_EQ(c.inputs.size(), 4u);
+  EXPECT_EQ(c.inputs[3].node, *graph.FindNode("s"));
+  EXPECT_EQ(c.float_attr("clamp_min"), 0.0);
+  const Node& d = NodeNamed(graph, "d");
+  ASSERT_EQ(d.inputs.size(), 4u);
+  EXPECT_EQ(graph.node(d.inputs[2].node).op, "Constant");  // the zero bias
+  EXPECT_EQ(d.float_attr("clamp_min"), -std::numeric_limits<double>::infinity());
+  EXPECT_FALSE(graph.FindNode("fusion").has_value());
+  EXPECT_FALSE(graph.FindNode("e").has_value());
+}
+
+TEST(FoldEpiloguesTest, AnAddAfterTheClampOrIntoAMatMulStays) {
+  Graph graph = *ParseGraph(R"(graph(%x: f32[-1,3,3,2], %s: f32[-1,3,3,3], %t: f32[-1,3]) {
+  %f = Constant() {value = f32[1,1,2,3]{1, -2, 3, 0.5, 4, -1}}
+  %w = Constant() {value = f32[3,3]{1, -2, 3, 0.5, 4, -1, 2, 2, -3}}
+  %c = Conv2D(%x, %f) {data_format = "NHWC", filter_format = "HWIO"}
+  %r = Relu(%c)
+  %a = Add(%r, %s)
+  %m = MatMul(%t, %w)
+  %n = Add(%m, %t)
+  return y = %a, z = %n
+})");
+  EXPECT_EQ(PackAndFold(graph), 1);  // the Relu only
+  EXPECT_TRUE(graph.FindNode("a").has_value());
+  EXPECT_TRUE(graph.FindNode("n").has_value());
+  EXPECT_EQ(NodeNamed(graph, "c").inputs.size(), 2u);
+}
+
+TEST(FoldEpiloguesTest, OtherReadersStayAsTheyAre) {
   Graph graph = *ParseGraph(R"(graph(%x: f32[-1,5], %bound: f32[3]) {
   %w = Constant() {value = f32[5,3]{1, -2, 3, 0.5, 4, -1, 2, 2, -3, 0.25, 1, 7, -4, 3, 1}}
   %v = Constant() {value = f32[3]{0, 1, 2}}
