@@ -22,23 +22,28 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 // where `residual_allowed`), then a clamp.
 struct Epilogue {
   bool residual_allowed = false;
+  bool bias_allowed = false;
   std::optional<TensorRef> residual;  // in the outer graph
+  std::optional<Tensor> bias;         // a per-column constant [N]
   double lo = -kInf;
   double hi = kInf;
   bool clamped() const { return lo != -kInf || hi != kInf; }
 };
 
-// An operand's meaning outside the reader: its splat value, or the outer tensor it is.
+// An operand's meaning outside the reader: its splat value, its constant value, or the
+// outer tensor it is.
 struct OperandOf {
   std::function<std::optional<double>(TensorRef)> splat;
+  std::function<const Tensor*(TensorRef)> constant;
   std::function<std::optional<TensorRef>(TensorRef)> outer;
 };
 
-// Extends `e` by `node` reading `from` (of type `type`): Relu, Maximum / Minimum with a
-// splat (not NaN), or, before any clamp and where allowed, Add of a tensor of the same
-// type (the residual). The node must keep the type. False for anything else.
-bool Extend(const Node& node, TensorRef from, const TensorType& type, const OperandOf& operand,
-            Epilogue& e) {
+// Extends `e` by `node` of `where` reading `from` (of type `type`): Relu, Maximum / Minimum with a
+// splat (not NaN), or, before any clamp and where allowed, Add of a constant [N] (the
+// bias) or of a tensor of the same type (the residual). The node must keep the type.
+// False for anything else.
+bool Extend(const Graph& where, const Node& node, TensorRef from, const TensorType& type,
+            const OperandOf& operand, Epilogue& e) {
   if (node.outputs.size() != 1 || !(node.outputs[0] == type)) return false;
   if (node.op == "Relu" && node.inputs.size() == 1 && node.inputs[0] == from) {
     e.lo = std::max(e.lo, 0.0);
@@ -49,7 +54,18 @@ bool Extend(const Node& node, TensorRef from, const TensorType& type, const Oper
   if (self < 0 || node.inputs[1 - self] == from) return false;
   const TensorRef other = node.inputs[1 - self];
   if (node.op == "Add") {
-    if (!e.residual_allowed || e.residual.has_value() || e.clamped()) return false;
+    if (e.clamped()) return false;
+    const Tensor* constant = operand.constant(other);
+    const Shape bias_shape{type.shape.dim(type.shape.rank() - 1)};
+    if (constant != nullptr && constant->dtype() == DataType::kF32 &&
+        constant->shape() == bias_shape) {
+      if (!e.bias_allowed || e.bias.has_value()) return false;
+      e.bias = *constant;
+      return true;
+    }
+    if (!e.residual_allowed || e.residual.has_value() || !(where.type(other) == type)) {
+      return false;
+    }
     e.residual = operand.outer(other);
     return e.residual.has_value();
   }
@@ -88,12 +104,17 @@ std::optional<Epilogue> ExtendByFusion(const Graph& graph, const Node& fusion, i
     const std::optional<TensorRef> outer = outer_input(ref);
     return outer.has_value() ? SplatValue(graph, *outer) : SplatValue(*body, ref);
   };
+  operand.constant = [&](TensorRef ref) -> const Tensor* {
+    const std::optional<TensorRef> outer = outer_input(ref);
+    return outer.has_value() ? ConstantValue(graph, *outer) : ConstantValue(*body, ref);
+  };
   operand.outer = outer_input;
   const UseInfo uses = ComputeUses(*body);
   TensorRef from{inputs[input], 0};
   while (from != body->outputs()[0].tensor) {
     const std::vector<int> readers = uses.DistinctConsumers(from.node);
-    if (readers.size() != 1 || !Extend(body->node(readers[0]), from, type, operand, e)) {
+    if (readers.size() != 1 ||
+        !Extend(*body, body->node(readers[0]), from, type, operand, e)) {
       return std::nullopt;
     }
     from = TensorRef{readers[0], 0};
@@ -136,8 +157,11 @@ absl::StatusOr<int> FoldEpilogues(Graph& graph) {
       Epilogue e;
       e.lo = AttrOr(gemm, "clamp_min", -kInf);
       e.hi = AttrOr(gemm, "clamp_max", kInf);
-      // A residual only into a PackedConv2D that has none yet (its 4th input).
-      e.residual_allowed = gemm.op == "PackedConv2D" && gemm.inputs.size() < 4;
+      // A residual only into a packed contraction that has none yet (its 4th input), a
+      // bias only into a PackedMatMul that has none (PackedConv2D's comes from the model).
+      const bool packed = gemm.op == "PackedConv2D" || gemm.op == "PackedMatMul";
+      e.residual_allowed = packed && gemm.inputs.size() < 4;
+      e.bias_allowed = gemm.op == "PackedMatMul" && gemm.inputs.size() < 3;
       std::optional<Epilogue> extended;
       if (node.op == kFusionOp) {
         const auto at = std::find(node.inputs.begin(), node.inputs.end(), out);
@@ -145,27 +169,32 @@ absl::StatusOr<int> FoldEpilogues(Graph& graph) {
       } else {
         OperandOf operand;
         operand.splat = [&](TensorRef ref) { return SplatValue(graph, ref); };
+        operand.constant = [&](TensorRef ref) { return ConstantValue(graph, ref); };
         operand.outer = [](TensorRef ref) -> std::optional<TensorRef> { return ref; };
-        if (Extend(node, out, type, operand, e)) extended = e;
+        if (Extend(graph, node, out, type, operand, e)) extended = e;
       }
       // (A residual that is the output itself, read twice by a fusion, would be a cycle.)
       if (!extended.has_value() || extended->lo > extended->hi || extended->residual == out) {
         break;
       }
-      if (extended->residual.has_value()) {
-        // The residual needs the bias before it: a zero one when the conv has none.
-        if (graph.node(id).inputs.size() == 2) {
+      if (extended->bias.has_value() ||
+          (extended->residual.has_value() && graph.node(id).inputs.size() == 2)) {
+        // The folded bias, or the zero one a residual needs before it.
+        Tensor bias;
+        if (extended->bias.has_value()) {
+          bias = *std::move(extended->bias);
+        } else {
           const int64_t channels = type.shape.dim(type.shape.rank() - 1);
-          ASSIGN_OR_RETURN(Tensor zeros, Tensor::Allocate(DataType::kF32, Shape{channels}));
-          for (int64_t c = 0; c < channels; ++c) zeros.SetFromDouble(c, 0.0);
-          ASSIGN_OR_RETURN(TensorRef bias,
-                           AddConstant(graph, absl::StrCat(graph.node(id).name, "/zero_bias"),
-                                       std::move(zeros)));
-          dead.resize(graph.num_nodes(), false);
-          graph.node(id).inputs.push_back(bias);
+          ASSIGN_OR_RETURN(bias, Tensor::Allocate(DataType::kF32, Shape{channels}));
+          for (int64_t c = 0; c < channels; ++c) bias.SetFromDouble(c, 0.0);
         }
-        graph.node(id).inputs.push_back(*extended->residual);
+        ASSIGN_OR_RETURN(TensorRef bias_ref,
+                         AddConstant(graph, absl::StrCat(graph.node(id).name, "/bias"),
+                                     std::move(bias)));
+        dead.resize(graph.num_nodes(), false);
+        graph.node(id).inputs.push_back(bias_ref);
       }
+      if (extended->residual.has_value()) graph.node(id).inputs.push_back(*extended->residual);
       Node& folded_into = graph.node(id);
       folded_into.attrs["clamp_min"] = extended->lo;
       folded_into.attrs["clamp_max"] = extended->hi;

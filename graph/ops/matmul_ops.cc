@@ -187,6 +187,15 @@ absl::Status PackedMatMulInfer(InferContext& ctx) {
   out.push_back(m);
   out.push_back(n);
   ctx.outputs.push_back({ctx.inputs[0].dtype, Shape(std::move(out))});
+  if (ctx.inputs.size() >= 3 && !(ctx.inputs[2] == TensorType{ctx.inputs[0].dtype, Shape{n}})) {
+    return absl::InvalidArgumentError(absl::StrCat("input 'bias' is ", ctx.inputs[2].ToString(),
+                                                   ", expected [", n, "] of 'a''s dtype"));
+  }
+  if (ctx.inputs.size() == 4 && !(ctx.inputs[3] == ctx.outputs[0])) {
+    return absl::InvalidArgumentError(absl::StrCat("input 'residual' is ",
+                                                   ctx.inputs[3].ToString(), ", expected ",
+                                                   ctx.outputs[0].ToString(), " like the output"));
+  }
   return absl::OkStatus();
 }
 
@@ -213,7 +222,10 @@ absl::Status PackedMatMulKernel(KernelContext& ctx) {
           sum += a.GetAsDouble(batch * m * k + i * a_row + p * a_col) *
                  packed.GetAsDouble(panel + p * width);
         }
-        out.SetFromDouble(batch * m * n + i * n + j, sum);
+        const int64_t at = batch * m * n + i * n + j;
+        if (ctx.inputs.size() >= 3) sum += ctx.inputs[2].GetAsDouble(j);
+        if (ctx.inputs.size() == 4) sum += ctx.inputs[3].GetAsDouble(at);
+        out.SetFromDouble(at, sum);
       }
     }
   }
@@ -250,12 +262,14 @@ void RegisterMatMulOps(OpRegistry& registry) {
       .name = "PackedMatMul",
       .summary = "MatMul of op(a)[..., M, K] by a constant b packed for a kernel library's "
                  "GEMM: b_packed[P, K, W] holds op(b)'s N columns in P panels of W (panel q: "
-                 "columns [qW, qW + W) as K rows, zero past N), the result clamped to "
-                 "[clamp_min, clamp_max] (NaN stays NaN: a folded ReLU or ReLU6). Made by the "
-                 "compiler from MatMul with a constant b; f32.",
-      .input_names = {"a", "b_packed"},
+                 "columns [qW, qW + W) as K rows, zero past N), plus an optional bias [N] and "
+                 "then an optional residual (the output's type, with a bias given), the result "
+                 "clamped to [clamp_min, clamp_max] (NaN stays NaN): a folded bias, residual "
+                 "Add and ReLU or ReLU6. Made by the compiler from MatMul with a constant b; "
+                 "f32.",
+      .input_names = {"a", "b_packed", "bias", "residual"},
       .min_inputs = 2,
-      .max_inputs = 2,
+      .max_inputs = 4,
       .attrs = {{"transpose_a", AttrType::kBool, false},
                 {"n", AttrType::kInt, std::nullopt},
                 {"clamp_min", AttrType::kFloat, -std::numeric_limits<double>::infinity()},

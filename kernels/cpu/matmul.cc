@@ -36,10 +36,13 @@ int32_t MatMulF32(const kiln_kernel_call* call, int64_t workgroup, int64_t workg
   const MatMulTiling& t = p.tiling;
   const float* a = Operand<float>(call, 0);
   const float* b = Operand<float>(call, 1);
-  float* c = MutableOperand<float>(call, 2);
+  int operand = 2;
+  const float* bias = p.has_bias ? Operand<float>(call, operand++) : nullptr;
+  const float* residual = p.has_residual ? Operand<float>(call, operand++) : nullptr;
+  float* c = MutableOperand<float>(call, operand);
   // The indirect GEMM takes no scratch operand.
   float* scratch = p.indirect ? nullptr
-                              : reinterpret_cast<float*>(MutableOperand<char>(call, 3) +
+                              : reinterpret_cast<float*>(MutableOperand<char>(call, operand + 1) +
                                                          (workgroup % t.slots) * t.slot_bytes);
   const SgemmImpl& impl = GetSgemmImpl(static_cast<GemmIsa>(p.isa));
   const int64_t per_batch = t.tiles_m * t.tiles_n;
@@ -63,6 +66,8 @@ int32_t MatMulF32(const kiln_kernel_call* call, int64_t workgroup, int64_t workg
       g.b_packed = b + (j0 / impl.blocking.nr) * p.k * impl.blocking.nr;
       g.c = c + batch * p.m * p.n + i0 * p.n + j0;
       g.ldc = p.n;
+      g.bias = bias != nullptr ? bias + j0 : nullptr;
+      g.residual = residual != nullptr ? residual + (g.c - c) : nullptr;
       g.clamp = p.clamp != 0;
       g.clamp_min = p.clamp_min;
       g.clamp_max = p.clamp_max;
@@ -85,8 +90,18 @@ int32_t MatMulF32(const kiln_kernel_call* call, int64_t workgroup, int64_t workg
     }
     g.c = c + batch * p.m * p.n + i0 * p.n + j0;
     g.ldc = p.n;
+    if (bias != nullptr) {
+      // Start from the bias and accumulate the product onto it.
+      for (int64_t i = 0; i < g.m; ++i) {
+        for (int64_t j = 0; j < g.n; ++j) g.c[i * g.ldc + j] = bias[j0 + j];
+      }
+      g.accumulate = true;
+    }
     impl.run(g, scratch);
-    if (p.clamp) EpilogueRows(g.c, g.m, g.n, g.ldc, nullptr, true, p.clamp_min, p.clamp_max);
+    if (p.clamp || residual != nullptr) {
+      EpilogueRows(g.c, g.m, g.n, g.ldc, residual != nullptr ? residual + (g.c - c) : nullptr,
+                   p.clamp != 0, p.clamp_min, p.clamp_max);
+    }
   }
   return KILN_KERNEL_OK;
 }

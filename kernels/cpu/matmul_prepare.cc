@@ -117,6 +117,8 @@ PrepareResult PreparePackedMatMul(const PrepareContext& ctx) {
   p.tiling = ChooseMatMulTiling(impl, p.batch, p.m, p.n, p.k, ctx.options, true);
   p.indirect = ctx.options.indirect_gemm && p.a_col == 1 && IndirectRowsFitL1(p.a_row * 4);
   ClampOf(ctx.node, &p.clamp, &p.clamp_min, &p.clamp_max);
+  p.has_bias = ctx.inputs.size() >= 3;
+  p.has_residual = ctx.inputs.size() == 4;
   // The indirect GEMM reads A in place: no scratch at all.
   p.tiling.slot_bytes =
       p.indirect ? 0 : SgemmScratchBytes(impl, p.tiling.tile_m, p.tiling.tile_n, p.k, true);

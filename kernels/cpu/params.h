@@ -83,6 +83,9 @@ struct MatMulParams {
   int32_t clamp;
   float clamp_min;
   float clamp_max;
+  // PackedMatMul's bias [n] (operand 2) and residual (after it), added before the clamp.
+  int32_t has_bias;
+  int32_t has_residual;
   int64_t batch_dims[kMaxBatchRank];
   int64_t a_batch_strides[kMaxBatchRank];
   int64_t b_batch_strides[kMaxBatchRank];

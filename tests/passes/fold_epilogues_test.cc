@@ -126,21 +126,48 @@ TEST(FoldEpiloguesTest, AResidualBlockEndFoldsIntoThePackedConvolution) {
   EXPECT_FALSE(graph.FindNode("e").has_value());
 }
 
-TEST(FoldEpiloguesTest, AnAddAfterTheClampOrIntoAMatMulStays) {
-  Graph graph = *ParseGraph(R"(graph(%x: f32[-1,3,3,2], %s: f32[-1,3,3,3], %t: f32[-1,3]) {
+TEST(FoldEpiloguesTest, AnAddAfterTheClampStays) {
+  Graph graph = *ParseGraph(R"(graph(%x: f32[-1,3,3,2], %s: f32[-1,3,3,3]) {
   %f = Constant() {value = f32[1,1,2,3]{1, -2, 3, 0.5, 4, -1}}
-  %w = Constant() {value = f32[3,3]{1, -2, 3, 0.5, 4, -1, 2, 2, -3}}
   %c = Conv2D(%x, %f) {data_format = "NHWC", filter_format = "HWIO"}
   %r = Relu(%c)
   %a = Add(%r, %s)
-  %m = MatMul(%t, %w)
-  %n = Add(%m, %t)
-  return y = %a, z = %n
+  return y = %a
 })");
   EXPECT_EQ(PackAndFold(graph), 1);  // the Relu only
   EXPECT_TRUE(graph.FindNode("a").has_value());
-  EXPECT_TRUE(graph.FindNode("n").has_value());
   EXPECT_EQ(NodeNamed(graph, "c").inputs.size(), 2u);
+}
+
+TEST(FoldEpiloguesTest, BiasAndResidualFoldIntoThePackedMatMul) {
+  // A transformer projection's end: MatMul, bias, residual Add as a loop Fusion; a
+  // standalone bias Add; and an Add of a broadcast scalar, which is neither.
+  Graph graph = *ParseGraph(R"(graph(%t: f32[-1,3], %u: f32[-1,3]) {
+  %w = Constant() {value = f32[3,3]{1, -2, 3, 0.5, 4, -1, 2, 2, -3}}
+  %b = Constant() {value = f32[3]{0.5, -1, 2}}
+  %m = MatMul(%t, %w)
+  %fusion = Fusion(%m, %b, %u) {kind = "loop", body = graph(%in0: f32[-1,3], %in1: f32[3], %in2: f32[-1,3]) {
+    %a = Add(%in0, %in1)
+    %r = Add(%a, %in2)
+    return out0 = %r
+  }}
+  %n = MatMul(%t, %w)
+  %nb = Add(%b, %n)
+  %o = MatMul(%t, %w)
+  %half = Constant() {value = f32[1]{0.5}}
+  %os = Add(%o, %half)
+  return y = %fusion, z = %nb, v = %os
+})");
+  EXPECT_EQ(PackAndFold(graph), 2);
+  const Node& m = NodeNamed(graph, "m");
+  EXPECT_EQ(m.op, "PackedMatMul");
+  ASSERT_EQ(m.inputs.size(), 4u);
+  EXPECT_EQ(m.inputs[3].node, *graph.FindNode("u"));
+  EXPECT_EQ(NodeNamed(graph, "n").inputs.size(), 3u);
+  EXPECT_EQ(NodeNamed(graph, "o").inputs.size(), 2u);
+  EXPECT_TRUE(graph.FindNode("os").has_value());
+  EXPECT_FALSE(graph.FindNode("fusion").has_value());
+  EXPECT_FALSE(graph.FindNode("nb").has_value());
 }
 
 TEST(FoldEpiloguesTest, OtherReadersStayAsTheyAre) {

@@ -136,8 +136,9 @@ TEST(ConvKernelsTest, F32PrepackedFiltersEveryMicrokernel) {
                      {"kernel_shape", std::vector<int64_t>{cc.kh, cc.kw}},
                      {"out_channels", cc.o}};
           AddClampVariant(c, checked);
-          // A residual (after the bias, before the clamp) on every other case with a bias.
-          if (cc.bias && checked % 2 == 0 && cc.n > 0 && cc.o > 0) {
+          // A residual (after the bias, before the clamp) on 3 in 5 cases with a bias (5 is
+          // prime to the 2 paths x 2 tilings the cases cycle through).
+          if (cc.bias && checked % 5 < 3 && cc.n > 0 && cc.o > 0) {
             absl::StatusOr<Graph> graph = SingleOpGraph(c);
             ASSERT_TRUE(graph.ok()) << graph.status();
             c.inputs.push_back(Random(DataType::kF32,

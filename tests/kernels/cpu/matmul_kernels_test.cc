@@ -118,6 +118,18 @@ TEST(MatMulKernelsTest, F32PrepackedWeightsEveryMicrokernel) {
                        {{"transpose_a", s.ta}, {"n", n}},
                        options};
           AddClampVariant(c, ++cases);
+          // A folded bias on 3 cases in 5, a residual after it on 2 of those (5 is prime to
+          // the 2 paths x 2 tilings the cases cycle through, so every path gets each).
+          if (cases % 5 < 3) {
+            c.inputs.push_back(Random(DataType::kF32, Shape{n}, seed + 5));
+            if (cases % 5 < 2) {
+              absl::StatusOr<Graph> graph = SingleOpGraph(c);
+              ASSERT_TRUE(graph.ok()) << graph.status();
+              c.inputs.push_back(Random(DataType::kF32,
+                                        graph->node(graph->num_nodes() - 1).outputs[0].shape,
+                                        seed + 7));
+            }
+          }
           const double k = static_cast<double>(KOf(s));
           EXPECT_TRUE(CheckKernel(c, Tolerance{Ulp(DataType::kF32), 0.0, k * Ulp(DataType::kF32)}))
               << GemmIsaName(isa) << " " << s.a.ToString() << " x " << s.b.ToString()
