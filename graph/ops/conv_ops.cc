@@ -256,12 +256,7 @@ absl::Status InferPackedConv2D(InferContext& ctx) {
   const Node conv = AsConv2D(ctx.node);
   InferContext as_conv{conv, inputs, ctx.outputs};
   RETURN_IF_ERROR(InferConv2D(as_conv));
-  if (ctx.inputs.size() == 4 && !(ctx.inputs[3] == ctx.outputs[0])) {
-    return absl::InvalidArgumentError(absl::StrCat("input 'residual' is ",
-                                                   ctx.inputs[3].ToString(), ", expected ",
-                                                   ctx.outputs[0].ToString(), " like the output"));
-  }
-  return absl::OkStatus();
+  return CheckResidualInput(ctx, 3);
 }
 
 absl::Status RunPackedConv2D(KernelContext& ctx) {

@@ -191,12 +191,7 @@ absl::Status PackedMatMulInfer(InferContext& ctx) {
     return absl::InvalidArgumentError(absl::StrCat("input 'bias' is ", ctx.inputs[2].ToString(),
                                                    ", expected [", n, "] of 'a''s dtype"));
   }
-  if (ctx.inputs.size() == 4 && !(ctx.inputs[3] == ctx.outputs[0])) {
-    return absl::InvalidArgumentError(absl::StrCat("input 'residual' is ",
-                                                   ctx.inputs[3].ToString(), ", expected ",
-                                                   ctx.outputs[0].ToString(), " like the output"));
-  }
-  return absl::OkStatus();
+  return CheckResidualInput(ctx, 3);
 }
 
 absl::Status PackedMatMulKernel(KernelContext& ctx) {

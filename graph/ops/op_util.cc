@@ -44,6 +44,15 @@ void MustRegister(OpRegistry& registry, OpDef def) {
   }
 }
 
+absl::Status CheckResidualInput(const InferContext& ctx, size_t index) {
+  if (ctx.inputs.size() <= index || ctx.inputs[index] == ctx.outputs[0]) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrCat("input 'residual' is ",
+                                                 ctx.inputs[index].ToString(), ", expected ",
+                                                 ctx.outputs[0].ToString(), " like the output"));
+}
+
 void ClampOutput(const Node& node, Tensor& out) {
   const double lo = node.HasAttr("clamp_min") ? node.float_attr("clamp_min")
                                               : -std::numeric_limits<double>::infinity();

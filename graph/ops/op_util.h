@@ -28,6 +28,10 @@ class BroadcastIndexer {
 // The common error for an input whose dtype must equal input 0's.
 absl::Status CheckSameDtype(const InferContext& ctx, int input);
 
+// A folded residual: when input `index` is given, it must have output 0's type exactly
+// (it is added element by element); the error names input 'residual'.
+absl::Status CheckResidualInput(const InferContext& ctx, size_t index);
+
 // Clamps every element of `out` to the node's [clamp_min, clamp_max] attributes (absent:
 // unbounded) as max then min, so NaN stays NaN: the reference of a ReLU or ReLU6 folded
 // into a contraction (PackedMatMul, PackedConv2D).

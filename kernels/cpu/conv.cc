@@ -247,7 +247,7 @@ int32_t ConvGemmF32(const kiln_kernel_call* call, int64_t workgroup, int64_t wor
       const int64_t taps = p.kh * p.kw;
       const float** rows = reinterpret_cast<const float**>(slot);
       float* zeros = reinterpret_cast<float*>(slot + RoundUp(t.tile_m * taps * 8, 64));
-      std::memset(zeros, 0, p.cg * sizeof(float));
+      if (tile == range.begin) std::memset(zeros, 0, p.cg * sizeof(float));  // once a call
       IndirectionNhwc(p, x, n, p0, pc, zeros, rows);
       IgemmArgs gemm;
       gemm.m = pc;
@@ -365,11 +365,7 @@ int32_t ConvDirect(const kiln_kernel_call* call, int64_t workgroup, int64_t work
         }
       }
       if (p.clamp) {
-        // As the reference: max then min, so NaN stays NaN.
-        const Acc lo = static_cast<Acc>(p.clamp_min);
-        const Acc hi = static_cast<Acc>(p.clamp_max);
-        acc = lo > acc ? lo : acc;
-        acc = hi < acc ? hi : acc;
+        acc = ClampKeepingNaN(acc, static_cast<Acc>(p.clamp_min), static_cast<Acc>(p.clamp_max));
       }
       y[n * p.ys[0] + o * p.ys[1] + oy * p.ys[2] + ox * p.ys[3]] = Elem<T>::Store(acc);
     }
@@ -436,16 +432,12 @@ __attribute__((always_inline)) inline void DepthwisePixels(const ConvParams& p, 
       }
     }
     if (p.clamp) {
-      // Max then min, keeping NaN, as the reference.
       const Float8 lo = Float8{} + p.clamp_min;
       const Float8 hi = Float8{} + p.clamp_max;
 #pragma GCC unroll 8
       for (int q = 0; q < kPix; ++q) {
 #pragma GCC unroll 8
-        for (int v = 0; v < kVecs; ++v) {
-          acc[q][v] = lo > acc[q][v] ? lo : acc[q][v];
-          acc[q][v] = hi < acc[q][v] ? hi : acc[q][v];
-        }
+        for (int v = 0; v < kVecs; ++v) acc[q][v] = ClampKeepingNaN(acc[q][v], lo, hi);
       }
     }
 #pragma GCC unroll 8
@@ -476,12 +468,7 @@ __attribute__((always_inline)) inline void DepthwisePixels(const ConvParams& p, 
     for (int q = 0; q < kPix; ++q) {
       float* yp = y + n * p.ys[0] + oy * p.ys[2] + (ox + q) * p.ys[3] + c0;
       for (int64_t k = 0; k < cols; ++k) {
-        float v = acc[q][k];
-        if (p.clamp) {
-          v = p.clamp_min > v ? p.clamp_min : v;
-          v = p.clamp_max < v ? p.clamp_max : v;
-        }
-        yp[k] = v;
+        yp[k] = p.clamp ? ClampKeepingNaN(acc[q][k], p.clamp_min, p.clamp_max) : acc[q][k];
       }
     }
   }

@@ -1,6 +1,7 @@
 #include "kernels/cpu/gemm.h"
 
 #include "kernels/cpu/cpu_kernel_library.h"
+#include "kernels/cpu/kernel_util.h"
 #include "kernels/kernel_library.h"
 
 namespace kiln::cpu {
@@ -37,12 +38,8 @@ void EpilogueRows(float* c, int64_t rows, int64_t cols, int64_t ldc, const float
     float* row = c + i * ldc;
     const float* add = residual != nullptr ? residual + i * ldc : nullptr;
     for (int64_t j = 0; j < cols; ++j) {
-      float v = add != nullptr ? row[j] + add[j] : row[j];
-      if (clamp) {
-        v = lo > v ? lo : v;
-        v = hi < v ? hi : v;
-      }
-      row[j] = v;
+      const float v = add != nullptr ? row[j] + add[j] : row[j];
+      row[j] = clamp ? ClampKeepingNaN(v, lo, hi) : v;
     }
   }
 }

@@ -98,6 +98,14 @@ inline T WrapMul(T a, T b) {
   return static_cast<T>(static_cast<U>(static_cast<P>(a) * static_cast<P>(b)));
 }
 
+// v clamped to [lo, hi] as max then min, so NaN stays NaN (the reference's clamp and
+// ReLU): for scalars and for GCC vector types alike.
+template <typename T>
+inline T ClampKeepingNaN(T v, T lo, T hi) {
+  v = lo > v ? lo : v;
+  return hi < v ? hi : v;
+}
+
 inline int64_t RoundUp(int64_t value, int64_t multiple) {
   return (value + multiple - 1) / multiple * multiple;
 }

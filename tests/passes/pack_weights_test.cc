@@ -82,7 +82,8 @@ TEST(PackWeightsTest, NhwcConvolutionFiltersArePacked) {
 }
 
 TEST(PackWeightsTest, MalformedPackedOpsAreVerifierErrorsNamingTheNode) {
-  // N = 40 does not fill 1 panel of 32; K differs; a packed filter of the wrong depth.
+  // N = 40 does not fill 1 panel of 32; K differs; a packed filter of the wrong depth;
+  // a bias or residual of the wrong shape.
   const std::pair<const char*, const char*> cases[] = {
       {R"(graph(%x: f32[2,5], %p: f32[1,5,32]) {
   %m = PackedMatMul(%x, %p) {n = 40}
@@ -96,6 +97,19 @@ TEST(PackWeightsTest, MalformedPackedOpsAreVerifierErrorsNamingTheNode) {
   %c = PackedConv2D(%x, %p) {kernel_shape = [2, 2], out_channels = 3}
   return y = %c
 })", "is not [ceil(3 / W), 2 * 2 * 2, W]"},
+      // Folded epilogue inputs of the wrong type.
+      {R"(graph(%x: f32[2,5], %p: f32[1,5,32], %b: f32[3]) {
+  %m = PackedMatMul(%x, %p, %b) {n = 20}
+  return y = %m
+})", "input 'bias' is f32[3], expected [20]"},
+      {R"(graph(%x: f32[2,5], %p: f32[1,5,32], %b: f32[20], %r: f32[2,21]) {
+  %m = PackedMatMul(%x, %p, %b, %r) {n = 20}
+  return y = %m
+})", "input 'residual' is f32[2,21], expected f32[2,20]"},
+      {R"(graph(%x: f32[1,4,4,2], %p: f32[1,8,32], %b: f32[3], %r: f32[1,4,4,2]) {
+  %c = PackedConv2D(%x, %p, %b, %r) {kernel_shape = [2, 2], out_channels = 3}
+  return y = %c
+})", "input 'residual' is f32[1,4,4,2], expected f32[1,3,3,3]"},
   };
   for (const auto& [text, message] : cases) {
     absl::StatusOr<Graph> graph = ParseGraph(text);

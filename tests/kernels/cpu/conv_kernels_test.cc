@@ -104,8 +104,6 @@ TEST(ConvKernelsTest, F32AllLayoutsAndMicrokernels) {
   }
 }
 
-// Depthwise f32 with channels innermost (NHWC, HWIO) takes the channel-vectorized kernel,
-// which F32AllLayoutsAndMicrokernels checks against the reference; other layouts do not.
 // PackedConv2D: the HWIO filter packed by the provider itself (what Compile does for a
 // constant filter of an NHWC, ungrouped Conv2D), against the reference.
 TEST(ConvKernelsTest, F32PrepackedFiltersEveryMicrokernel) {
@@ -122,11 +120,7 @@ TEST(ConvKernelsTest, F32PrepackedFiltersEveryMicrokernel) {
           options.gemm_tile_flops = tile_flops;
           options.threads = 8;
           options.indirect_gemm = indirect;
-          Node node;
-          node.op = "Conv2D";
-          node.attrs = conv.attrs;
-          std::optional<Tensor> packed =
-              CreateCpuKernelProvider(options)->PackGemmWeight(node, conv.inputs[1]);
+          std::optional<Tensor> packed = PackedWeightOf(conv, options);
           ASSERT_TRUE(packed.has_value()) << GemmIsaName(isa);
           KernelCase c{"PackedConv2D", conv.inputs, {}, options};
           c.inputs[1] = *packed;
@@ -139,11 +133,7 @@ TEST(ConvKernelsTest, F32PrepackedFiltersEveryMicrokernel) {
           // A residual (after the bias, before the clamp) on 3 in 5 cases with a bias (5 is
           // prime to the 2 paths x 2 tilings the cases cycle through).
           if (cc.bias && checked % 5 < 3 && cc.n > 0 && cc.o > 0) {
-            absl::StatusOr<Graph> graph = SingleOpGraph(c);
-            ASSERT_TRUE(graph.ok()) << graph.status();
-            c.inputs.push_back(Random(DataType::kF32,
-                                      graph->node(graph->num_nodes() - 1).outputs[0].shape,
-                                      seed + 7));
+            ASSERT_TRUE(AddOutputShapedInput(c, seed + 7));
           }
           EXPECT_TRUE(CheckKernel(c, ConvTol(cc, DataType::kF32)))
               << GemmIsaName(isa) << " case " << cc.c << "->" << cc.o << " " << cc.kh << "x" << cc.kw
@@ -156,6 +146,8 @@ TEST(ConvKernelsTest, F32PrepackedFiltersEveryMicrokernel) {
   EXPECT_GT(checked, 0);
 }
 
+// Depthwise f32 with channels innermost (NHWC, HWIO) takes the channel-vectorized kernel,
+// which F32AllLayoutsAndMicrokernels checks against the reference; other layouts do not.
 TEST(ConvKernelsTest, DepthwiseNhwcKernelIsChosen) {
   const ConvCase& depthwise = kCases[3];
   ASSERT_EQ(depthwise.groups, depthwise.c);

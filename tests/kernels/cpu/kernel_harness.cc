@@ -373,6 +373,23 @@ Tensor FromSet(DataType dtype, const Shape& shape, uint64_t seed,
   return t;
 }
 
+std::optional<Tensor> PackedWeightOf(const KernelCase& unpacked,
+                                     const CpuKernelOptions& options) {
+  Node node;
+  node.op = unpacked.op;
+  node.attrs = unpacked.attrs;
+  return CreateCpuKernelProvider(options)->PackGemmWeight(node, unpacked.inputs[1]);
+}
+
+bool AddOutputShapedInput(KernelCase& c, uint64_t seed) {
+  absl::StatusOr<Graph> graph = SingleOpGraph(c);
+  EXPECT_TRUE(graph.ok()) << graph.status();
+  if (!graph.ok()) return false;
+  c.inputs.push_back(
+      Random(DataType::kF32, graph->node(graph->num_nodes() - 1).outputs[0].shape, seed));
+  return true;
+}
+
 void AddClampVariant(KernelCase& c, int variant) {
   if (variant % 3 == 1) c.attrs["clamp_min"] = 0.0;
   if (variant % 3 == 2) {

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,15 @@ std::string Describe(const KernelCase& c);
 // The unit roundoff-ish spacing used in tolerances: 2^-23 (f32), 2^-52 (f64), 2^-10
 // (f16), 2^-7 (bf16): one unit in the last place relative to the value.
 double Ulp(DataType dtype);
+
+// The weight (input 1) of the MatMul or Conv2D case `unpacked`, packed by the CPU
+// provider for `options` (what Compile does for a constant weight); nullopt when the
+// provider keeps it as it is.
+std::optional<Tensor> PackedWeightOf(const KernelCase& unpacked, const CpuKernelOptions& options);
+
+// Appends an f32 input of the case's output shape (a folded residual), random by `seed`.
+// False, with a test failure, when the case does not build.
+bool AddOutputShapedInput(KernelCase& c, uint64_t seed);
 
 // Clamp attributes for a contraction case (clamp_min / clamp_max, a folded ReLU or
 // ReLU6) by `variant`: none for 0 mod 3, a ReLU for 1, for 2 a clamp to [-0.25, 0.5]

@@ -106,11 +106,7 @@ TEST(MatMulKernelsTest, F32PrepackedWeightsEveryMicrokernel) {
           options.gemm_tile_flops = tile_flops;
           options.threads = 8;
           options.indirect_gemm = indirect;
-          Node node;
-          node.op = "MatMul";
-          node.attrs = matmul.attrs;
-          std::optional<Tensor> packed =
-              CreateCpuKernelProvider(options)->PackGemmWeight(node, matmul.inputs[1]);
+          std::optional<Tensor> packed = PackedWeightOf(matmul, options);
           ASSERT_TRUE(packed.has_value()) << GemmIsaName(isa);
           const int64_t n = s.tb ? s.b.dim(0) : s.b.dim(1);
           KernelCase c{"PackedMatMul",
@@ -122,13 +118,7 @@ TEST(MatMulKernelsTest, F32PrepackedWeightsEveryMicrokernel) {
           // the 2 paths x 2 tilings the cases cycle through, so every path gets each).
           if (cases % 5 < 3) {
             c.inputs.push_back(Random(DataType::kF32, Shape{n}, seed + 5));
-            if (cases % 5 < 2) {
-              absl::StatusOr<Graph> graph = SingleOpGraph(c);
-              ASSERT_TRUE(graph.ok()) << graph.status();
-              c.inputs.push_back(Random(DataType::kF32,
-                                        graph->node(graph->num_nodes() - 1).outputs[0].shape,
-                                        seed + 7));
-            }
+            if (cases % 5 < 2) ASSERT_TRUE(AddOutputShapedInput(c, seed + 7));
           }
           const double k = static_cast<double>(KOf(s));
           EXPECT_TRUE(CheckKernel(c, Tolerance{Ulp(DataType::kF32), 0.0, k * Ulp(DataType::kF32)}))
@@ -147,11 +137,7 @@ TEST(MatMulKernelsTest, PrepackedWeightsChooseTheIndirectGemm) {
     CpuKernelOptions options;
     options.indirect_gemm = indirect;
     KernelCase matmul = MakeCase({a, b, ta}, DataType::kF32, 5);
-    Node node;
-    node.op = "MatMul";
-    node.attrs = matmul.attrs;
-    std::optional<Tensor> packed =
-        CreateCpuKernelProvider(options)->PackGemmWeight(node, matmul.inputs[1]);
+    std::optional<Tensor> packed = PackedWeightOf(matmul, options);
     EXPECT_TRUE(packed.has_value());
     if (!packed.has_value()) return -1;
     KernelCase c{"PackedMatMul", {matmul.inputs[0], *packed},
