@@ -17,6 +17,7 @@ std::string TraitList(const OpDef& def) {
       {kSource, "source"},                  {kChannelAxis, "channel axis"},
       {kLayoutSelectable, "layout-selectable"}, {kContraction, "contraction"},
       {kAxisReduction, "axis reduction"},   {kBitcast, "bitcast"},
+      {kClampedOutput, "clamped output"},   {kEpilogueInputs, "epilogue inputs"},
   };
   std::vector<std::string> names;
   for (const auto& [trait, name] : kNames) {

@@ -43,6 +43,14 @@ enum OpTrait : uint32_t {
   kAxisReduction = 1u << 10,
   // Output 0 is input 0's row-major elements unchanged under another shape (no data moves).
   kBitcast = 1u << 11,
+  // Output 0 is clamped to the float attributes [clamp_min, clamp_max] (absent: unbounded)
+  // as max then min, NaN staying NaN: where the compiler folds a following ReLU or ReLU6
+  // (passes/fold_epilogues.h).
+  kClampedOutput = 1u << 12,
+  // Optional input 2 is a bias over output 0's last dimension and optional input 3 (given
+  // only with a bias) a residual of output 0's type, both added before the clamp: where
+  // the compiler folds a following bias or residual Add.
+  kEpilogueInputs = 1u << 13,
 };
 
 struct AttrSpec {

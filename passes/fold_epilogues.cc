@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "graph/op_registry.h"
 #include "graph/fusion.h"
 #include "graph/graph_rewrite.h"
 
@@ -135,9 +136,8 @@ absl::StatusOr<int> FoldEpilogues(Graph& graph) {
   for (int id = 0; id < graph.num_nodes(); ++id) {
     {
       const Node& candidate = graph.node(id);
-      const bool contraction = candidate.op == "PackedConv2D" ||
-                               candidate.op == "PackedMatMul" || candidate.op == "Conv2D";
-      if (!contraction || candidate.outputs.size() != 1 ||
+      if (candidate.def == nullptr || !candidate.def->Has(kClampedOutput) ||
+          candidate.outputs.size() != 1 ||
           candidate.outputs[0].dtype != DataType::kF32) {
         continue;
       }
@@ -157,11 +157,11 @@ absl::StatusOr<int> FoldEpilogues(Graph& graph) {
       Epilogue e;
       e.lo = AttrOr(gemm, "clamp_min", -kInf);
       e.hi = AttrOr(gemm, "clamp_max", kInf);
-      // A residual only into a packed contraction that has none yet (its 4th input), a
-      // bias only into a PackedMatMul that has none (PackedConv2D's comes from the model).
-      const bool packed = gemm.op == "PackedConv2D" || gemm.op == "PackedMatMul";
-      e.residual_allowed = packed && gemm.inputs.size() < 4;
-      e.bias_allowed = gemm.op == "PackedMatMul" && gemm.inputs.size() < 3;
+      // A bias or residual only into an op that takes them (its 3rd and 4th inputs) and
+      // has none yet.
+      const bool takes_inputs = gemm.def != nullptr && gemm.def->Has(kEpilogueInputs);
+      e.residual_allowed = takes_inputs && gemm.inputs.size() < 4;
+      e.bias_allowed = takes_inputs && gemm.inputs.size() < 3;
       std::optional<Epilogue> extended;
       if (node.op == kFusionOp) {
         const auto at = std::find(node.inputs.begin(), node.inputs.end(), out);

@@ -1,5 +1,6 @@
 #include "passes/pack_weights.h"
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <utility>
@@ -20,7 +21,14 @@ struct GemmWeight {
   int64_t n = 0;
   std::string packed_op;  // the node's replacement
   AttrMap attrs;          // and its attributes
+  // The Winograd form, when the packer takes it: WinogradConv2D and its attributes.
+  bool winograd_candidate = false;
+  AttrMap winograd_attrs;
 };
+
+bool AllEqual(const std::vector<int64_t>& values, int64_t want) {
+  return std::all_of(values.begin(), values.end(), [&](int64_t v) { return v == want; });
+}
 
 // The weight of `node` a library may pack, or nullopt: MatMul with a constant 2-D b, and
 // NHWC Conv2D (groups 1) with a constant HWIO filter.
@@ -51,45 +59,96 @@ std::optional<GemmWeight> WeightOf(const Graph& graph, const Node& node) {
     }
     g.attrs["kernel_shape"] = std::vector<int64_t>{shape.dim(0), shape.dim(1)};
     g.attrs["out_channels"] = g.n;
+    g.winograd_candidate = shape.dim(0) == 3 && shape.dim(1) == 3 &&
+                           AllEqual(node.ints_attr("strides"), 1) &&
+                           AllEqual(node.ints_attr("dilations"), 1);
+    if (g.winograd_candidate) {
+      for (const char* name : {"pads", "clamp_min", "clamp_max"}) {
+        if (node.HasAttr(name)) g.winograd_attrs[name] = node.attrs.at(name);
+      }
+      g.winograd_attrs["out_channels"] = g.n;
+    }
     return g;
   }
   return std::nullopt;
 }
 
+// A packed weight of the wrong type, naming the node.
+absl::Status WrongPacking(const Node& node, const Tensor& value, const Tensor& packed) {
+  return absl::InternalError(absl::StrCat("pack-weights: node '", node.name, "' (", node.op,
+                                          "): the kernel library packed the weight ",
+                                          value.shape().ToString(), " as ",
+                                          packed.TypeString()));
+}
+
 }  // namespace
 
 absl::StatusOr<int> PackGemmWeights(Graph& graph, const PackGemmWeight& pack) {
-  // (constant node, transposed) -> its packed constant.
-  std::map<std::pair<int, bool>, TensorRef> packed_constants;
+  return PackGemmWeights(graph, WeightPackers{pack, nullptr});
+}
+
+absl::StatusOr<int> PackGemmWeights(Graph& graph, const WeightPackers& packers) {
+  // (constant node, form) -> its packed constant; forms: 0 and 1 the GEMM's B (plain,
+  // transposed), 2 the Winograd filter.
+  std::map<std::pair<int, int>, TensorRef> packed_constants;
   int rewritten = 0;
   const int original_nodes = graph.num_nodes();
   for (int id = 0; id < original_nodes; ++id) {
-    const std::optional<GemmWeight> weight = WeightOf(graph, graph.node(id));
+    std::optional<GemmWeight> weight = WeightOf(graph, graph.node(id));
     if (!weight.has_value()) continue;
     const Node& node = graph.node(id);
-    const auto key = std::make_pair(node.inputs[weight->input].node, weight->transposed);
-    auto it = packed_constants.find(key);
-    if (it == packed_constants.end()) {
-      const Tensor& value = *ConstantValue(graph, node.inputs[weight->input]);
-      std::optional<Tensor> packed = pack(node, value);
-      if (!packed.has_value()) continue;
-      const Shape& shape = packed->shape();
-      if (packed->dtype() != DataType::kF32 || shape.rank() != 3 || shape.dim(1) != weight->k ||
-          shape.dim(2) < 1 || shape.dim(0) != (weight->n + shape.dim(2) - 1) / shape.dim(2)) {
-        return absl::InternalError(absl::StrCat("pack-weights: node '", node.name, "' (", node.op,
-                                                "): the kernel library packed the weight ",
-                                                value.shape().ToString(), " as ",
-                                                packed->TypeString()));
+    const Tensor& value = *ConstantValue(graph, node.inputs[weight->input]);
+    const int weight_node = node.inputs[weight->input].node;
+    std::optional<TensorRef> constant;
+    if (weight->winograd_candidate && packers.winograd) {
+      const auto key = std::make_pair(weight_node, 2);
+      auto it = packed_constants.find(key);
+      if (it == packed_constants.end()) {
+        std::optional<Tensor> packed = packers.winograd(node, value);
+        if (packed.has_value()) {
+          const Shape& shape = packed->shape();
+          if (packed->dtype() != DataType::kF32 || shape.rank() != 4 || shape.dim(0) != 36 ||
+              shape.dim(2) != value.shape().dim(2) || shape.dim(3) < 1 ||
+              shape.dim(1) != (weight->n + shape.dim(3) - 1) / shape.dim(3)) {
+            return WrongPacking(node, value, *packed);
+          }
+          ASSIGN_OR_RETURN(TensorRef ref,
+                           AddConstant(graph, absl::StrCat(graph.node(weight_node).name,
+                                                           "/winograd"),
+                                       *std::move(packed)));
+          it = packed_constants.emplace(key, ref).first;
+        }
       }
-      const std::string hint =
-          absl::StrCat(graph.node(node.inputs[weight->input].node).name, "/packed");
-      ASSIGN_OR_RETURN(TensorRef constant, AddConstant(graph, hint, *std::move(packed)));
-      it = packed_constants.emplace(key, constant).first;
+      if (it != packed_constants.end()) {
+        constant = it->second;
+        weight->packed_op = "WinogradConv2D";
+        weight->attrs = weight->winograd_attrs;
+      }
+    }
+    if (!constant.has_value()) {
+      const auto key = std::make_pair(weight_node, weight->transposed ? 1 : 0);
+      auto it = packed_constants.find(key);
+      if (it == packed_constants.end()) {
+        std::optional<Tensor> packed = packers.gemm(graph.node(id), value);
+        if (!packed.has_value()) continue;
+        const Shape& shape = packed->shape();
+        if (packed->dtype() != DataType::kF32 || shape.rank() != 3 ||
+            shape.dim(1) != weight->k || shape.dim(2) < 1 ||
+            shape.dim(0) != (weight->n + shape.dim(2) - 1) / shape.dim(2)) {
+          return WrongPacking(graph.node(id), value, *packed);
+        }
+        ASSIGN_OR_RETURN(TensorRef ref,
+                         AddConstant(graph, absl::StrCat(graph.node(weight_node).name,
+                                                         "/packed"),
+                                     *std::move(packed)));
+        it = packed_constants.emplace(key, ref).first;
+      }
+      constant = it->second;
     }
     // Copies: adding nodes may move the graph's nodes.
     const Node original = graph.node(id);
     std::vector<TensorRef> inputs = original.inputs;
-    inputs[weight->input] = it->second;
+    inputs[weight->input] = *constant;
     absl::StatusOr<int> replacement =
         AddNodeInferred(graph, original.name, weight->packed_op, inputs, weight->attrs);
     if (!replacement.ok()) {

@@ -76,11 +76,16 @@ absl::Status OptimizeGraph(Graph& graph, const CompileOptions& options,
   ASSIGN_OR_RETURN(int expanded, FitFusionsToProvider(graph, provider, refuse));
   int packed = 0;
   if (options.optimization_level >= 2) {
-    // Constant weights in the layout the provider's GEMM reads, packed once here.
-    ASSIGN_OR_RETURN(packed, passes::PackGemmWeights(graph, [&](const Node& node,
-                                                                const Tensor& weight) {
-                       return provider.PackGemmWeight(node, weight);
-                     }));
+    // Constant weights in the layout the provider's GEMM reads, packed once here; 3x3
+    // convolutions in the Winograd domain where the provider runs them faster that way.
+    passes::WeightPackers packers;
+    packers.gemm = [&](const Node& node, const Tensor& weight) {
+      return provider.PackGemmWeight(node, weight);
+    };
+    packers.winograd = [&](const Node& conv, const Tensor& filter) {
+      return provider.PackWinogradFilter(conv, filter);
+    };
+    ASSIGN_OR_RETURN(packed, passes::PackGemmWeights(graph, packers));
     // A ReLU or ReLU6 after a convolution or packed MatMul runs in its kernel.
     ASSIGN_OR_RETURN(const int folded, passes::FoldEpilogues(graph));
     packed += folded;

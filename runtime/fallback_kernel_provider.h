@@ -27,6 +27,9 @@ class FallbackKernelProvider : public KernelProvider {
   std::optional<Tensor> PackGemmWeight(const Node& matmul, const Tensor& b) const override {
     return primary_->PackGemmWeight(matmul, b);
   }
+  std::optional<Tensor> PackWinogradFilter(const Node& conv, const Tensor& filter) const override {
+    return primary_->PackWinogradFilter(conv, filter);
+  }
 
  private:
   std::shared_ptr<const KernelProvider> primary_;

@@ -259,6 +259,24 @@ absl::Status InferPackedConv2D(InferContext& ctx) {
   return CheckResidualInput(ctx, 3);
 }
 
+// conv(x, filter) + bias, then the residual (input 3), then the clamp: a packed
+// convolution's reference once its filter is back in HWIO form.
+absl::Status RunAsConv2D(KernelContext& ctx, const Node& conv, Tensor filter) {
+  std::vector<Tensor> inputs(ctx.inputs.begin(),
+                             ctx.inputs.begin() + std::min<size_t>(3, ctx.inputs.size()));
+  inputs[1] = std::move(filter);
+  KernelContext as_conv{conv, inputs, ctx.outputs};
+  RETURN_IF_ERROR(RunConv2DUnclamped(as_conv));
+  if (ctx.inputs.size() == 4) {
+    Tensor& y = ctx.outputs[0];
+    for (int64_t i = 0; i < y.NumElements(); ++i) {
+      y.SetFromDouble(i, y.GetAsDouble(i) + ctx.inputs[3].GetAsDouble(i));
+    }
+  }
+  ClampOutput(ctx.node, ctx.outputs[0]);
+  return absl::OkStatus();
+}
+
 absl::Status RunPackedConv2D(KernelContext& ctx) {
   ASSIGN_OR_RETURN(TensorType type,
                    LogicalFilter(ctx.node, {ctx.inputs[0].dtype(), ctx.inputs[0].shape()},
@@ -274,21 +292,7 @@ absl::Status RunPackedConv2D(KernelContext& ctx) {
                            packed.GetAsDouble((j / width) * k * width + p * width + j % width));
     }
   }
-  std::vector<Tensor> inputs(ctx.inputs.begin(),
-                             ctx.inputs.begin() + std::min<size_t>(3, ctx.inputs.size()));
-  inputs[1] = filter;
-  const Node conv = AsConv2D(ctx.node);
-  KernelContext as_conv{conv, inputs, ctx.outputs};
-  // conv(x) + bias, then the residual, then the clamp.
-  RETURN_IF_ERROR(RunConv2DUnclamped(as_conv));
-  if (ctx.inputs.size() == 4) {
-    Tensor& y = ctx.outputs[0];
-    for (int64_t i = 0; i < y.NumElements(); ++i) {
-      y.SetFromDouble(i, y.GetAsDouble(i) + ctx.inputs[3].GetAsDouble(i));
-    }
-  }
-  ClampOutput(ctx.node, ctx.outputs[0]);
-  return absl::OkStatus();
+  return RunAsConv2D(ctx, AsConv2D(ctx.node), std::move(filter));
 }
 
 int64_t PackedConv2DFlops(const Node& node, absl::Span<const TensorType> inputs,
@@ -298,6 +302,113 @@ int64_t PackedConv2DFlops(const Node& node, absl::Span<const TensorType> inputs,
   std::vector<TensorType> types(inputs.begin(), inputs.end());
   types[1] = *filter;
   return Conv2DFlops(AsConv2D(node), types, outputs);
+}
+
+// WinogradConv2D: a 3x3, stride-1, undilated NHWC Conv2D (groups 1) whose constant HWIO
+// filter g was taken to Winograd's F(4x4, 3x3) domain by the compiler: U = G g G^T (6x6
+// per input and output channel, G below), position xi = 6i + j of U as a [C, O] matrix in
+// column panels [P, C, W] like PackedConv2D's, filter_winograd [36, P, C, W]. The
+// reference takes g back exactly (L G = I for the L below) and runs Conv2D, so it checks
+// a kernel's Winograd arithmetic against the plain convolution.
+constexpr int kWinogradPositions = 36;
+
+// The left inverse of G = [[1/4, 0, 0], [-1/6, -1/6, -1/6], [-1/6, 1/6, -1/6],
+// [1/24, 1/12, 1/6], [1/24, -1/12, 1/6], [0, 0, 1]]: rows 0 and 5 of G g are g's first and
+// last rows (times 1/4 and 1), and row 2 minus row 1 is a third of its middle row.
+constexpr double kWinogradLeftInverse[3][6] = {
+    {4, 0, 0, 0, 0, 0},
+    {0, -3, 3, 0, 0, 0},
+    {0, 0, 0, 0, 0, 1},
+};
+
+Node WinogradAsConv2D(const Node& winograd) {
+  Node conv = winograd;
+  conv.op = "Conv2D";
+  conv.attrs.erase("out_channels");
+  conv.attrs["strides"] = std::vector<int64_t>{1, 1};
+  conv.attrs["dilations"] = std::vector<int64_t>{1, 1};
+  conv.attrs["groups"] = int64_t{1};
+  conv.attrs["data_format"] = std::string("NHWC");
+  conv.attrs["filter_format"] = std::string("HWIO");
+  return conv;
+}
+
+// The HWIO filter type [3, 3, C, O] of a WinogradConv2D with input x, after checking the
+// transformed filter against it.
+absl::StatusOr<TensorType> WinogradLogicalFilter(const Node& node, const TensorType& x,
+                                                 const TensorType& transformed) {
+  const int64_t o = node.int_attr("out_channels");
+  if (o < 0) return absl::InvalidArgumentError("attribute 'out_channels' must be >= 0");
+  if (x.shape.rank() != 4) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("input 'x' has shape ", x.shape.ToString(), ", expected rank 4 (NHWC)"));
+  }
+  const int64_t c = x.shape.dim(3);
+  const Shape& u = transformed.shape;
+  if (u.rank() != 4 || u.dim(0) != kWinogradPositions || u.dim(3) < 1 ||
+      u.dim(1) != (o + u.dim(3) - 1) / u.dim(3) || (c != kUnknownDim && u.dim(2) != c)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("input 'filter_winograd' ", u.ToString(), " is not [36, ceil(", o,
+                     " / W), ", c, ", W] for ", o, " output channels"));
+  }
+  return TensorType{transformed.dtype, Shape{3, 3, c, o}};
+}
+
+absl::Status InferWinogradConv2D(InferContext& ctx) {
+  ASSIGN_OR_RETURN(TensorType filter,
+                   WinogradLogicalFilter(ctx.node, ctx.inputs[0], ctx.inputs[1]));
+  std::vector<TensorType> inputs(ctx.inputs.begin(),
+                                 ctx.inputs.begin() + std::min<size_t>(3, ctx.inputs.size()));
+  inputs[1] = filter;
+  const Node conv = WinogradAsConv2D(ctx.node);
+  InferContext as_conv{conv, inputs, ctx.outputs};
+  RETURN_IF_ERROR(InferConv2D(as_conv));
+  return CheckResidualInput(ctx, 3);
+}
+
+absl::Status RunWinogradConv2D(KernelContext& ctx) {
+  ASSIGN_OR_RETURN(TensorType type, WinogradLogicalFilter(
+                                        ctx.node, {ctx.inputs[0].dtype(), ctx.inputs[0].shape()},
+                                        {ctx.inputs[1].dtype(), ctx.inputs[1].shape()}));
+  ASSIGN_OR_RETURN(Tensor filter, Tensor::Allocate(type.dtype, type.shape));
+  const Tensor& u = ctx.inputs[1];
+  const int64_t panels = u.shape().dim(1);
+  const int64_t c = u.shape().dim(2);
+  const int64_t width = u.shape().dim(3);
+  const int64_t o = type.shape.dim(3);
+  for (int64_t ci = 0; ci < c; ++ci) {
+    for (int64_t j = 0; j < o; ++j) {
+      // U's 6x6 for (ci, j), then g = L U L^T.
+      double tile[6][6];
+      for (int xi = 0; xi < kWinogradPositions; ++xi) {
+        tile[xi / 6][xi % 6] =
+            u.GetAsDouble(((xi * panels + j / width) * c + ci) * width + j % width);
+      }
+      for (int a = 0; a < 3; ++a) {
+        for (int b = 0; b < 3; ++b) {
+          double sum = 0;
+          for (int i = 0; i < 6; ++i) {
+            for (int k = 0; k < 6; ++k) {
+              sum += kWinogradLeftInverse[a][i] * tile[i][k] * kWinogradLeftInverse[b][k];
+            }
+          }
+          filter.SetFromDouble(((a * 3 + b) * c + ci) * o + j, sum);
+        }
+      }
+    }
+  }
+  return RunAsConv2D(ctx, WinogradAsConv2D(ctx.node), std::move(filter));
+}
+
+// The FLOPs of the convolution it computes (a multiplication and an addition per filter
+// tap), not of the fewer it performs: rates stay comparable with direct convolutions'.
+int64_t WinogradConv2DFlops(const Node& node, absl::Span<const TensorType> inputs,
+                            absl::Span<const TensorType> outputs) {
+  absl::StatusOr<TensorType> filter = WinogradLogicalFilter(node, inputs[0], inputs[1]);
+  if (!filter.ok()) return 0;
+  std::vector<TensorType> types(inputs.begin(), inputs.end());
+  types[1] = *filter;
+  return Conv2DFlops(WinogradAsConv2D(node), types, outputs);
 }
 
 }  // namespace
@@ -326,7 +437,7 @@ void RegisterConvOps(OpRegistry& registry) {
                 {"clamp_min", AttrType::kFloat, -std::numeric_limits<double>::infinity()},
                 {"clamp_max", AttrType::kFloat, std::numeric_limits<double>::infinity()}},
       .dtypes = FloatTypes(),
-      .traits = kContraction | kLayoutSelectable,
+      .traits = kContraction | kLayoutSelectable | kClampedOutput,
       .infer = InferConv2D,
       .reference = RunConv2D,
       .flops = Conv2DFlops,
@@ -352,9 +463,36 @@ void RegisterConvOps(OpRegistry& registry) {
                 {"clamp_min", AttrType::kFloat, -std::numeric_limits<double>::infinity()},
                 {"clamp_max", AttrType::kFloat, std::numeric_limits<double>::infinity()}},
       .dtypes = {DataType::kF32},
+      .traits = kClampedOutput | kEpilogueInputs,
       .infer = InferPackedConv2D,
       .reference = RunPackedConv2D,
       .flops = PackedConv2DFlops,
+  });
+  MustRegister(registry, OpDef{
+      .name = "WinogradConv2D",
+      .summary =
+          "Conv2D of NHWC x (groups 1) with a constant 3x3 filter, stride 1 and no dilation, "
+          "the filter taken by the compiler to Winograd's F(4x4, 3x3) domain: U = G g G^T "
+          "for each input and output channel, with G = [[1/4, 0, 0], [-1/6, -1/6, -1/6], "
+          "[-1/6, 1/6, -1/6], [1/24, 1/12, 1/6], [1/24, -1/12, 1/6], [0, 0, 1]], position "
+          "6i + j of U as a [C, O] matrix in column panels: filter_winograd[36, P, C, W], "
+          "panel q holding output channels [qW, qW + W) (zero past O). out_channels is O, "
+          "pads as Conv2D's; an optional residual (the output's type, with a bias given) is "
+          "added, then the result is clamped to [clamp_min, clamp_max] (NaN stays NaN). The "
+          "result is the convolution's up to the rounding of the transforms; an infinite "
+          "input makes its whole 4x4 output tile NaN. f32.",
+      .input_names = {"x", "filter_winograd", "bias", "residual"},
+      .min_inputs = 2,
+      .max_inputs = 4,
+      .attrs = {{"pads", AttrType::kInts, std::vector<int64_t>{0, 0, 0, 0}},
+                {"out_channels", AttrType::kInt, std::nullopt},
+                {"clamp_min", AttrType::kFloat, -std::numeric_limits<double>::infinity()},
+                {"clamp_max", AttrType::kFloat, std::numeric_limits<double>::infinity()}},
+      .dtypes = {DataType::kF32},
+      .traits = kClampedOutput | kEpilogueInputs,
+      .infer = InferWinogradConv2D,
+      .reference = RunWinogradConv2D,
+      .flops = WinogradConv2DFlops,
   });
 }
 

@@ -270,6 +270,7 @@ void RegisterMatMulOps(OpRegistry& registry) {
                 {"clamp_min", AttrType::kFloat, -std::numeric_limits<double>::infinity()},
                 {"clamp_max", AttrType::kFloat, std::numeric_limits<double>::infinity()}},
       .dtypes = {DataType::kF32},
+      .traits = kClampedOutput | kEpilogueInputs,
       .infer = PackedMatMulInfer,
       .reference = PackedMatMulKernel,
       .flops = PackedMatMulFlops,

@@ -29,6 +29,10 @@ class GeneratedKernelProvider : public KernelProvider {
     return library_->PackGemmWeight(matmul, b);
   }
 
+  std::optional<Tensor> PackWinogradFilter(const Node& conv, const Tensor& filter) const override {
+    return library_->PackWinogradFilter(conv, filter);
+  }
+
   absl::StatusOr<PreparedKernel> Prepare(const Graph& graph, const Node& node) const override {
     if (node.op != kFusionOp || library_->RunsFusion(node) ||
         !codegen::CheckLoopFusion(node).ok()) {

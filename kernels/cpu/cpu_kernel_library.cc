@@ -46,6 +46,7 @@ const KernelLibrary& CpuKernelLibrary() {
     cpu::AddCastKernels(list);
     cpu::AddMatMulKernels(list);
     cpu::AddConvKernels(list);
+    cpu::AddWinogradKernels(list);
     cpu::AddPoolKernels(list);
     cpu::AddNormalizationKernels(list);
     cpu::AddReductionKernels(list);

@@ -67,6 +67,7 @@ void AddElementwiseKernels(SymbolList& list);
 void AddCastKernels(SymbolList& list);
 void AddMatMulKernels(SymbolList& list);
 void AddConvKernels(SymbolList& list);
+void AddWinogradKernels(SymbolList& list);
 void AddPoolKernels(SymbolList& list);
 void AddNormalizationKernels(SymbolList& list);
 void AddReductionKernels(SymbolList& list);

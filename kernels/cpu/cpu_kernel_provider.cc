@@ -11,8 +11,10 @@
 #include "base/status_macros.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/kernel_table.h"
+#include "kernels/cpu/kernels.h"
 #include "kernels/cpu/matmul_tiling.h"
 #include "kernels/cpu/prepare_util.h"
+#include "kernels/cpu/winograd.h"
 
 namespace kiln {
 namespace {
@@ -67,6 +69,25 @@ class CpuKernelProvider : public KernelProvider {
         Tensor::Allocate(DataType::kF32, Shape{(n + nr - 1) / nr, k, nr});
     if (!packed.ok()) return std::nullopt;
     cpu::PackBPanels(weight.data<float>(), b_row, b_col, n, k, nr, packed->data<float>());
+    return *std::move(packed);
+  }
+
+  std::optional<Tensor> PackWinogradFilter(const Node& conv, const Tensor& filter) const override {
+    const Shape& shape = filter.shape();
+    if (!options_.pack_weights || !options_.winograd || filter.dtype() != DataType::kF32 ||
+        conv.op != "Conv2D" || shape.rank() != 4 || shape.dim(0) != 3 || shape.dim(1) != 3 ||
+        shape.dim(2) < 16 || !cpu::WinogradPays(conv)) {
+      return std::nullopt;
+    }
+    const std::optional<GemmIsa> isa = cpu::UsableGemmIsa(options_.gemm_isa);
+    if (!isa.has_value()) return std::nullopt;
+    const int64_t nr = cpu::GetSgemmImpl(*isa).blocking.nr;
+    const int64_t c = shape.dim(2);
+    const int64_t o = shape.dim(3);
+    absl::StatusOr<Tensor> packed = Tensor::Allocate(
+        DataType::kF32, Shape{cpu::kWinogradPoints, (o + nr - 1) / nr, c, nr});
+    if (!packed.ok()) return std::nullopt;
+    cpu::PackWinogradFilter(filter.data<float>(), c, o, nr, packed->data<float>());
     return *std::move(packed);
   }
 

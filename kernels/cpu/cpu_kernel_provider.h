@@ -31,6 +31,10 @@ struct CpuKernelOptions {
   // run the indirect GEMM (gemm.h, IgemmArgs), which neither copies nor packs A; false
   // keeps them on the packing GEMM (for tests and benchmarks that compare the two).
   bool indirect_gemm = true;
+  // 3x3 stride-1 NHWC convolutions whose shapes pay for it (kernels/cpu/winograd.h) run
+  // through Winograd's F(4x4, 3x3), their filters transformed at compile time
+  // (PackWinogradFilter); false keeps them on the GEMM (for tests and benchmarks).
+  bool winograd = true;
 };
 
 // The provider ("cpu-portable"). Prepare expects a verified graph (VerifyGraph) whose

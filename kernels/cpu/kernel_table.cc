@@ -62,6 +62,7 @@ constexpr KernelTableEntry kTable[] = {
     {"Tanh", PrepareUnary, kTanh},
     {"Transpose", PrepareTranspose, 0},
     {"Where", PrepareWhere, 0},
+    {"WinogradConv2D", PrepareWinogradConv2D, 0},
 };
 
 }  // namespace

@@ -35,6 +35,14 @@ PrepareResult PreparePackedConv2D(const PrepareContext& ctx);
 // conv.cc
 PrepareResult PrepareConv2D(const PrepareContext& ctx);
 
+// winograd_conv.cc
+PrepareResult PrepareWinogradConv2D(const PrepareContext& ctx);
+// Whether a 3x3 stride-1 convolution with this output (NHWC; an unknown batch counts as 1)
+// runs faster through Winograd's F(4x4, 3x3) than as a GEMM: enough 4x4 tiles to amortize
+// the transformed filter's 4x bytes, filled enough to save multiplications, and at least
+// 16 output channels.
+bool WinogradPays(const Node& conv);
+
 // pool.cc
 enum PoolVariant { kMaxPool, kAvgPool };
 PrepareResult PreparePool(const PrepareContext& ctx);

@@ -139,6 +139,42 @@ struct ConvParams {
   MatMulTiling tiling;
 };
 
+// winograd_conv.cc
+
+// A 3x3 stride-1 NHWC convolution through Winograd's F(4x4, 3x3) (kernels/cpu/winograd.h).
+// Output tiles of 4x4 pixels are numbered image by image, row by row; a workgroup takes a
+// block of `block_tiles` of them and one group of output-channel chunks. Its scratch slot
+// holds the block's transformed input V (36 x block_tiles rows of v_stride floats) and one
+// chunk's products M (36 x block_tiles rows of o_chunk floats).
+struct WinogradParams {
+  static constexpr uint32_t kVersion = 1;
+  int64_t batch;
+  int64_t h;
+  int64_t w;
+  int64_t c;
+  int64_t o;
+  int64_t oh;
+  int64_t ow;
+  int64_t pad_top;
+  int64_t pad_left;
+  int64_t tiles_h;  // ceil(oh / 4)
+  int64_t tiles_w;
+  int64_t block_tiles;
+  int64_t blocks;
+  int64_t o_chunk;   // output channels per GEMM chunk: a multiple of the panel width
+  int64_t o_groups;     // units per tile block, each taking o_per_group channels
+  int64_t o_per_group;  // a multiple of the panel width
+  int64_t v_stride;  // floats per row of V (>= c, padded off multiples of 4 KiB)
+  int32_t has_bias;
+  int32_t has_residual;
+  int32_t clamp;
+  int32_t isa;  // GemmIsa of the products
+  float clamp_min;
+  float clamp_max;
+  int64_t slots;
+  int64_t slot_bytes;
+};
+
 // pool.cc
 
 constexpr int64_t kChannelBlock = 128;

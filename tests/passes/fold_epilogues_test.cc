@@ -1,4 +1,4 @@
-// Folding ReLU, ReLU6 and residual readers into contractions: Relu, Maximum/Minimum with
+// Folding ReLU, ReLU6, bias and residual readers into contractions: Relu, Maximum/Minimum with
 // a splat constant, a residual Add into PackedConv2D, and loop Fusions of those fold (with the same numbers after, since the
 // reference interpreter applies PackedMatMul's and PackedConv2D's clamp); a second reader,
 // a signature output of the contraction itself, a non-splat bound or another op stop it.
@@ -9,18 +9,30 @@
 #include "graph/text_format.h"
 #include "gtest/gtest.h"
 #include "kernels/cpu/cpu_kernel_provider.h"
+#include "kernels/cpu/winograd.h"
 #include "passes/pack_weights.h"
 #include "tests/util/pass_test_util.h"
 
 namespace kiln::passes {
 namespace {
 
-// Packs with the CPU library, then folds; checks the numbers against the original.
-int PackAndFold(Graph& graph) {
+// Packs with the CPU library (3x3 filters in the Winograd domain whatever their size when
+// `winograd`), then folds; checks the numbers against the original.
+int PackAndFold(Graph& graph, bool winograd = false) {
   const Graph original = graph;
   std::shared_ptr<const KernelProvider> cpu = CreateCpuKernelProvider();
-  absl::StatusOr<int> packed = PackGemmWeights(
-      graph, [cpu](const Node& node, const Tensor& b) { return cpu->PackGemmWeight(node, b); });
+  WeightPackers packers;
+  packers.gemm = [cpu](const Node& node, const Tensor& b) { return cpu->PackGemmWeight(node, b); };
+  if (winograd) {
+    packers.winograd = [](const Node&, const Tensor& filter) -> std::optional<Tensor> {
+      const int64_t c = filter.shape().dim(2);
+      const int64_t o = filter.shape().dim(3);
+      Tensor u = *Tensor::Allocate(DataType::kF32, Shape{36, (o + 31) / 32, c, 32});
+      cpu::PackWinogradFilter(filter.data<float>(), c, o, 32, u.data<float>());
+      return u;
+    };
+  }
+  absl::StatusOr<int> packed = PackGemmWeights(graph, packers);
   EXPECT_TRUE(packed.ok()) << packed.status();
   absl::StatusOr<int> folded = FoldEpilogues(graph);
   EXPECT_TRUE(folded.ok()) << folded.status();
@@ -124,6 +136,25 @@ TEST(FoldEpiloguesTest, AResidualBlockEndFoldsIntoThePackedConvolution) {
   EXPECT_EQ(d.float_attr("clamp_min"), -std::numeric_limits<double>::infinity());
   EXPECT_FALSE(graph.FindNode("fusion").has_value());
   EXPECT_FALSE(graph.FindNode("e").has_value());
+}
+
+TEST(FoldEpiloguesTest, BiasResidualAndReluFoldIntoTheWinogradConvolution) {
+  // A 3x3 filter of 2 channels into 1 with no bias: the constant [1] Add becomes its bias,
+  // the Add of %r its residual, the Relu its clamp.
+  Graph graph = *ParseGraph(R"(graph(%x: f32[-1,5,6,2], %r: f32[-1,5,6,1]) {
+  %f = Constant() {value = f32[3,3,2,1]{1, -2, 3, 0.5, 4, -1, 2, 2, -3, 0.25, 1, 7, -4, 3, 1, 2, 0, -1}}
+  %b = Constant() {value = f32[1]{0.75}}
+  %c = Conv2D(%x, %f) {data_format = "NHWC", filter_format = "HWIO", pads = [1, 1, 1, 1]}
+  %biased = Add(%c, %b)
+  %sum = Add(%biased, %r)
+  %y = Relu(%sum)
+  return y = %y
+})");
+  EXPECT_EQ(PackAndFold(graph, /*winograd=*/true), 3);
+  const Node& c = NodeNamed(graph, "c");
+  EXPECT_EQ(c.op, "WinogradConv2D");
+  EXPECT_EQ(c.inputs.size(), 4u);
+  EXPECT_EQ(c.float_attr("clamp_min"), 0.0);
 }
 
 TEST(FoldEpiloguesTest, AnAddAfterTheClampStays) {
