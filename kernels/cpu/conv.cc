@@ -146,6 +146,40 @@ void IndirectionNhwc(const ConvParams& p, const float* x, int64_t n, int64_t p0,
   }
 }
 
+// ConvParams::merged_rows: the input rows that pixels p0 .. p0 + count of image n reach,
+// copied into `window` with zeros for the padding (window_w pixels per row, the image's
+// columns starting at pad_left), and per pixel and filter row one pointer at the kw * c
+// contiguous floats its taps read (HWIO orders a filter row's taps, then channels, the
+// same way).
+void MergedRowsNhwc(const ConvParams& p, const float* x, int64_t n, int64_t p0, int64_t count,
+                    float* window, const float** rows) {
+  const int64_t row_floats = p.window_w * p.c;
+  const int64_t oy_first = p0 / p.ow;
+  const int64_t oy_last = (p0 + count - 1) / p.ow;
+  const int64_t iy_lo = oy_first * p.stride_h - p.pad_top;
+  const int64_t iy_hi = oy_last * p.stride_h - p.pad_top + (p.kh - 1) * p.dilation_h;
+  for (int64_t iy = iy_lo; iy <= iy_hi; ++iy) {
+    float* dst = window + (iy - iy_lo) * row_floats;
+    if (iy < 0 || iy >= p.h) {
+      std::memset(dst, 0, row_floats * sizeof(float));
+      continue;
+    }
+    const int64_t left = p.pad_left * p.c;
+    const int64_t inside = p.w * p.c;
+    std::memset(dst, 0, left * sizeof(float));
+    std::memcpy(dst + left, x + n * p.xs[0] + iy * p.xs[2], inside * sizeof(float));
+    std::memset(dst + left + inside, 0, (row_floats - left - inside) * sizeof(float));
+  }
+  for (int64_t q = 0; q < count; ++q) {
+    const int64_t oy = (p0 + q) / p.ow;
+    const int64_t ox = (p0 + q) % p.ow;
+    for (int64_t i = 0; i < p.kh; ++i) {
+      const int64_t iy = oy * p.stride_h - p.pad_top + i * p.dilation_h;
+      *rows++ = window + ((iy - iy_lo) * p.window_w + ox * p.stride_w) * p.c;
+    }
+  }
+}
+
 // The operands of a GEMM-path convolution call: x, the filter, the optional bias and
 // residual (PackedConv2D; the residual comes with a bias), y and this workgroup's scratch
 // slot.
@@ -243,6 +277,27 @@ int32_t ConvGemmF32(const kiln_kernel_call* call, int64_t workgroup, int64_t wor
     const int64_t first_o = g * p.og + o0;
     // Weights of output channels first_o.. in the GEMM's orientation.
     const float* w = f + first_o * p.fs[0];
+    if (kPackedFilter && p.merged_rows) {
+      const float** rows = reinterpret_cast<const float**>(slot);
+      float* window = reinterpret_cast<float*>(slot + RoundUp(t.tile_m * p.kh * 8, 64));
+      MergedRowsNhwc(p, x, n, p0, pc, window, rows);
+      IgemmArgs gemm;
+      gemm.m = pc;
+      gemm.n = oc;
+      gemm.taps = p.kh;
+      gemm.tap_k = p.kw * p.c;
+      gemm.a_rows = rows;
+      gemm.b_packed = f + (first_o / impl.blocking.nr) * p.kdim * impl.blocking.nr;
+      gemm.c = y + n * p.ys[0] + p0 * p.ys[3] + first_o;
+      gemm.ldc = p.o;
+      gemm.bias = bias != nullptr ? bias + first_o : nullptr;
+      gemm.residual = residual != nullptr ? residual + (gemm.c - y) : nullptr;
+      gemm.clamp = p.clamp != 0;
+      gemm.clamp_min = p.clamp_min;
+      gemm.clamp_max = p.clamp_max;
+      impl.igemm(gemm);
+      continue;
+    }
     if (kPackedFilter && p.indirect) {
       const int64_t taps = p.kh * p.kw;
       const float** rows = reinterpret_cast<const float**>(slot);

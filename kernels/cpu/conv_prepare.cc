@@ -112,7 +112,20 @@ PrepareResult PrepareConvGemm(const PrepareContext& ctx, ConvParams p, absl::str
                       : ChooseMatMulTiling(impl, p.batch * p.groups, p.og, pixels, p.kdim,
                                            ctx.options);
   }
-  if (p.indirect && !grouped) {
+  // Few channels per tap (a first layer's 3 colours): a filter row's taps as one, read from
+  // a padded copy of the tile's input rows, so the GEMM's k loop runs kw * c deep between
+  // row pointers instead of c (measured on ResNet-50's 7x7 conv1 at batch 1, 2 threads:
+  // 2.6 -> 1.7 ms; 1 thread 0.82 of the FMA peak).
+  p.merged_rows = p.indirect && !grouped && p.cg < 16 && p.kw > 1 && p.dilation_w == 1;
+  if (p.merged_rows) {
+    p.window_w = std::max(p.pad_left + p.w, (p.ow - 1) * p.stride_w + p.kw);
+    // Input rows a tile of tile_m pixels reaches: its output rows (at most
+    // ceil(tile_m / ow) + 1 of them) times the stride, plus the filter's height.
+    const int64_t out_rows = (p.tiling.tile_m + p.ow - 1) / p.ow + 1;
+    const int64_t in_rows = (out_rows - 1) * p.stride_h + (p.kh - 1) * p.dilation_h + 1;
+    p.tiling.slot_bytes = RoundUp(p.tiling.tile_m * p.kh * 8, 64) +
+                          RoundUp(in_rows * p.window_w * p.cg * 4, 64);
+  } else if (p.indirect && !grouped) {
     // The slot holds the tile's row table and a padding row of zeros.
     p.tiling.slot_bytes = RoundUp(p.tiling.tile_m * p.kh * p.kw * 8, 64) + RoundUp(p.cg * 4, 64);
   } else if (packed_panel > 0) {

@@ -95,7 +95,7 @@ struct MatMulParams {
 // conv.cc
 
 struct ConvParams {
-  static constexpr uint32_t kVersion = 2;
+  static constexpr uint32_t kVersion = 3;
   int64_t batch;
   int64_t c;
   int64_t h;
@@ -136,6 +136,12 @@ struct ConvParams {
   // PackedConv2D with a residual input (operand 3, after the bias): added before the
   // clamp.
   int32_t has_residual;
+  // Indirect packed path with few input channels (a first layer's 3): a filter row's kw
+  // taps read as one tap of kw * c floats, from a copy of the tile's input rows padded
+  // left and right (window_w pixels each) in the slot, so a pixel's row segment is
+  // contiguous even at the image's edges.
+  int32_t merged_rows;
+  int64_t window_w;
   MatMulTiling tiling;
 };
 

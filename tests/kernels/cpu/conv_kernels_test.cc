@@ -47,6 +47,9 @@ const std::vector<ConvCase> kCases = {
     {1, 33, 9, 11, 37, 3, 3, {2, 1}, {1, 2, 0, 1}, {2, 1}, 1, true},
     {1, 300, 4, 5, 20, 1, 1, {1, 1}, {0, 0, 0, 0}, {1, 1}, 1, true},  // one tap deeper than kc
     {1, 1024, 3, 4, 40, 1, 1},  // pixels 4 KiB apart: the packing GEMM even when indirect
+    // Few channels (merged filter-row taps on the indirect path): dilated rows, asymmetric
+    // pads wider on the right, a column stride.
+    {1, 4, 10, 9, 8, 3, 3, {1, 2}, {2, 0, 1, 2}, {2, 1}, 1, true},
     // Grouped (NHWC with HWIO: the indirect GEMM, the group's columns packed per tile):
     // ResNeXt's 4 channels per group, 16 per group strided, and 40 outputs per group.
     {1, 32, 9, 9, 32, 3, 3, {1, 1}, {1, 1, 1, 1}, {1, 1}, 8, true},
