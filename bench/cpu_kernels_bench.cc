@@ -371,29 +371,32 @@ void PackedConvArgs(benchmark::internal::Benchmark* b) {
 }
 BENCHMARK(BM_PackedConv)->Apply(PackedConvArgs)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-// ResNet-50's 3x3 stride-1 convolutions through Winograd's F(4x4, 3x3) (WinogradConv2D,
-// the filter transformed at compile time): args C, H(=W), O, threads. GFLOP/s count the
-// direct convolution's FLOPs, so they compare with BM_PackedConv's on the same shape.
+// ResNet-50's 3x3 stride-1 convolutions through Winograd's F(m x m, 3x3) (WinogradConv2D,
+// the filter transformed at compile time): args C, H(=W), O, threads, m. GFLOP/s count
+// the direct convolution's FLOPs, so they compare with BM_PackedConv's on the same shape.
 
 void BM_WinogradConv(benchmark::State& state) {
   const int64_t c = state.range(0);
   const int64_t hw = state.range(1);
   const int64_t o = state.range(2);
   const int threads = static_cast<int>(state.range(3));
+  const int64_t positions = (state.range(4) + 2) * (state.range(4) + 2);
   const int64_t nr = cpu::GetSgemmImpl(DetectGemmIsa()).blocking.nr;
   AttrMap attrs = {{"pads", std::vector<int64_t>{1, 1, 1, 1}}, {"out_channels", o}};
-  auto op = PreparedOp::Make("WinogradConv2D",
-                             {Shape{1, hw, hw, c}, Shape{36, (o + nr - 1) / nr, c, nr}}, attrs);
+  auto op = PreparedOp::Make(
+      "WinogradConv2D", {Shape{1, hw, hw, c}, Shape{positions, (o + nr - 1) / nr, c, nr}}, attrs);
   RunGemmLike(state, *op, 2.0 * hw * hw * o * c * 9, threads);
 }
 
 void WinogradConvArgs(benchmark::internal::Benchmark* b) {
-  b->ArgNames({"C", "HW", "O", "threads"});
+  b->ArgNames({"C", "HW", "O", "threads", "m"});
   for (int threads : {1, 2}) {
-    b->Args({64, 56, 64, threads});    // conv2_x
-    b->Args({128, 28, 128, threads});  // conv3_x
-    b->Args({256, 14, 256, threads});  // conv4_x
-    b->Args({512, 7, 512, threads});   // conv5_x
+    for (int m : {4, 2}) {
+      b->Args({64, 56, 64, threads, m});    // conv2_x
+      b->Args({128, 28, 128, threads, m});  // conv3_x
+      b->Args({256, 14, 256, threads, m});  // conv4_x
+      b->Args({512, 7, 512, threads, m});   // conv5_x
+    }
   }
 }
 BENCHMARK(BM_WinogradConv)->Apply(WinogradConvArgs)->Unit(benchmark::kMillisecond)->UseRealTime();

@@ -57,8 +57,9 @@ class KernelProvider {
     return std::nullopt;
   }
   // For a 3x3, stride-1, undilated NHWC Conv2D's constant f32 HWIO filter (groups 1): the
-  // filter in Winograd's F(4x4, 3x3) domain, [36, P, C, W] (WinogradConv2D's), where this
-  // provider runs such a convolution faster that way; nullopt otherwise.
+  // filter in Winograd's F(4x4, 3x3) or F(2x2, 3x3) domain, [36 or 16, P, C, W]
+  // (WinogradConv2D's), where this provider runs such a convolution faster that way;
+  // nullopt otherwise.
   virtual std::optional<Tensor> PackWinogradFilter(const Node& conv, const Tensor& filter) const {
     return std::nullopt;
   }

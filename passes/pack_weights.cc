@@ -107,7 +107,8 @@ absl::StatusOr<int> PackGemmWeights(Graph& graph, const WeightPackers& packers) 
         std::optional<Tensor> packed = packers.winograd(node, value);
         if (packed.has_value()) {
           const Shape& shape = packed->shape();
-          if (packed->dtype() != DataType::kF32 || shape.rank() != 4 || shape.dim(0) != 36 ||
+          if (packed->dtype() != DataType::kF32 || shape.rank() != 4 ||
+              (shape.dim(0) != 36 && shape.dim(0) != 16) ||
               shape.dim(2) != value.shape().dim(2) || shape.dim(3) < 1 ||
               shape.dim(1) != (weight->n + shape.dim(3) - 1) / shape.dim(3)) {
             return WrongPacking(node, value, *packed);

@@ -20,7 +20,7 @@ using PackGemmWeight = std::function<std::optional<Tensor>(const Node& node, con
 
 // How a kernel library packs weights: `gemm` as above; `winograd` (optional), for a 3x3
 // stride-1 NHWC Conv2D's HWIO filter, the filter in the Winograd domain
-// [36, ceil(O / W), C, W] (WinogradConv2D's filter_winograd; KernelProvider::
+// [36 or 16, ceil(O / W), C, W] (WinogradConv2D's filter_winograd; KernelProvider::
 // PackWinogradFilter), or nullopt where the library would rather run it as a GEMM.
 struct WeightPackers {
   PackGemmWeight gemm;

@@ -305,21 +305,33 @@ int64_t PackedConv2DFlops(const Node& node, absl::Span<const TensorType> inputs,
 }
 
 // WinogradConv2D: a 3x3, stride-1, undilated NHWC Conv2D (groups 1) whose constant HWIO
-// filter g was taken to Winograd's F(4x4, 3x3) domain by the compiler: U = G g G^T (6x6
-// per input and output channel, G below), position xi = 6i + j of U as a [C, O] matrix in
-// column panels [P, C, W] like PackedConv2D's, filter_winograd [36, P, C, W]. The
-// reference takes g back exactly (L G = I for the L below) and runs Conv2D, so it checks
-// a kernel's Winograd arithmetic against the plain convolution.
-constexpr int kWinogradPositions = 36;
+// filter g was taken to Winograd's F(m x m, 3x3) domain by the compiler, m = 4 or 2:
+// U = G g G^T ((m + 2)^2 per input and output channel, G below), position
+// xi = (m + 2) i + j of U as a [C, O] matrix in column panels [P, C, W] like
+// PackedConv2D's: filter_winograd [36 or 16, P, C, W]. The reference takes g back exactly
+// (L G = I for the L below) and runs Conv2D, so it checks a kernel's Winograd arithmetic
+// against the plain convolution.
 
-// The left inverse of G = [[1/4, 0, 0], [-1/6, -1/6, -1/6], [-1/6, 1/6, -1/6],
+// The left inverse of F(4x4)'s G = [[1/4, 0, 0], [-1/6, -1/6, -1/6], [-1/6, 1/6, -1/6],
 // [1/24, 1/12, 1/6], [1/24, -1/12, 1/6], [0, 0, 1]]: rows 0 and 5 of G g are g's first and
 // last rows (times 1/4 and 1), and row 2 minus row 1 is a third of its middle row.
-constexpr double kWinogradLeftInverse[3][6] = {
+constexpr double kWinograd4LeftInverse[3][6] = {
     {4, 0, 0, 0, 0, 0},
     {0, -3, 3, 0, 0, 0},
     {0, 0, 0, 0, 0, 1},
 };
+// And of F(2x2)'s G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]]: rows 0
+// and 3 are g's first and last rows, row 1 minus row 2 its middle one.
+constexpr double kWinograd2LeftInverse[3][6] = {
+    {1, 0, 0, 0, 0, 0},
+    {0, 1, -1, 0, 0, 0},
+    {0, 0, 0, 1, 0, 0},
+};
+
+// The input tile edge m + 2 of a transformed filter with this many positions, or 0.
+int WinogradInputEdge(int64_t positions) {
+  return positions == 36 ? 6 : positions == 16 ? 4 : 0;
+}
 
 Node WinogradAsConv2D(const Node& winograd) {
   Node conv = winograd;
@@ -345,10 +357,10 @@ absl::StatusOr<TensorType> WinogradLogicalFilter(const Node& node, const TensorT
   }
   const int64_t c = x.shape.dim(3);
   const Shape& u = transformed.shape;
-  if (u.rank() != 4 || u.dim(0) != kWinogradPositions || u.dim(3) < 1 ||
+  if (u.rank() != 4 || WinogradInputEdge(u.dim(0)) == 0 || u.dim(3) < 1 ||
       u.dim(1) != (o + u.dim(3) - 1) / u.dim(3) || (c != kUnknownDim && u.dim(2) != c)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("input 'filter_winograd' ", u.ToString(), " is not [36, ceil(", o,
+        absl::StrCat("input 'filter_winograd' ", u.ToString(), " is not [36 or 16, ceil(", o,
                      " / W), ", c, ", W] for ", o, " output channels"));
   }
   return TensorType{transformed.dtype, Shape{3, 3, c, o}};
@@ -376,20 +388,22 @@ absl::Status RunWinogradConv2D(KernelContext& ctx) {
   const int64_t c = u.shape().dim(2);
   const int64_t width = u.shape().dim(3);
   const int64_t o = type.shape.dim(3);
+  const int edge = WinogradInputEdge(u.shape().dim(0));
+  const double(&left_inverse)[3][6] = edge == 6 ? kWinograd4LeftInverse : kWinograd2LeftInverse;
   for (int64_t ci = 0; ci < c; ++ci) {
     for (int64_t j = 0; j < o; ++j) {
-      // U's 6x6 for (ci, j), then g = L U L^T.
+      // U's edge x edge for (ci, j), then g = L U L^T.
       double tile[6][6];
-      for (int xi = 0; xi < kWinogradPositions; ++xi) {
-        tile[xi / 6][xi % 6] =
+      for (int xi = 0; xi < edge * edge; ++xi) {
+        tile[xi / edge][xi % edge] =
             u.GetAsDouble(((xi * panels + j / width) * c + ci) * width + j % width);
       }
       for (int a = 0; a < 3; ++a) {
         for (int b = 0; b < 3; ++b) {
           double sum = 0;
-          for (int i = 0; i < 6; ++i) {
-            for (int k = 0; k < 6; ++k) {
-              sum += kWinogradLeftInverse[a][i] * tile[i][k] * kWinogradLeftInverse[b][k];
+          for (int i = 0; i < edge; ++i) {
+            for (int k = 0; k < edge; ++k) {
+              sum += left_inverse[a][i] * tile[i][k] * left_inverse[b][k];
             }
           }
           filter.SetFromDouble(((a * 3 + b) * c + ci) * o + j, sum);
@@ -472,15 +486,17 @@ void RegisterConvOps(OpRegistry& registry) {
       .name = "WinogradConv2D",
       .summary =
           "Conv2D of NHWC x (groups 1) with a constant 3x3 filter, stride 1 and no dilation, "
-          "the filter taken by the compiler to Winograd's F(4x4, 3x3) domain: U = G g G^T "
-          "for each input and output channel, with G = [[1/4, 0, 0], [-1/6, -1/6, -1/6], "
-          "[-1/6, 1/6, -1/6], [1/24, 1/12, 1/6], [1/24, -1/12, 1/6], [0, 0, 1]], position "
-          "6i + j of U as a [C, O] matrix in column panels: filter_winograd[36, P, C, W], "
-          "panel q holding output channels [qW, qW + W) (zero past O). out_channels is O, "
-          "pads as Conv2D's; an optional residual (the output's type, with a bias given) is "
-          "added, then the result is clamped to [clamp_min, clamp_max] (NaN stays NaN). The "
-          "result is the convolution's up to the rounding of the transforms; an infinite "
-          "input makes its whole 4x4 output tile NaN. f32.",
+          "the filter taken by the compiler to Winograd's F(m x m, 3x3) domain, m = 4 or 2: "
+          "U = G g G^T for each input and output channel, with G = [[1/4, 0, 0], [-1/6, "
+          "-1/6, -1/6], [-1/6, 1/6, -1/6], [1/24, 1/12, 1/6], [1/24, -1/12, 1/6], [0, 0, 1]] "
+          "(m = 4) or [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]] (m = 2), "
+          "position (m + 2)i + j of U as a [C, O] matrix in column panels: "
+          "filter_winograd[(m + 2)^2, P, C, W], panel q holding output channels [qW, qW + W) "
+          "(zero past O). out_channels is O, pads as Conv2D's; an optional residual (the "
+          "output's type, with a bias given) is added, then the result is clamped to "
+          "[clamp_min, clamp_max] (NaN stays NaN). The result is the convolution's up to the "
+          "rounding of the transforms; an infinite input makes its whole m x m output tile "
+          "NaN. f32.",
       .input_names = {"x", "filter_winograd", "bias", "residual"},
       .min_inputs = 2,
       .max_inputs = 4,

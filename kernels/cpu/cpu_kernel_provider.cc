@@ -76,18 +76,20 @@ class CpuKernelProvider : public KernelProvider {
     const Shape& shape = filter.shape();
     if (!options_.pack_weights || !options_.winograd || filter.dtype() != DataType::kF32 ||
         conv.op != "Conv2D" || shape.rank() != 4 || shape.dim(0) != 3 || shape.dim(1) != 3 ||
-        shape.dim(2) < 16 || !cpu::WinogradPays(conv)) {
+        shape.dim(2) < 16) {
       return std::nullopt;
     }
+    const int tile = cpu::WinogradTilePays(conv);
+    if (tile == 0) return std::nullopt;
     const std::optional<GemmIsa> isa = cpu::UsableGemmIsa(options_.gemm_isa);
     if (!isa.has_value()) return std::nullopt;
     const int64_t nr = cpu::GetSgemmImpl(*isa).blocking.nr;
     const int64_t c = shape.dim(2);
     const int64_t o = shape.dim(3);
     absl::StatusOr<Tensor> packed = Tensor::Allocate(
-        DataType::kF32, Shape{cpu::kWinogradPoints, (o + nr - 1) / nr, c, nr});
+        DataType::kF32, Shape{cpu::WinogradPositions(tile), (o + nr - 1) / nr, c, nr});
     if (!packed.ok()) return std::nullopt;
-    cpu::PackWinogradFilter(filter.data<float>(), c, o, nr, packed->data<float>());
+    cpu::PackWinogradFilter(tile, filter.data<float>(), c, o, nr, packed->data<float>());
     return *std::move(packed);
   }
 

@@ -37,11 +37,11 @@ PrepareResult PrepareConv2D(const PrepareContext& ctx);
 
 // winograd_conv.cc
 PrepareResult PrepareWinogradConv2D(const PrepareContext& ctx);
-// Whether a 3x3 stride-1 convolution with this output (NHWC; an unknown batch counts as 1)
-// runs faster through Winograd's F(4x4, 3x3) than as a GEMM: enough 4x4 tiles to amortize
-// the transformed filter's 4x bytes, filled enough to save multiplications, and at least
-// 16 output channels.
-bool WinogradPays(const Node& conv);
+// The output tile edge (4 or 2) of the Winograd F(m x m, 3x3) that runs a 3x3 stride-1
+// convolution with this output (NHWC; an unknown batch counts as 1) faster than the GEMM,
+// or 0: enough tiles to amortize the transformed filter's larger bytes, filled enough to
+// save multiplications, and at least 16 output channels.
+int WinogradTilePays(const Node& conv);
 
 // pool.cc
 enum PoolVariant { kMaxPool, kAvgPool };

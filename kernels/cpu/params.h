@@ -147,13 +147,15 @@ struct ConvParams {
 
 // winograd_conv.cc
 
-// A 3x3 stride-1 NHWC convolution through Winograd's F(4x4, 3x3) (kernels/cpu/winograd.h).
-// Output tiles of 4x4 pixels are numbered image by image, row by row; a workgroup takes a
-// block of `block_tiles` of them and one group of output-channel chunks. Its scratch slot
-// holds the block's transformed input V (36 x block_tiles rows of v_stride floats) and one
-// chunk's products M (36 x block_tiles rows of o_chunk floats).
+// A 3x3 stride-1 NHWC convolution through Winograd's F(m x m, 3x3), m = `tile` (4 or 2;
+// kernels/cpu/winograd.h). Output tiles of m x m pixels are numbered image by image, row by
+// row; a workgroup takes a block of `block_tiles` of them and one group of output-channel
+// chunks. Its scratch slot holds the block's transformed input V ((m + 2)^2 x block_tiles
+// rows of v_stride floats) and one chunk's products M ((m + 2)^2 x block_tiles rows of
+// o_chunk floats).
 struct WinogradParams {
-  static constexpr uint32_t kVersion = 1;
+  static constexpr uint32_t kVersion = 2;
+  int64_t tile;
   int64_t batch;
   int64_t h;
   int64_t w;
@@ -163,7 +165,7 @@ struct WinogradParams {
   int64_t ow;
   int64_t pad_top;
   int64_t pad_left;
-  int64_t tiles_h;  // ceil(oh / 4)
+  int64_t tiles_h;  // ceil(oh / tile)
   int64_t tiles_w;
   int64_t block_tiles;
   int64_t blocks;

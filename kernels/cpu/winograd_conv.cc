@@ -1,4 +1,4 @@
-// The F(4x4, 3x3) Winograd convolution kernel (kernels/cpu/winograd.h) and its filter
+// The F(4x4, 3x3) and F(2x2, 3x3) Winograd convolution kernel (kernels/cpu/winograd.h) and its filter
 // transform. Per workgroup unit (a block of output tiles and a group of output channels):
 // the block's input tiles are transformed (V = B^T d B, 36 positions x tiles x channels),
 // each of the 36 positions is one GEMM of the tiles' V rows against the prepacked U of that
@@ -20,7 +20,10 @@
 
 namespace kiln::cpu {
 
-const double kWinogradG[kWinogradInputTile][kWinogradFilter] = {
+namespace {
+
+// G (m + 2 x 3) of F(4x4, 3x3) and F(2x2, 3x3).
+constexpr double kG4[6][3] = {
     {1.0 / 4, 0, 0},
     {-1.0 / 6, -1.0 / 6, -1.0 / 6},
     {-1.0 / 6, 1.0 / 6, -1.0 / 6},
@@ -28,41 +31,50 @@ const double kWinogradG[kWinogradInputTile][kWinogradFilter] = {
     {1.0 / 24, -1.0 / 12, 1.0 / 6},
     {0, 0, 1},
 };
+constexpr double kG2[4][3] = {
+    {1, 0, 0},
+    {0.5, 0.5, 0.5},
+    {0.5, -0.5, 0.5},
+    {0, 0, 1},
+};
 
-int64_t WinogradFilterFloats(int64_t c, int64_t o, int64_t nr) {
-  return kWinogradPoints * PackedBFloats(o, c, nr);
+}  // namespace
+
+int64_t WinogradFilterFloats(int m, int64_t c, int64_t o, int64_t nr) {
+  return WinogradPositions(m) * PackedBFloats(o, c, nr);
 }
 
-void PackWinogradFilter(const float* hwio, int64_t c, int64_t o, int64_t nr, float* dst) {
-  constexpr int kA = kWinogradInputTile;
-  constexpr int kR = kWinogradFilter;
+void PackWinogradFilter(int m, const float* hwio, int64_t c, int64_t o, int64_t nr, float* dst) {
+  const int a_edge = m + 2;
+  const double* g_matrix = m == 4 ? &kG4[0][0] : &kG2[0][0];
+  auto G = [&](int i, int k) { return g_matrix[i * 3 + k]; };
   // u[xi] is position xi's c x o matrix, row-major, before packing.
-  std::vector<float> u(kWinogradPoints * c * o);
+  std::vector<float> u(WinogradPositions(m) * c * o);
   for (int64_t ci = 0; ci < c; ++ci) {
     for (int64_t oi = 0; oi < o; ++oi) {
-      double g[kR][kR];
-      for (int a = 0; a < kR; ++a) {
-        for (int b = 0; b < kR; ++b) g[a][b] = hwio[((a * kR + b) * c + ci) * o + oi];
+      double g[3][3];
+      for (int a = 0; a < 3; ++a) {
+        for (int b = 0; b < 3; ++b) g[a][b] = hwio[((a * 3 + b) * c + ci) * o + oi];
       }
-      double gg[kA][kR];  // G g
-      for (int i = 0; i < kA; ++i) {
-        for (int b = 0; b < kR; ++b) {
+      double gg[6][3];  // G g
+      for (int i = 0; i < a_edge; ++i) {
+        for (int b = 0; b < 3; ++b) {
           double s = 0;
-          for (int a = 0; a < kR; ++a) s += kWinogradG[i][a] * g[a][b];
+          for (int a = 0; a < 3; ++a) s += G(i, a) * g[a][b];
           gg[i][b] = s;
         }
       }
-      for (int i = 0; i < kA; ++i) {
-        for (int j = 0; j < kA; ++j) {
+      for (int i = 0; i < a_edge; ++i) {
+        for (int j = 0; j < a_edge; ++j) {
           double s = 0;
-          for (int b = 0; b < kR; ++b) s += gg[i][b] * kWinogradG[j][b];
-          u[((i * kA + j) * c + ci) * o + oi] = static_cast<float>(s);
+          for (int b = 0; b < 3; ++b) s += gg[i][b] * G(j, b);
+          u[((i * a_edge + j) * c + ci) * o + oi] = static_cast<float>(s);
         }
       }
     }
   }
   const int64_t per_point = PackedBFloats(o, c, nr);
-  for (int xi = 0; xi < kWinogradPoints; ++xi) {
+  for (int xi = 0; xi < WinogradPositions(m); ++xi) {
     PackBPanels(u.data() + xi * c * o, o, 1, o, c, nr, dst + xi * per_point);
   }
 }
@@ -93,40 +105,52 @@ __attribute__((always_inline)) inline void StoreAt(float* p, T v) {
   }
 }
 
-// t = B^T d for one column of six values (B^T's rows written out: no multiplications by
-// zero, which would turn an infinity into NaN and cost time).
-template <typename T>
-__attribute__((always_inline)) inline void InputTransform6(const T d[6], T t[6]) {
-  const T four = T{} + 4.0f;
-  const T two = T{} + 2.0f;
-  const T five = T{} + 5.0f;
-  t[0] = four * d[0] - five * d[2] + d[4];
-  t[1] = (d[3] + d[4]) - four * (d[1] + d[2]);
-  t[2] = (d[4] - d[3]) + four * (d[1] - d[2]);
-  t[3] = (d[4] - d[2]) + two * (d[3] - d[1]);
-  t[4] = (d[4] - d[2]) - two * (d[3] - d[1]);
-  t[5] = four * d[1] - five * d[3] + d[5];
+// t = B^T d for one column of kM + 2 values (B^T's rows written out: no multiplications by
+// zero, which would cost time and turn an infinity into NaN in more places).
+template <int kM, typename T>
+__attribute__((always_inline)) inline void InputTransform(const T* d, T* t) {
+  if constexpr (kM == 4) {
+    const T four = T{} + 4.0f;
+    const T two = T{} + 2.0f;
+    const T five = T{} + 5.0f;
+    t[0] = four * d[0] - five * d[2] + d[4];
+    t[1] = (d[3] + d[4]) - four * (d[1] + d[2]);
+    t[2] = (d[4] - d[3]) + four * (d[1] - d[2]);
+    t[3] = (d[4] - d[2]) + two * (d[3] - d[1]);
+    t[4] = (d[4] - d[2]) - two * (d[3] - d[1]);
+    t[5] = four * d[1] - five * d[3] + d[5];
+  } else {
+    t[0] = d[0] - d[2];
+    t[1] = d[1] + d[2];
+    t[2] = d[2] - d[1];
+    t[3] = d[1] - d[3];
+  }
 }
 
-// y = A^T m for one column of six products.
-template <typename T>
-__attribute__((always_inline)) inline void OutputTransform6(const T m[6], T y[4]) {
-  const T two = T{} + 2.0f;
-  const T four = T{} + 4.0f;
-  const T eight = T{} + 8.0f;
-  const T a = m[1] + m[2];
-  const T b = m[1] - m[2];
-  const T c = m[3] + m[4];
-  const T d = m[3] - m[4];
-  y[0] = m[0] + a + c;
-  y[1] = b + two * d;
-  y[2] = a + four * c;
-  y[3] = b + eight * d + m[5];
+// y = A^T m for one column of kM + 2 products.
+template <int kM, typename T>
+__attribute__((always_inline)) inline void OutputTransform(const T* m, T* y) {
+  if constexpr (kM == 4) {
+    const T two = T{} + 2.0f;
+    const T four = T{} + 4.0f;
+    const T eight = T{} + 8.0f;
+    const T a = m[1] + m[2];
+    const T b = m[1] - m[2];
+    const T c = m[3] + m[4];
+    const T d = m[3] - m[4];
+    y[0] = m[0] + a + c;
+    y[1] = b + two * d;
+    y[2] = a + four * c;
+    y[3] = b + eight * d + m[5];
+  } else {
+    y[0] = m[0] + m[1] + m[2];
+    y[1] = m[1] - m[2] - m[3];
+  }
 }
 
 // The geometry of one output tile: its image, the input tile's top-left corner, which of
-// its six input rows and columns lie inside the image, and how many output rows and
-// columns lie inside the output.
+// its input rows and columns lie inside the image, and how many output rows and columns
+// lie inside the output.
 struct TileGeometry {
   int64_t n;
   int64_t iy0;
@@ -139,37 +163,36 @@ struct TileGeometry {
   int cols;
 };
 
+template <int kM>
 TileGeometry GeometryOf(const WinogradParams& p, int64_t tile) {
   const int64_t per_image = p.tiles_h * p.tiles_w;
   TileGeometry g;
   g.n = tile / per_image;
   const int64_t rest = tile % per_image;
-  g.oy0 = (rest / p.tiles_w) * kWinogradTile;
-  g.ox0 = (rest % p.tiles_w) * kWinogradTile;
+  g.oy0 = (rest / p.tiles_w) * kM;
+  g.ox0 = (rest % p.tiles_w) * kM;
   g.iy0 = g.oy0 - p.pad_top;
   g.ix0 = g.ox0 - p.pad_left;
   g.row_mask = 0;
   g.col_mask = 0;
-  for (int i = 0; i < kWinogradInputTile; ++i) {
+  for (int i = 0; i < kM + 2; ++i) {
     if (g.iy0 + i >= 0 && g.iy0 + i < p.h) g.row_mask |= 1u << i;
     if (g.ix0 + i >= 0 && g.ix0 + i < p.w) g.col_mask |= 1u << i;
   }
-  g.rows = static_cast<int>(std::min<int64_t>(kWinogradTile, p.oh - g.oy0));
-  g.cols = static_cast<int>(std::min<int64_t>(kWinogradTile, p.ow - g.ox0));
+  g.rows = static_cast<int>(std::min<int64_t>(kM, p.oh - g.oy0));
+  g.cols = static_cast<int>(std::min<int64_t>(kM, p.ow - g.ox0));
   return g;
 }
 
-constexpr uint32_t kAllInside = (1u << kWinogradInputTile) - 1;
-
 // V's rows of one tile for channels [c0, c0 + width of T): position xi at
 // v + xi * point_stride + c0.
-template <typename T, bool kInside>
+template <int kM, typename T, bool kInside>
 __attribute__((always_inline)) inline void TransformInputChannels(const WinogradParams& p,
                                                                   const float* x,
                                                                   const TileGeometry& g,
                                                                   int64_t c0, float* v,
                                                                   int64_t point_stride) {
-  constexpr int kA = kWinogradInputTile;
+  constexpr int kA = kM + 2;
   T d[kA][kA];
 #pragma GCC unroll 6
   for (int i = 0; i < kA; ++i) {
@@ -190,47 +213,48 @@ __attribute__((always_inline)) inline void TransformInputChannels(const Winograd
     T column[kA], out[kA];
 #pragma GCC unroll 6
     for (int i = 0; i < kA; ++i) column[i] = d[i][j];
-    InputTransform6(column, out);
+    InputTransform<kM>(column, out);
 #pragma GCC unroll 6
     for (int i = 0; i < kA; ++i) t[i][j] = out[i];
   }
 #pragma GCC unroll 6
   for (int i = 0; i < kA; ++i) {
     T out[kA];
-    InputTransform6(t[i], out);
+    InputTransform<kM>(t[i], out);
 #pragma GCC unroll 6
     for (int j = 0; j < kA; ++j) StoreAt<T>(v + (i * kA + j) * point_stride + c0, out[j]);
   }
 }
 
-template <bool kInside>
+template <int kM, bool kInside>
 __attribute__((always_inline)) inline void TransformInputTile(const WinogradParams& p,
                                                               const float* x,
                                                               const TileGeometry& g, float* v,
                                                               int64_t point_stride) {
   int64_t c0 = 0;
   for (; c0 + kLanes <= p.c; c0 += kLanes) {
-    TransformInputChannels<Float16, kInside>(p, x, g, c0, v, point_stride);
+    TransformInputChannels<kM, Float16, kInside>(p, x, g, c0, v, point_stride);
   }
-  for (; c0 < p.c; ++c0) TransformInputChannels<float, kInside>(p, x, g, c0, v, point_stride);
+  for (; c0 < p.c; ++c0) {
+    TransformInputChannels<kM, float, kInside>(p, x, g, c0, v, point_stride);
+  }
 }
 
 // The output tile of `g` for channels [o0 + c0, + width of T) from the products of
 // M's row (tile q; position xi at m + xi * point_stride + c0), plus bias and residual,
 // clamped, stored where the tile lies inside the output.
-template <typename T, bool kFull>
+template <int kM, typename T, bool kFull>
 __attribute__((always_inline)) inline void TransformOutputChannels(
     const WinogradParams& p, const TileGeometry& g, const float* m, int64_t point_stride,
     int64_t c0, int64_t o0, const float* bias, const float* residual, float* y) {
-  constexpr int kA = kWinogradInputTile;
-  constexpr int kM = kWinogradTile;
+  constexpr int kA = kM + 2;
   T s[kM][kA];  // A^T M
 #pragma GCC unroll 6
   for (int j = 0; j < kA; ++j) {
     T column[kA], out[kM];
 #pragma GCC unroll 6
     for (int i = 0; i < kA; ++i) column[i] = LoadAt<T>(m + (i * kA + j) * point_stride + c0);
-    OutputTransform6(column, out);
+    OutputTransform<kM>(column, out);
 #pragma GCC unroll 4
     for (int r = 0; r < kM; ++r) s[r][j] = out[r];
   }
@@ -242,7 +266,7 @@ __attribute__((always_inline)) inline void TransformOutputChannels(
   for (int r = 0; r < kM; ++r) {
     if (!kFull && r >= g.rows) break;
     T out[kM];
-    OutputTransform6(s[r], out);
+    OutputTransform<kM>(s[r], out);
     const int64_t offset = ((g.n * p.oh + g.oy0 + r) * p.ow + g.ox0) * p.o + channel;
 #pragma GCC unroll 4
     for (int q = 0; q < kM; ++q) {
@@ -255,23 +279,27 @@ __attribute__((always_inline)) inline void TransformOutputChannels(
   }
 }
 
-template <bool kFull>
+template <int kM, bool kFull>
 __attribute__((always_inline)) inline void TransformOutputTile(
     const WinogradParams& p, const TileGeometry& g, const float* m, int64_t point_stride,
     int64_t o0, int64_t oc, const float* bias, const float* residual, float* y) {
   int64_t c0 = 0;
   for (; c0 + kLanes <= oc; c0 += kLanes) {
-    TransformOutputChannels<Float16, kFull>(p, g, m, point_stride, c0, o0, bias, residual, y);
+    TransformOutputChannels<kM, Float16, kFull>(p, g, m, point_stride, c0, o0, bias, residual,
+                                                y);
   }
   for (; c0 < oc; ++c0) {
-    TransformOutputChannels<float, kFull>(p, g, m, point_stride, c0, o0, bias, residual, y);
+    TransformOutputChannels<kM, float, kFull>(p, g, m, point_stride, c0, o0, bias, residual, y);
   }
 }
 
 // Operands: x, U (packed), [bias], [residual], y, scratch.
+template <int kM>
 __attribute__((always_inline)) inline int32_t WinogradBody(const kiln_kernel_call* call,
                                                            int64_t workgroup,
                                                            int64_t workgroups) {
+  constexpr int kPositions = WinogradPositions(kM);
+  constexpr uint32_t kAllInside = (1u << (kM + 2)) - 1;
   const WinogradParams& p = ParamsOf<WinogradParams>(call);
   const float* x = Operand<float>(call, 0);
   const float* u = Operand<float>(call, 1);
@@ -285,7 +313,7 @@ __attribute__((always_inline)) inline int32_t WinogradBody(const kiln_kernel_cal
   const int64_t nr = impl.blocking.nr;
   float* v = reinterpret_cast<float*>(slot);
   const int64_t v_point = p.block_tiles * p.v_stride;
-  float* m = v + RoundUp(kWinogradPoints * v_point, 16);
+  float* m = v + RoundUp(kPositions * v_point, 16);
   const int64_t m_point = p.block_tiles * p.o_chunk;
   const int64_t u_point = PackedBFloats(p.o, p.c, nr);
   const int64_t total_tiles = p.batch * p.tiles_h * p.tiles_w;
@@ -298,11 +326,11 @@ __attribute__((always_inline)) inline int32_t WinogradBody(const kiln_kernel_cal
     const int64_t tiles = std::min(p.block_tiles, total_tiles - first_tile);
     if (block != transformed_block) {
       for (int64_t q = 0; q < tiles; ++q) {
-        const TileGeometry g = GeometryOf(p, first_tile + q);
+        const TileGeometry g = GeometryOf<kM>(p, first_tile + q);
         if (g.row_mask == kAllInside && g.col_mask == kAllInside) {
-          TransformInputTile<true>(p, x, g, v + q * p.v_stride, v_point);
+          TransformInputTile<kM, true>(p, x, g, v + q * p.v_stride, v_point);
         } else {
-          TransformInputTile<false>(p, x, g, v + q * p.v_stride, v_point);
+          TransformInputTile<kM, false>(p, x, g, v + q * p.v_stride, v_point);
         }
       }
       transformed_block = block;
@@ -310,7 +338,7 @@ __attribute__((always_inline)) inline int32_t WinogradBody(const kiln_kernel_cal
     const int64_t group_end = std::min(p.o, (group + 1) * p.o_per_group);
     for (int64_t o0 = group * p.o_per_group; o0 < group_end; o0 += p.o_chunk) {
       const int64_t oc = std::min(p.o_chunk, group_end - o0);
-      for (int xi = 0; xi < kWinogradPoints; ++xi) {
+      for (int xi = 0; xi < kPositions; ++xi) {
         IgemmArgs gemm;
         gemm.m = tiles;
         gemm.n = oc;
@@ -324,12 +352,13 @@ __attribute__((always_inline)) inline int32_t WinogradBody(const kiln_kernel_cal
         impl.igemm(gemm);
       }
       for (int64_t q = 0; q < tiles; ++q) {
-        const TileGeometry g = GeometryOf(p, first_tile + q);
-        if (g.rows == kWinogradTile && g.cols == kWinogradTile) {
-          TransformOutputTile<true>(p, g, m + q * p.o_chunk, m_point, o0, oc, bias, residual, y);
+        const TileGeometry g = GeometryOf<kM>(p, first_tile + q);
+        if (g.rows == kM && g.cols == kM) {
+          TransformOutputTile<kM, true>(p, g, m + q * p.o_chunk, m_point, o0, oc, bias,
+                                        residual, y);
         } else {
-          TransformOutputTile<false>(p, g, m + q * p.o_chunk, m_point, o0, oc, bias, residual,
-                                     y);
+          TransformOutputTile<kM, false>(p, g, m + q * p.o_chunk, m_point, o0, oc, bias,
+                                         residual, y);
         }
       }
     }
@@ -337,8 +366,15 @@ __attribute__((always_inline)) inline int32_t WinogradBody(const kiln_kernel_cal
   return KILN_KERNEL_OK;
 }
 
+__attribute__((always_inline)) inline int32_t WinogradDispatch(const kiln_kernel_call* call,
+                                                               int64_t workgroup,
+                                                               int64_t workgroups) {
+  return ParamsOf<WinogradParams>(call).tile == 4 ? WinogradBody<4>(call, workgroup, workgroups)
+                                                  : WinogradBody<2>(call, workgroup, workgroups);
+}
+
 int32_t WinogradConvF32(const kiln_kernel_call* call, int64_t workgroup, int64_t workgroups) {
-  return WinogradBody(call, workgroup, workgroups);
+  return WinogradDispatch(call, workgroup, workgroups);
 }
 
 // The same loops compiled for AVX2 + FMA and for AVX-512, chosen at prepare time where
@@ -346,12 +382,12 @@ int32_t WinogradConvF32(const kiln_kernel_call* call, int64_t workgroup, int64_t
 __attribute__((target("avx2,fma"))) int32_t WinogradConvF32Avx2(const kiln_kernel_call* call,
                                                                 int64_t workgroup,
                                                                 int64_t workgroups) {
-  return WinogradBody(call, workgroup, workgroups);
+  return WinogradDispatch(call, workgroup, workgroups);
 }
 
 __attribute__((target("avx512f,avx2,fma"))) int32_t WinogradConvF32Avx512(
     const kiln_kernel_call* call, int64_t workgroup, int64_t workgroups) {
-  return WinogradBody(call, workgroup, workgroups);
+  return WinogradDispatch(call, workgroup, workgroups);
 }
 
 }  // namespace

@@ -27,8 +27,8 @@ int PackAndFold(Graph& graph, bool winograd = false) {
     packers.winograd = [](const Node&, const Tensor& filter) -> std::optional<Tensor> {
       const int64_t c = filter.shape().dim(2);
       const int64_t o = filter.shape().dim(3);
-      Tensor u = *Tensor::Allocate(DataType::kF32, Shape{36, (o + 31) / 32, c, 32});
-      cpu::PackWinogradFilter(filter.data<float>(), c, o, 32, u.data<float>());
+      Tensor u = *Tensor::Allocate(DataType::kF32, Shape{16, (o + 31) / 32, c, 32});
+      cpu::PackWinogradFilter(2, filter.data<float>(), c, o, 32, u.data<float>());
       return u;
     };
   }

@@ -97,7 +97,7 @@ PackGemmWeight AlwaysWinograd(int64_t* calls) {
     const int64_t o = filter.shape().dim(3);
     constexpr int64_t kNr = 32;
     Tensor u = *Tensor::Allocate(DataType::kF32, Shape{36, (o + kNr - 1) / kNr, c, kNr});
-    cpu::PackWinogradFilter(filter.data<float>(), c, o, kNr, u.data<float>());
+    cpu::PackWinogradFilter(4, filter.data<float>(), c, o, kNr, u.data<float>());
     return u;
   };
 }
@@ -193,15 +193,15 @@ TEST(PackWeightsTest, MalformedPackedOpsAreVerifierErrorsNamingTheNode) {
   %c = PackedConv2D(%x, %p, %b, %r) {kernel_shape = [2, 2], out_channels = 3}
   return y = %c
 })", "input 'residual' is f32[1,4,4,2], expected f32[1,3,3,3]"},
-      // A Winograd filter of the wrong depth, or not 36 positions.
+      // A Winograd filter of the wrong depth, or neither 36 nor 16 positions.
       {R"(graph(%x: f32[1,4,4,2], %u: f32[36,1,3,32]) {
   %c = WinogradConv2D(%x, %u) {out_channels = 3}
   return y = %c
-})", "is not [36, ceil(3 / W), 2, W]"},
-      {R"(graph(%x: f32[1,4,4,2], %u: f32[16,1,2,32]) {
+})", "is not [36 or 16, ceil(3 / W), 2, W]"},
+      {R"(graph(%x: f32[1,4,4,2], %u: f32[25,1,2,32]) {
   %c = WinogradConv2D(%x, %u) {out_channels = 3}
   return y = %c
-})", "is not [36, ceil(3 / W), 2, W]"},
+})", "is not [36 or 16, ceil(3 / W), 2, W]"},
   };
   for (const auto& [text, message] : cases) {
     absl::StatusOr<Graph> graph = ParseGraph(text);

@@ -1,4 +1,4 @@
-// WinogradConv2D (F(4x4, 3x3)) against the reference, which takes the filter back from
+// WinogradConv2D (F(4x4, 3x3) and F(2x2, 3x3)) against the reference, which takes the filter back from
 // the Winograd domain and runs the plain convolution: partial tiles on every edge, odd
 // channel counts (the one-channel transform tail, the GEMM's right-edge panels), padding
 // 0 to 2 on each side, batches, one tile and many, blocks split across workgroups and
@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "kernels/cpu/cpu_kernel_provider.h"
 #include "kernels/cpu/gemm.h"
@@ -53,14 +54,15 @@ std::vector<GemmIsa> RunnableIsas() {
   return isas;
 }
 
-// The case's HWIO filter transformed as Compile does (cpu::PackWinogradFilter) for `isa`.
-Tensor TransformedFilter(const Tensor& hwio, GemmIsa isa) {
+// The case's HWIO filter transformed as Compile does (cpu::PackWinogradFilter) for output
+// tiles of `tile` and `isa`.
+Tensor TransformedFilter(const Tensor& hwio, int tile, GemmIsa isa) {
   const int64_t c = hwio.shape().dim(2);
   const int64_t o = hwio.shape().dim(3);
   const int64_t nr = cpu::GetSgemmImpl(isa).blocking.nr;
   Tensor u = *Tensor::Allocate(DataType::kF32,
-                               Shape{cpu::kWinogradPoints, (o + nr - 1) / nr, c, nr});
-  cpu::PackWinogradFilter(hwio.data<float>(), c, o, nr, u.data<float>());
+                               Shape{cpu::WinogradPositions(tile), (o + nr - 1) / nr, c, nr});
+  cpu::PackWinogradFilter(tile, hwio.data<float>(), c, o, nr, u.data<float>());
   return u;
 }
 
@@ -70,9 +72,11 @@ TEST(WinogradKernelsTest, MatchesTheConvolutionEveryMicrokernel) {
   for (GemmIsa isa : RunnableIsas()) {
     for (const WinogradCase& wc : kCases) {
       for (int threads : {1, 2, 8}) {
+        // Both tile sizes, alternating with the thread counts.
+        const int tile = (checked % 2 == 0) ? 4 : 2;
         const Tensor x = Random(DataType::kF32, Shape{wc.n, wc.h, wc.w, wc.c}, seed += 3);
         const Tensor g = Random(DataType::kF32, Shape{3, 3, wc.c, wc.o}, seed + 1);
-        KernelCase c{"WinogradConv2D", {x, TransformedFilter(g, isa)}};
+        KernelCase c{"WinogradConv2D", {x, TransformedFilter(g, tile, isa)}};
         if (wc.bias) c.inputs.push_back(Random(DataType::kF32, Shape{wc.o}, seed + 2));
         c.attrs = {{"pads", wc.pads}, {"out_channels", wc.o}};
         c.options.gemm_isa = isa;
@@ -83,7 +87,8 @@ TEST(WinogradKernelsTest, MatchesTheConvolutionEveryMicrokernel) {
         }
         const double atol = 64.0 * (9.0 * wc.c + 1.0) * Ulp(DataType::kF32);
         EXPECT_TRUE(CheckKernel(c, Tolerance{0.0, atol, 0.0}))
-            << GemmIsaName(isa) << " " << Describe(c) << " threads " << threads;
+            << GemmIsaName(isa) << " " << Describe(c) << " F(" << tile << "x" << tile
+            << ") threads " << threads;
         ++checked;
       }
     }
@@ -99,7 +104,7 @@ TEST(WinogradKernelsTest, PanelWidthOfAnotherMicrokernelIsRefused) {
             cpu::GetSgemmImpl(GemmIsa::kPortableWide).blocking.nr);
   KernelCase c{"WinogradConv2D",
                {Random(DataType::kF32, Shape{1, 8, 8, 16}, 2),
-                TransformedFilter(g, GemmIsa::kPortable)}};
+                TransformedFilter(g, 4, GemmIsa::kPortable)}};
   c.attrs = {{"pads", std::vector<int64_t>{1, 1, 1, 1}}, {"out_channels", int64_t{16}}};
   c.options.gemm_isa = GemmIsa::kPortableWide;
   absl::StatusOr<PreparedKernel> kernel = PrepareCase(c);
@@ -108,17 +113,18 @@ TEST(WinogradKernelsTest, PanelWidthOfAnotherMicrokernelIsRefused) {
       << kernel.status();
 }
 
-// Which 3x3 convolutions the provider takes to the Winograd domain: ResNet-50's stride-1
-// 3x3s where their 4x4 tiles amortize the larger filter, not 7 x 7 outputs at batch 1.
+// Which 3x3 convolutions the provider takes to the Winograd domain, and with which tile:
+// ResNet-50's stride-1 3x3s with F(4x4) where 12 or more 4x4 tiles amortize the 4x larger
+// filter, 7 x 7 images with F(2x2) (4 tiles of 4x4, 16 of 2x2) at batch 1 and F(4x4) at
+// batch 16; not tiny images, nor few output channels.
 TEST(WinogradKernelsTest, ProviderTransformsWhereItPays) {
   struct Want {
     int64_t n, hw, c, o;
-    bool winograd;
+    int tile;  // 0: not transformed
   };
   const std::vector<Want> wants = {
-      {1, 56, 64, 64, true},    {1, 28, 128, 128, true}, {1, 14, 256, 256, true},
-      {1, 7, 512, 512, false},  {16, 7, 512, 512, true}, {1, 2, 64, 64, false},
-      {1, 56, 64, 8, false},
+      {1, 56, 64, 64, 4},  {1, 28, 128, 128, 4}, {1, 14, 256, 256, 4}, {1, 7, 512, 512, 2},
+      {16, 7, 512, 512, 4}, {1, 2, 64, 64, 0},   {1, 56, 64, 8, 0},
   };
   auto provider = CreateCpuKernelProvider();
   for (const Want& want : wants) {
@@ -132,8 +138,13 @@ TEST(WinogradKernelsTest, ProviderTransformsWhereItPays) {
                   {"filter_format", std::string("HWIO")}};
     conv.outputs = {TensorType{DataType::kF32, Shape{want.n, want.hw, want.hw, want.o}}};
     const Tensor g = Random(DataType::kF32, Shape{3, 3, want.c, want.o}, 3);
-    EXPECT_EQ(provider->PackWinogradFilter(conv, g).has_value(), want.winograd)
-        << want.n << "x" << want.hw << "x" << want.hw << " " << want.c << "->" << want.o;
+    const std::optional<Tensor> u = provider->PackWinogradFilter(conv, g);
+    const std::string what = absl::StrCat(want.n, "x", want.hw, "x", want.hw, " ", want.c,
+                                          "->", want.o);
+    ASSERT_EQ(u.has_value(), want.tile != 0) << what;
+    if (u.has_value()) {
+      EXPECT_EQ(u->shape().dim(0), cpu::WinogradPositions(want.tile)) << what;
+    }
   }
   CpuKernelOptions off;
   off.winograd = false;
