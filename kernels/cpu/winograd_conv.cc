@@ -5,7 +5,7 @@
 // position (the indirect GEMM over contiguous rows: no packing of either operand), and each
 // tile's 36 products are transformed back (Y = A^T M A) with the bias, residual and clamp
 // applied before the single store. NHWC puts channels innermost, so both transforms run
-// on vectors of 16 channels; the transforms cost O(36 * C) per tile against the GEMMs'
+// on vectors of channels; the transforms cost O(36 * C) per tile against the GEMMs'
 // O(36 * C * O).
 #include <algorithm>
 #include <cstdint>
@@ -81,17 +81,29 @@ void PackWinogradFilter(int m, const float* hwio, int64_t c, int64_t o, int64_t 
 
 namespace {
 
-// 16 floats as one vector (a zmm register in the AVX-512 build, two ymm in the AVX2 one),
-// and its unaligned, aliasing view for loads and stores.
+// 4, 8 and 16 floats as one vector, each the native width of the build that uses it
+// (SSE2, AVX2, AVX-512: no vector wider than the target's registers to split, which also
+// keeps the compile fast), and their unaligned, aliasing views for loads and stores.
+typedef float Float4 __attribute__((vector_size(16)));
+typedef float Float4U __attribute__((vector_size(16), aligned(4), may_alias));
+typedef float Float8 __attribute__((vector_size(32)));
+typedef float Float8U __attribute__((vector_size(32), aligned(4), may_alias));
 typedef float Float16 __attribute__((vector_size(64)));
 typedef float Float16U __attribute__((vector_size(64), aligned(4), may_alias));
-constexpr int64_t kLanes = 16;
 
-// Loads and stores of a channel vector (T = Float16) or of one channel (T = float).
+template <typename T>
+constexpr int64_t kLanesOf = sizeof(T) / sizeof(float);
+
+// Loads and stores of a channel vector (T = Float4, Float8, Float16) or of one channel
+// (T = float).
 template <typename T>
 __attribute__((always_inline)) inline T LoadAt(const float* p) {
   if constexpr (sizeof(T) == sizeof(float)) {
     return *p;
+  } else if constexpr (sizeof(T) == 16) {
+    return *reinterpret_cast<const Float4U*>(p);
+  } else if constexpr (sizeof(T) == 32) {
+    return *reinterpret_cast<const Float8U*>(p);
   } else {
     return *reinterpret_cast<const Float16U*>(p);
   }
@@ -100,6 +112,10 @@ template <typename T>
 __attribute__((always_inline)) inline void StoreAt(float* p, T v) {
   if constexpr (sizeof(T) == sizeof(float)) {
     *p = v;
+  } else if constexpr (sizeof(T) == 16) {
+    *reinterpret_cast<Float4U*>(p) = v;
+  } else if constexpr (sizeof(T) == 32) {
+    *reinterpret_cast<Float8U*>(p) = v;
   } else {
     *reinterpret_cast<Float16U*>(p) = v;
   }
@@ -226,14 +242,14 @@ __attribute__((always_inline)) inline void TransformInputChannels(const Winograd
   }
 }
 
-template <int kM, bool kInside>
+template <int kM, typename Vec, bool kInside>
 __attribute__((always_inline)) inline void TransformInputTile(const WinogradParams& p,
                                                               const float* x,
                                                               const TileGeometry& g, float* v,
                                                               int64_t point_stride) {
   int64_t c0 = 0;
-  for (; c0 + kLanes <= p.c; c0 += kLanes) {
-    TransformInputChannels<kM, Float16, kInside>(p, x, g, c0, v, point_stride);
+  for (; c0 + kLanesOf<Vec> <= p.c; c0 += kLanesOf<Vec>) {
+    TransformInputChannels<kM, Vec, kInside>(p, x, g, c0, v, point_stride);
   }
   for (; c0 < p.c; ++c0) {
     TransformInputChannels<kM, float, kInside>(p, x, g, c0, v, point_stride);
@@ -279,28 +295,29 @@ __attribute__((always_inline)) inline void TransformOutputChannels(
   }
 }
 
-template <int kM, bool kFull>
+template <int kM, typename Vec, bool kFull>
 __attribute__((always_inline)) inline void TransformOutputTile(
     const WinogradParams& p, const TileGeometry& g, const float* m, int64_t point_stride,
     int64_t o0, int64_t oc, const float* bias, const float* residual, float* y) {
   int64_t c0 = 0;
-  for (; c0 + kLanes <= oc; c0 += kLanes) {
-    TransformOutputChannels<kM, Float16, kFull>(p, g, m, point_stride, c0, o0, bias, residual,
-                                                y);
+  for (; c0 + kLanesOf<Vec> <= oc; c0 += kLanesOf<Vec>) {
+    TransformOutputChannels<kM, Vec, kFull>(p, g, m, point_stride, c0, o0, bias, residual, y);
   }
   for (; c0 < oc; ++c0) {
     TransformOutputChannels<kM, float, kFull>(p, g, m, point_stride, c0, o0, bias, residual, y);
   }
 }
 
-// Operands: x, U (packed), [bias], [residual], y, scratch.
-template <int kM>
+// Operands: x, U (packed), [bias], [residual], y, scratch. Vec: the build's vector.
+template <int kM, typename Vec>
 __attribute__((always_inline)) inline int32_t WinogradBody(const kiln_kernel_call* call,
                                                            int64_t workgroup,
                                                            int64_t workgroups) {
   constexpr int kPositions = WinogradPositions(kM);
   constexpr uint32_t kAllInside = (1u << (kM + 2)) - 1;
   const WinogradParams& p = ParamsOf<WinogradParams>(call);
+  // An empty output has no scratch operand either.
+  if (p.blocks == 0) return KILN_KERNEL_OK;
   const float* x = Operand<float>(call, 0);
   const float* u = Operand<float>(call, 1);
   const float* bias = p.has_bias ? Operand<float>(call, 2) : nullptr;
@@ -328,9 +345,9 @@ __attribute__((always_inline)) inline int32_t WinogradBody(const kiln_kernel_cal
       for (int64_t q = 0; q < tiles; ++q) {
         const TileGeometry g = GeometryOf<kM>(p, first_tile + q);
         if (g.row_mask == kAllInside && g.col_mask == kAllInside) {
-          TransformInputTile<kM, true>(p, x, g, v + q * p.v_stride, v_point);
+          TransformInputTile<kM, Vec, true>(p, x, g, v + q * p.v_stride, v_point);
         } else {
-          TransformInputTile<kM, false>(p, x, g, v + q * p.v_stride, v_point);
+          TransformInputTile<kM, Vec, false>(p, x, g, v + q * p.v_stride, v_point);
         }
       }
       transformed_block = block;
@@ -354,11 +371,11 @@ __attribute__((always_inline)) inline int32_t WinogradBody(const kiln_kernel_cal
       for (int64_t q = 0; q < tiles; ++q) {
         const TileGeometry g = GeometryOf<kM>(p, first_tile + q);
         if (g.rows == kM && g.cols == kM) {
-          TransformOutputTile<kM, true>(p, g, m + q * p.o_chunk, m_point, o0, oc, bias,
-                                        residual, y);
+          TransformOutputTile<kM, Vec, true>(p, g, m + q * p.o_chunk, m_point, o0, oc, bias,
+                                             residual, y);
         } else {
-          TransformOutputTile<kM, false>(p, g, m + q * p.o_chunk, m_point, o0, oc, bias,
-                                         residual, y);
+          TransformOutputTile<kM, Vec, false>(p, g, m + q * p.o_chunk, m_point, o0, oc, bias,
+                                              residual, y);
         }
       }
     }
@@ -366,15 +383,17 @@ __attribute__((always_inline)) inline int32_t WinogradBody(const kiln_kernel_cal
   return KILN_KERNEL_OK;
 }
 
+template <typename Vec>
 __attribute__((always_inline)) inline int32_t WinogradDispatch(const kiln_kernel_call* call,
                                                                int64_t workgroup,
                                                                int64_t workgroups) {
-  return ParamsOf<WinogradParams>(call).tile == 4 ? WinogradBody<4>(call, workgroup, workgroups)
-                                                  : WinogradBody<2>(call, workgroup, workgroups);
+  return ParamsOf<WinogradParams>(call).tile == 4
+             ? WinogradBody<4, Vec>(call, workgroup, workgroups)
+             : WinogradBody<2, Vec>(call, workgroup, workgroups);
 }
 
 int32_t WinogradConvF32(const kiln_kernel_call* call, int64_t workgroup, int64_t workgroups) {
-  return WinogradDispatch(call, workgroup, workgroups);
+  return WinogradDispatch<Float4>(call, workgroup, workgroups);
 }
 
 // The same loops compiled for AVX2 + FMA and for AVX-512, chosen at prepare time where
@@ -382,12 +401,12 @@ int32_t WinogradConvF32(const kiln_kernel_call* call, int64_t workgroup, int64_t
 __attribute__((target("avx2,fma"))) int32_t WinogradConvF32Avx2(const kiln_kernel_call* call,
                                                                 int64_t workgroup,
                                                                 int64_t workgroups) {
-  return WinogradDispatch(call, workgroup, workgroups);
+  return WinogradDispatch<Float8>(call, workgroup, workgroups);
 }
 
 __attribute__((target("avx512f,avx2,fma"))) int32_t WinogradConvF32Avx512(
     const kiln_kernel_call* call, int64_t workgroup, int64_t workgroups) {
-  return WinogradDispatch(call, workgroup, workgroups);
+  return WinogradDispatch<Float16>(call, workgroup, workgroups);
 }
 
 }  // namespace
