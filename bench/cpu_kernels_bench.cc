@@ -361,6 +361,10 @@ void PackedConvArgs(benchmark::internal::Benchmark* b) {
       b->Args({64, 56, 64, 3, 1, threads, indirect});      // conv2_x 3x3
       b->Args({256, 56, 64, 1, 1, threads, indirect});     // conv2_x 1x1 reduce
       b->Args({64, 56, 256, 1, 1, threads, indirect});     // conv2_x 1x1 expand
+      b->Args({16, 112, 96, 1, 1, threads, indirect});     // MobileNet-v2 expand, K = 16
+      b->Args({24, 56, 144, 1, 1, threads, indirect});     // MobileNet-v2 expand, K = 24
+      b->Args({32, 28, 192, 1, 1, threads, indirect});     // MobileNet-v2 expand, K = 32
+      b->Args({96, 56, 24, 1, 1, threads, indirect});      // MobileNet-v2 project, N = 24
       b->Args({128, 28, 128, 3, 1, threads, indirect});    // conv3_x 3x3
       b->Args({256, 14, 256, 3, 1, threads, indirect});    // conv4_x 3x3
       b->Args({1024, 14, 256, 1, 1, threads, indirect});   // conv4_x 1x1 reduce
