@@ -277,38 +277,28 @@ int32_t ConvGemmF32(const kiln_kernel_call* call, int64_t workgroup, int64_t wor
     const int64_t first_o = g * p.og + o0;
     // Weights of output channels first_o.. in the GEMM's orientation.
     const float* w = f + first_o * p.fs[0];
-    if (kPackedFilter && p.merged_rows) {
-      const float** rows = reinterpret_cast<const float**>(slot);
-      float* window = reinterpret_cast<float*>(slot + RoundUp(t.tile_m * p.kh * 8, 64));
-      MergedRowsNhwc(p, x, n, p0, pc, window, rows);
-      IgemmArgs gemm;
-      gemm.m = pc;
-      gemm.n = oc;
-      gemm.taps = p.kh;
-      gemm.tap_k = p.kw * p.c;
-      gemm.a_rows = rows;
-      gemm.b_packed = f + (first_o / impl.blocking.nr) * p.kdim * impl.blocking.nr;
-      gemm.c = y + n * p.ys[0] + p0 * p.ys[3] + first_o;
-      gemm.ldc = p.o;
-      gemm.bias = bias != nullptr ? bias + first_o : nullptr;
-      gemm.residual = residual != nullptr ? residual + (gemm.c - y) : nullptr;
-      gemm.clamp = p.clamp != 0;
-      gemm.clamp_min = p.clamp_min;
-      gemm.clamp_max = p.clamp_max;
-      impl.igemm(gemm);
-      continue;
-    }
     if (kPackedFilter && p.indirect) {
-      const int64_t taps = p.kh * p.kw;
+      // The tile's row table: per pixel, a pointer per filter row into a padded copy of
+      // the input rows (merged_rows, few channels), or a pointer per tap into x.
       const float** rows = reinterpret_cast<const float**>(slot);
-      float* zeros = reinterpret_cast<float*>(slot + RoundUp(t.tile_m * taps * 8, 64));
-      if (tile == range.begin) std::memset(zeros, 0, p.cg * sizeof(float));  // once a call
-      IndirectionNhwc(p, x, n, p0, pc, zeros, rows);
+      int64_t taps, tap_k;
+      if (p.merged_rows) {
+        taps = p.kh;
+        tap_k = p.kw * p.c;
+        float* window = reinterpret_cast<float*>(slot + RoundUp(t.tile_m * p.kh * 8, 64));
+        MergedRowsNhwc(p, x, n, p0, pc, window, rows);
+      } else {
+        taps = p.kh * p.kw;
+        tap_k = p.cg;
+        float* zeros = reinterpret_cast<float*>(slot + RoundUp(t.tile_m * taps * 8, 64));
+        if (tile == range.begin) std::memset(zeros, 0, p.cg * sizeof(float));  // once a call
+        IndirectionNhwc(p, x, n, p0, pc, zeros, rows);
+      }
       IgemmArgs gemm;
       gemm.m = pc;
       gemm.n = oc;
       gemm.taps = taps;
-      gemm.tap_k = p.cg;
+      gemm.tap_k = tap_k;
       gemm.a_rows = rows;
       gemm.b_packed = f + (first_o / impl.blocking.nr) * p.kdim * impl.blocking.nr;
       gemm.c = y + n * p.ys[0] + p0 * p.ys[3] + first_o;
