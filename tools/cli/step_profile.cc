@@ -16,6 +16,21 @@ double PerRunMs(int64_t nanos, int64_t runs) {
 
 }  // namespace
 
+std::vector<StepTime> ProfileSince(std::vector<StepTime> now,
+                                   const std::vector<StepTime>& before) {
+  for (StepTime& step : now) {
+    for (const StepTime& earlier : before) {
+      if (earlier.node == step.node && earlier.kernel == step.kernel &&
+          earlier.output == step.output) {
+        step.nanos -= earlier.nanos;
+        step.runs -= earlier.runs;
+        break;
+      }
+    }
+  }
+  return now;
+}
+
 void PrintStepProfile(const std::vector<StepTime>& steps, int top, std::ostream& out) {
   int64_t total = 0;
   int64_t runs = 0;
@@ -42,8 +57,7 @@ void PrintStepProfile(const std::vector<StepTime>& steps, int top, std::ostream&
   };
   std::stable_sort(ops.begin(), ops.end(),
                    [](const OpTotal& a, const OpTotal& b) { return a.nanos > b.nanos; });
-  out << absl::StrFormat("profile: %d steps, %.3f ms per run in steps (%d profiled runs, "
-                         "warm-up included)\n",
+  out << absl::StrFormat("profile: %d steps, %.3f ms per run in steps (%d profiled runs)\n",
                          steps.size(), PerRunMs(total, runs), runs);
   out << "profile by op:      ms/run       %  steps  op\n";
   for (const OpTotal& op : ops) {
