@@ -7,6 +7,7 @@
 #include "base/status_macros.h"
 #include "graph/fusion.h"
 #include "kernels/codegen/loop_kernel.h"
+#include "kernels/codegen/row_kernel.h"
 
 namespace kiln {
 namespace {
@@ -34,17 +35,24 @@ class GeneratedKernelProvider : public KernelProvider {
   }
 
   absl::StatusOr<PreparedKernel> Prepare(const Graph& graph, const Node& node) const override {
-    if (node.op != kFusionOp || library_->RunsFusion(node) ||
-        !codegen::CheckLoopFusion(node).ok()) {
+    codegen::LoopKernelSource loop;
+    std::string kind;
+    if (node.op == kFusionOp && !library_->RunsFusion(node) &&
+        codegen::CheckLoopFusion(node).ok()) {
+      ASSIGN_OR_RETURN(loop, codegen::EmitLoopKernel(graph, node));
+      kind = "loop";
+    } else if (codegen::CheckRowKernel(node).ok()) {
+      ASSIGN_OR_RETURN(loop, codegen::EmitRowKernel(node));
+      kind = "row";
+    } else {
       return library_->Prepare(graph, node);
     }
-    ASSIGN_OR_RETURN(codegen::LoopKernelSource loop, codegen::EmitLoopKernel(graph, node));
     codegen::KernelSource source{std::move(loop.mlir), codegen::kLoopFunction,
-                                 loop.num_buffers, "loop"};
+                                 loop.num_buffers, kind};
     auto compiled = codegen::GetOrCompileKernel(source, options_);
     if (!compiled.ok()) {
       return absl::Status(compiled.status().code(),
-                          absl::StrCat("node '", node.name, "' (Fusion): ",
+                          absl::StrCat("node '", node.name, "' (", node.op, "): ",
                                        compiled.status().message()));
     }
     PreparedKernel kernel;

@@ -9,6 +9,7 @@
 #include "graph/bind_shapes.h"
 #include "graph/fusion.h"
 #include "kernels/codegen/loop_kernel.h"
+#include "kernels/codegen/row_kernel.h"
 #include "runtime/compile.h"
 #include "runtime/default_provider.h"
 
@@ -29,25 +30,35 @@ absl::Status EmitKernels(const Graph& optimized, const EmitRequest& request,
   }
   ASSIGN_OR_RETURN(Graph bound, BindInputShapes(graph, shapes));
   ASSIGN_OR_RETURN(std::vector<int> order, bound.TopologicalOrder());
+  // Fusion clusters and the nodes that become generated row kernels (Softmax, LayerNorm).
   std::vector<int> clusters;
   for (int id : order) {
-    if (bound.node(id).op == kFusionOp) clusters.push_back(id);
+    const Node& node = bound.node(id);
+    if (node.op == kFusionOp || codegen::CheckRowKernel(node).ok()) clusters.push_back(id);
   }
   if (request.cluster >= static_cast<int64_t>(clusters.size())) {
-    return absl::InvalidArgumentError(absl::StrCat("--cluster ", request.cluster, ": the graph has ",
-                                                   clusters.size(), " Fusion clusters"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--cluster ", request.cluster, ": the graph has ", clusters.size(),
+                     " Fusion clusters and row kernels"));
   }
   for (size_t c = 0; c < clusters.size(); ++c) {
     if (request.cluster >= 0 && static_cast<int64_t>(c) != request.cluster) continue;
-    const Node& fusion = bound.node(clusters[c]);
-    out << "// cluster " << c << ": fusion '" << fusion.name << "' ("
-        << fusion.string_attr(kFusionKindAttr) << ")\n";
-    auto loop = codegen::EmitLoopKernel(bound, fusion);
+    const Node& node = bound.node(clusters[c]);
+    const bool fusion = node.op == kFusionOp;
+    if (fusion) {
+      out << "// cluster " << c << ": fusion '" << node.name << "' ("
+          << node.string_attr(kFusionKindAttr) << ")\n";
+    } else {
+      out << "// cluster " << c << ": node '" << node.name << "' (" << node.op
+          << ", a row kernel)\n";
+    }
+    auto loop = fusion ? codegen::EmitLoopKernel(bound, node) : codegen::EmitRowKernel(node);
     if (!loop.ok()) {
       out << "// " << loop.status().message() << "\n";
       continue;
     }
-    codegen::KernelSource source{loop->mlir, codegen::kLoopFunction, loop->num_buffers, "loop"};
+    codegen::KernelSource source{loop->mlir, codegen::kLoopFunction, loop->num_buffers,
+                                 fusion ? "loop" : "row"};
     std::string trace;
     ASSIGN_OR_RETURN(std::string text,
                      codegen::EmitKernel(source, request.stage,

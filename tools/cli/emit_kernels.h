@@ -1,4 +1,5 @@
-// `kiln opt --emit`: the generated kernel of each Fusion cluster of an optimized graph,
+// `kiln opt --emit`: the generated kernel of each Fusion cluster (and row kernel: Softmax,
+// LayerNorm) of an optimized graph,
 // printed at one stage of code generation.
 #ifndef KILN_TOOLS_CLI_EMIT_KERNELS_H_
 #define KILN_TOOLS_CLI_EMIT_KERNELS_H_

@@ -51,8 +51,9 @@ Flags:
                          rounds (default 1: once)
   --debug                print every rewrite decision with its reason to stderr
   --list-passes          list the passes and exit
-  --emit STAGE           print the generated kernel of each Fusion cluster at STAGE:
-                         mlir (linalg on tensors), loops (fused, bufferized loops),
+  --emit STAGE           print the generated kernel of each Fusion cluster and row
+                         kernel (Softmax, LayerNorm) at STAGE: mlir (linalg or scf
+                         on tensors), loops (fused, bufferized loops),
                          llvm-dialect, llvm (LLVM IR after -O3 for this CPU) or asm;
                          with --dump-after-each, DIR also gets each cluster's
                          module after every lowering pass
