@@ -41,8 +41,8 @@ class GeneratedKernelProvider : public KernelProvider {
         codegen::CheckLoopFusion(node).ok()) {
       ASSIGN_OR_RETURN(loop, codegen::EmitLoopKernel(graph, node));
       kind = "loop";
-    } else if (codegen::CheckRowKernel(node).ok()) {
-      ASSIGN_OR_RETURN(loop, codegen::EmitRowKernel(node));
+    } else if (codegen::CheckRowKernel(graph, node).ok()) {
+      ASSIGN_OR_RETURN(loop, codegen::EmitRowKernel(graph, node));
       kind = "row";
     } else {
       return library_->Prepare(graph, node);

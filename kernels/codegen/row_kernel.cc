@@ -3,7 +3,9 @@
 // buffer beyond the operands, which the memory plan provides). Softmax: the row's maximum,
 // then exp(x - max) written to the output while its sum accumulates in f64, then the
 // output scaled by 1 / sum. LayerNorm: the f64 sum, the mean, the f64 sum of squared
-// deviations, then (x - mean) * rsqrt(variance + epsilon) * gamma + beta. The f64 sums and
+// deviations, then (x - mean) * rsqrt(variance + epsilon) * gamma + beta. Reductions over
+// trailing axes: the f64 sum (divided by the count for ReduceMean) or the NaN-propagating
+// maximum, one output element per row. The f64 sums and
 // the f32 max carry reassoc so LLVM vectorizes them; exp is Kiln's polynomial
 // (scalar_ops.h), as in loop kernels and the CPU library.
 #include "kernels/codegen/row_kernel.h"
@@ -12,6 +14,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -27,15 +30,53 @@ absl::Status Unsupported(const Node& node, absl::string_view why) {
                                                "): not a generated row kernel: ", why));
 }
 
-// The row length of `node`: the last dimension (Softmax) or the dimensions from `axis`
-// on (LayerNorm).
-int64_t RowLength(const Node& node) {
-  const Shape& x = node.outputs[0].shape;
+// Rows and row length of `node`: for Softmax the last dimension, for LayerNorm the
+// dimensions from `axis` on, for a reduction its reduced (trailing) dimensions of x.
+struct RowShape {
+  int64_t rows = 0;
+  int64_t n = 0;
+};
+
+bool IsReduction(const Node& node) {
+  return node.op == "ReduceSum" || node.op == "ReduceMean" || node.op == "ReduceMax";
+}
+
+// x's shape, and the first reduced or normalized dimension; nullopt-like (-1) when the
+// node does not reduce trailing dimensions.
+int FirstRowDim(const Node& node, const Shape& x) {
+  if (IsReduction(node)) {
+    const std::vector<int64_t>& axes = node.ints_attr("axes");
+    std::vector<bool> reduced(x.rank(), axes.empty());
+    for (int64_t a : axes) reduced[a < 0 ? a + x.rank() : a] = true;
+    int first = x.rank();
+    while (first > 0 && reduced[first - 1]) --first;
+    for (int d = 0; d < first; ++d) {
+      if (reduced[d]) return -1;
+    }
+    return first;
+  }
   int64_t axis = node.int_attr("axis");
   if (axis < 0) axis += x.rank();
-  int64_t n = 1;
-  for (int d = static_cast<int>(axis); d < x.rank(); ++d) n *= x.dim(d);
-  return n;
+  if (node.op == "Softmax" && axis != x.rank() - 1) return -1;
+  return static_cast<int>(axis);
+}
+
+RowShape RowsOf(const Node& node, const Shape& x, int first) {
+  RowShape r;
+  r.rows = 1;
+  r.n = 1;
+  for (int d = 0; d < x.rank(); ++d) (d < first ? r.rows : r.n) *= x.dim(d);
+  return r;
+}
+
+const TensorType* InputType(const Graph& graph, const Node& node) {
+  if (node.inputs.empty()) return nullptr;
+  const TensorRef& ref = node.inputs[0];
+  if (ref.node < 0 || ref.node >= graph.num_nodes() || ref.output < 0 ||
+      ref.output >= static_cast<int>(graph.node(ref.node).outputs.size())) {
+    return nullptr;
+  }
+  return &graph.node(ref.node).outputs[ref.output];
 }
 
 // An f64 constant written exactly: MLIR reads a hexadecimal float literal as its bits.
@@ -47,40 +88,54 @@ std::string F64(double value) {
 
 }  // namespace
 
-absl::Status CheckRowKernel(const Node& node) {
-  if (node.op != "Softmax" && node.op != "LayerNorm") return Unsupported(node, "another op");
-  if (node.outputs.size() != 1 || node.outputs[0].dtype != DataType::kF32) {
+absl::Status CheckRowKernel(const Graph& graph, const Node& node) {
+  if (node.op != "Softmax" && node.op != "LayerNorm" && !IsReduction(node)) {
+    return Unsupported(node, "another op");
+  }
+  const TensorType* x = InputType(graph, node);
+  if (node.outputs.size() != 1 || node.outputs[0].dtype != DataType::kF32 || x == nullptr ||
+      x->dtype != DataType::kF32) {
     return Unsupported(node, "not f32");
   }
-  const Shape& x = node.outputs[0].shape;
-  if (x.rank() < 1 || !x.IsFullyKnown()) return Unsupported(node, "shape not bound");
-  int64_t axis = node.int_attr("axis");
-  if (axis < 0) axis += x.rank();
-  if (node.op == "Softmax" && axis != x.rank() - 1) {
-    return Unsupported(node, "the axis is not the last");
+  if (!x->shape.IsFullyKnown() || !node.outputs[0].shape.IsFullyKnown()) {
+    return Unsupported(node, "shape not bound");
+  }
+  if (x->shape.rank() < 1) return Unsupported(node, "a scalar");
+  if (FirstRowDim(node, x->shape) < 0) {
+    return Unsupported(node, IsReduction(node) ? "reduced axes are not the trailing ones"
+                                               : "the axis is not the last");
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<LoopKernelSource> EmitRowKernel(const Node& node) {
-  RETURN_IF_ERROR(CheckRowKernel(node));
+absl::StatusOr<LoopKernelSource> EmitRowKernel(const Graph& graph, const Node& node) {
+  RETURN_IF_ERROR(CheckRowKernel(graph, node));
+  const Shape& x = InputType(graph, node)->shape;
   const bool softmax = node.op == "Softmax";
-  const int64_t total = node.outputs[0].shape.NumElements();
-  const int64_t n = std::max<int64_t>(RowLength(node), 1);
-  const int64_t rows = total / n;
+  const bool reduction = IsReduction(node);
+  const RowShape shape = RowsOf(node, x, FirstRowDim(node, x));
+  const int64_t rows = shape.rows;
+  const int64_t n = shape.n;
+  const int64_t total = x.NumElements();
   LoopKernelSource source;
-  source.num_buffers = softmax ? 2 : 4;
+  source.num_buffers = static_cast<int>(node.inputs.size()) + 1;
   source.workgroup_count =
-      total == 0 ? 1 : std::clamp<int64_t>(cpu::ElementwiseWorkgroups(total, 4), 1, rows);
+      total == 0 || rows == 0
+          ? 1
+          : std::clamp<int64_t>(cpu::ElementwiseWorkgroups(total, 4), 1, rows);
   const std::string row_type = absl::StrCat("tensor<", std::max<int64_t>(total, 1), "xf32>");
-  const std::string param_type = absl::StrCat("tensor<", n, "xf32>");
-  std::string text = absl::StrCat("module {\n  func.func @", kLoopFunction, "(%x: ", row_type,
-                                  softmax ? "" : absl::StrCat(", %gamma: ", param_type,
-                                                              ", %beta: ", param_type),
-                                  ", %out: ", row_type,
-                                  ", %wg: index, %nwg: index) -> ", row_type, " {\n");
-  if (total == 0) {
-    absl::StrAppend(&text, "    return %out : ", row_type, "\n  }\n}\n");
+  const std::string out_type = reduction
+                                   ? absl::StrCat("tensor<", std::max<int64_t>(rows, 1), "xf32>")
+                                   : row_type;
+  const std::string param_type = absl::StrCat("tensor<", std::max<int64_t>(n, 1), "xf32>");
+  std::string text = absl::StrCat(
+      "module {\n  func.func @", kLoopFunction, "(%x: ", row_type,
+      node.op == "LayerNorm"
+          ? absl::StrCat(", %gamma: ", param_type, ", %beta: ", param_type)
+          : "",
+      ", %out: ", out_type, ", %wg: index, %nwg: index) -> ", out_type, " {\n");
+  if (rows == 0 || (!reduction && total == 0)) {
+    absl::StrAppend(&text, "    return %out : ", out_type, "\n  }\n}\n");
     source.mlir = std::move(text);
     return source;
   }
@@ -98,10 +153,39 @@ absl::StatusOr<LoopKernelSource> EmitRowKernel(const Node& node) {
                   "    %one = arith.constant 1.0 : f64\n",
                   "    %count = arith.constant ", F64(static_cast<double>(n)), " : f64\n");
   absl::StrAppend(&text, "    %res = scf.for %i = %lo to %hi step %c1 iter_args(%o = %out) -> (",
-                  row_type, ") {\n", "      %base = arith.muli %i, %n : index\n");
+                  out_type, ") {\n", "      %base = arith.muli %i, %n : index\n");
   ScalarBuilder scalars("f32");
   // SSA names are unique in the function: each loop's values carry its letter.
-  if (softmax) {
+  if (reduction) {
+    if (node.op == "ReduceMax") {
+      // NaN-propagating, as the reference: maxnum drops a NaN operand, so an unordered
+      // pair yields NaN explicitly (then nothing replaces it).
+      absl::StrAppend(
+          &text, "      %ninf = arith.constant 0xFF800000 : f32\n",
+          "      %nan = arith.constant 0x7FC00000 : f32\n",
+          "      %r = scf.for %ja = %c0 to %n step %c1 iter_args(%ma = %ninf) -> (f32) {\n",
+          "        %ka = arith.addi %base, %ja : index\n",
+          "        %va = tensor.extract %x[%ka] : ", row_type, "\n",
+          "        %uo = arith.cmpf uno, %ma, %va : f32\n",
+          "        %mx = arith.maxf %ma, %va : f32\n",
+          "        %m2a = arith.select %uo, %nan, %mx : f32\n",
+          "        scf.yield %m2a : f32\n      }\n");
+    } else {
+      absl::StrAppend(
+          &text,
+          "      %sum = scf.for %ja = %c0 to %n step %c1 iter_args(%sa = %zero) -> (f64) {\n",
+          "        %ka = arith.addi %base, %ja : index\n",
+          "        %va = tensor.extract %x[%ka] : ", row_type, "\n",
+          "        %vda = arith.extf %va : f32 to f64\n",
+          "        %s2a = arith.addf %sa, %vda fastmath<reassoc> : f64\n",
+          "        scf.yield %s2a : f64\n      }\n",
+          node.op == "ReduceMean" ? "      %r64 = arith.divf %sum, %count : f64\n"
+                                  : "      %r64 = arith.addf %sum, %zero : f64\n",
+          "      %r = arith.truncf %r64 : f64 to f32\n");
+    }
+    absl::StrAppend(&text, "      %o2 = tensor.insert %r into %o[%i] : ", out_type, "\n",
+                    "      scf.yield %o2 : ", out_type, "\n    }\n");
+  } else if (softmax) {
     Node exp_node;
     exp_node.op = "Exp";
     scalars.ClearText();
@@ -170,7 +254,7 @@ absl::StatusOr<LoopKernelSource> EmitRowKernel(const Node& node) {
         "        scf.yield %t2c : ", row_type, "\n      }\n",
         "      scf.yield %o2 : ", row_type, "\n    }\n");
   }
-  absl::StrAppend(&text, "    return %res : ", row_type, "\n  }\n}\n");
+  absl::StrAppend(&text, "    return %res : ", out_type, "\n  }\n}\n");
   source.mlir = std::move(text);
   return source;
 }

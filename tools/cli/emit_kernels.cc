@@ -34,7 +34,7 @@ absl::Status EmitKernels(const Graph& optimized, const EmitRequest& request,
   std::vector<int> clusters;
   for (int id : order) {
     const Node& node = bound.node(id);
-    if (node.op == kFusionOp || codegen::CheckRowKernel(node).ok()) clusters.push_back(id);
+    if (node.op == kFusionOp || codegen::CheckRowKernel(bound, node).ok()) clusters.push_back(id);
   }
   if (request.cluster >= static_cast<int64_t>(clusters.size())) {
     return absl::InvalidArgumentError(
@@ -52,7 +52,7 @@ absl::Status EmitKernels(const Graph& optimized, const EmitRequest& request,
       out << "// cluster " << c << ": node '" << node.name << "' (" << node.op
           << ", a row kernel)\n";
     }
-    auto loop = fusion ? codegen::EmitLoopKernel(bound, node) : codegen::EmitRowKernel(node);
+    auto loop = fusion ? codegen::EmitLoopKernel(bound, node) : codegen::EmitRowKernel(bound, node);
     if (!loop.ok()) {
       out << "// " << loop.status().message() << "\n";
       continue;

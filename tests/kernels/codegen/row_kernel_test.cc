@@ -1,4 +1,5 @@
-// Generated row kernels (Softmax along the last axis, LayerNorm) against the reference
+// Generated row kernels (Softmax along the last axis, LayerNorm, trailing-axis ReduceSum,
+// ReduceMean and ReduceMax) against the reference
 // interpreter through the generated provider: odd and size-1 rows, empty tensors, rows
 // longer than a vector, BERT's shapes, -inf, NaN and +inf inside rows, several workgroup
 // splits (the harness); which nodes become row kernels and which stay on the library.
@@ -8,6 +9,7 @@
 // same exp polynomial, the sum in f64, a rounded 1 / sum); LayerNorm 4 ulp plus 1e-6 for
 // O(1) data (mean and variance in f64, the affine map in f32). The f64 sums are
 // reassociated into vector lanes, which changes their rounding by far less than f32's.
+#include <algorithm>
 #include <limits>
 #include <memory>
 #include <string>
@@ -32,6 +34,11 @@ const double kNaN = std::numeric_limits<double>::quiet_NaN();
 const double kInf = std::numeric_limits<double>::infinity();
 const Tolerance kSoftmax{24 * testing::Ulp(DataType::kF32), 0, 0};
 const Tolerance kLayerNorm{4 * testing::Ulp(DataType::kF32), 1e-6, 0};
+// Sums in f64 rounded once to f32 (the CPU library's), in another order than the
+// reference's: 1 ulp plus n 2^-52 sum |x|; a maximum is exact.
+Tolerance kSum(int64_t n) {
+  return Tolerance{testing::Ulp(DataType::kF32), 0, static_cast<double>(n) * 0x1p-52};
+}
 
 std::shared_ptr<const KernelProvider> Generated() {
   static const auto* provider = new std::shared_ptr<const KernelProvider>(
@@ -106,6 +113,49 @@ TEST(RowKernelTest, LayerNormMatchesReference) {
   }
 }
 
+// ReduceSum, ReduceMean and ReduceMax over trailing axes, keepdims or not, with NaN and
+// infinities inside rows and empty reductions (a sum of nothing is 0, a mean NaN).
+TEST(RowKernelTest, TrailingReductionsMatchReference) {
+  uint64_t seed = 300;
+  struct ReduceCase {
+    Shape shape;
+    std::vector<int64_t> axes;
+  };
+  const std::vector<ReduceCase> cases = {
+      {Shape{7}, {}},           {Shape{3, 5}, {-1}},       {Shape{3, 5}, {0, 1}},
+      {Shape{2, 3, 70}, {1, 2}}, {Shape{4, 1}, {1}},       {Shape{1, 2048, 1, 1}, {2, 3}},
+      {Shape{64, 1000}, {1}},   {Shape{3, 0}, {1}},
+  };
+  for (const std::string op : {"ReduceSum", "ReduceMean", "ReduceMax"}) {
+    for (const ReduceCase& rc : cases) {
+      if (op == "ReduceMax" && rc.shape.NumElements() == 0) continue;  // an error
+      for (bool keepdims : {false, true}) {
+        KernelCase c = Case(op, {Random(DataType::kF32, rc.shape, seed++, -4, 4)},
+                            {{"axes", rc.axes}, {"keepdims", keepdims}});
+        int64_t n = 1;
+        for (int d = 0; d < rc.shape.rank(); ++d) {
+          const bool reduced =
+              rc.axes.empty() || std::count(rc.axes.begin(), rc.axes.end(), d) > 0 ||
+              std::count(rc.axes.begin(), rc.axes.end(), d - rc.shape.rank()) > 0;
+          if (reduced) n *= rc.shape.dim(d);
+        }
+        EXPECT_TRUE(CheckKernel(c, op == "ReduceMax" ? Tolerance{} : kSum(n)))
+            << op << " " << rc.shape.ToString();
+        EXPECT_EQ(KernelNameOf(c).rfind("gen.row.", 0), 0u) << op << " " << rc.shape.ToString();
+      }
+    }
+    Tensor special = Random(DataType::kF32, Shape{4, 9}, seed++);
+    special.SetFromDouble(3, kNaN);
+    special.SetFromDouble(9 + 8, kInf);
+    special.SetFromDouble(18, -kInf);
+    special.SetFromDouble(27 + 4, kNaN);
+    special.SetFromDouble(27 + 5, kInf);
+    EXPECT_TRUE(CheckKernel(Case(op, {special}, {{"axes", std::vector<int64_t>{1}}}),
+                            op == "ReduceMax" ? Tolerance{} : kSum(9)))
+        << op;
+  }
+}
+
 // Softmax along another axis, and other dtypes, stay on the CPU library.
 TEST(RowKernelTest, OtherAxesAndDtypesStayOnTheLibrary) {
   KernelCase inner = Case("Softmax", {Random(DataType::kF32, Shape{3, 5}, 7)},
@@ -115,14 +165,17 @@ TEST(RowKernelTest, OtherAxesAndDtypesStayOnTheLibrary) {
   KernelCase f64 = Case("Softmax", {Random(DataType::kF64, Shape{3, 5}, 8)},
                         {{"axis", int64_t{-1}}});
   EXPECT_EQ(KernelNameOf(f64).rfind("cpu.", 0), 0u);
-  Node node;
-  node.name = "sm";
-  node.op = "Softmax";
-  node.attrs = {{"axis", int64_t{0}}};
-  node.outputs = {TensorType{DataType::kF32, Shape{3, 5}}};
-  absl::Status status = codegen::CheckRowKernel(node);
+  absl::StatusOr<Graph> graph = testing::SingleOpGraph(inner);
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  absl::Status status = codegen::CheckRowKernel(*graph, graph->node(graph->num_nodes() - 1));
   EXPECT_EQ(status.code(), absl::StatusCode::kUnimplemented);
-  EXPECT_NE(status.message().find("node 'sm' (Softmax)"), std::string::npos) << status;
+  EXPECT_NE(status.message().find("node 'op' (Softmax)"), std::string::npos) << status;
+  EXPECT_NE(status.message().find("the axis is not the last"), std::string::npos) << status;
+  // A reduction over leading axes.
+  KernelCase leading = Case("ReduceSum", {Random(DataType::kF32, Shape{3, 5}, 9)},
+                            {{"axes", std::vector<int64_t>{0}}, {"keepdims", false}});
+  EXPECT_TRUE(CheckKernel(leading, kSum(3)));
+  EXPECT_EQ(KernelNameOf(leading).rfind("cpu.", 0), 0u);
 }
 
 }  // namespace
