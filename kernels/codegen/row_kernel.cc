@@ -86,6 +86,17 @@ std::string F64(double value) {
   return absl::StrFormat("0x%016X", bits);
 }
 
+// The f64 sum of the row at %base, reassociable (LLVM's vector reduction), as %sum.
+std::string RowSumLoop(const std::string& row_type) {
+  return absl::StrCat(
+      "      %sum = scf.for %ja = %c0 to %n step %c1 iter_args(%sa = %zero) -> (f64) {\n",
+      "        %ka = arith.addi %base, %ja : index\n",
+      "        %va = tensor.extract %x[%ka] : ", row_type, "\n",
+      "        %vda = arith.extf %va : f32 to f64\n",
+      "        %s2a = arith.addf %sa, %vda fastmath<reassoc> : f64\n",
+      "        scf.yield %s2a : f64\n      }\n");
+}
+
 }  // namespace
 
 absl::Status CheckRowKernel(const Graph& graph, const Node& node) {
@@ -173,12 +184,7 @@ absl::StatusOr<LoopKernelSource> EmitRowKernel(const Graph& graph, const Node& n
     } else {
       absl::StrAppend(
           &text,
-          "      %sum = scf.for %ja = %c0 to %n step %c1 iter_args(%sa = %zero) -> (f64) {\n",
-          "        %ka = arith.addi %base, %ja : index\n",
-          "        %va = tensor.extract %x[%ka] : ", row_type, "\n",
-          "        %vda = arith.extf %va : f32 to f64\n",
-          "        %s2a = arith.addf %sa, %vda fastmath<reassoc> : f64\n",
-          "        scf.yield %s2a : f64\n      }\n",
+          RowSumLoop(row_type),
           node.op == "ReduceMean" ? "      %r64 = arith.divf %sum, %count : f64\n"
                                   : "      %r64 = arith.addf %sum, %zero : f64\n",
           "      %r = arith.truncf %r64 : f64 to f32\n");
@@ -219,12 +225,7 @@ absl::StatusOr<LoopKernelSource> EmitRowKernel(const Graph& graph, const Node& n
     const double epsilon = node.float_attr("epsilon");
     absl::StrAppend(
         &text,
-        "      %sum = scf.for %ja = %c0 to %n step %c1 iter_args(%sa = %zero) -> (f64) {\n",
-        "        %ka = arith.addi %base, %ja : index\n",
-        "        %va = tensor.extract %x[%ka] : ", row_type, "\n",
-        "        %vda = arith.extf %va : f32 to f64\n",
-        "        %s2a = arith.addf %sa, %vda fastmath<reassoc> : f64\n",
-        "        scf.yield %s2a : f64\n      }\n",
+        RowSumLoop(row_type),
         "      %mean = arith.divf %sum, %count : f64\n",
         "      %sq = scf.for %jb = %c0 to %n step %c1 iter_args(%sb = %zero) -> (f64) {\n",
         "        %kb = arith.addi %base, %jb : index\n",
