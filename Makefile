@@ -13,14 +13,14 @@ build: deps
 	$(BAZEL) build //...
 
 # Builds the MLP example with the C++ API, inspects it, runs it on random input, then
-# compiles it into an Executable and runs that on the runtime core alone.
+# compiles it into an artifact and runs that on the runtime core alone.
 demo: deps
 	$(BAZEL) build //tools:kiln //tools:kiln-runner //examples:write_models
 	bazel-bin/examples/write_models $(DEMO_DIR) --models mlp
 	bazel-bin/tools/kiln inspect $(DEMO_DIR)/mlp.pb
 	bazel-bin/tools/kiln run $(DEMO_DIR)/mlp.pb --input x=random --seed 1 --batch 4 --output $(DEMO_DIR)/outputs
-	bazel-bin/tools/kiln compile $(DEMO_DIR)/mlp.pb -o $(DEMO_DIR)/mlp.kexe --batch 4
-	bazel-bin/tools/kiln-runner $(DEMO_DIR)/mlp.kexe --input x=random --seed 1
+	bazel-bin/tools/kiln compile $(DEMO_DIR)/mlp.pb -o $(DEMO_DIR)/mlp.kiln --batch 1,4
+	bazel-bin/tools/kiln-runner $(DEMO_DIR)/mlp.kiln --input x=random --seed 1 --batch 4
 	@tools/demo_next_steps.sh $(DEMO_DIR)
 
 test: deps

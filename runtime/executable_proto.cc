@@ -1,7 +1,6 @@
 #include "runtime/executable_proto.h"
 
 #include <cstring>
-#include <fstream>
 #include <limits>
 #include <memory>
 #include <utility>
@@ -17,6 +16,8 @@ namespace {
 absl::Status FieldError(absl::string_view field, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat("executable: ", field, ": ", what));
 }
+
+}  // namespace
 
 void SignatureToProto(const std::vector<TensorSignature>& side,
                       google::protobuf::RepeatedPtrField<proto::TensorSignature>* out) {
@@ -45,9 +46,8 @@ absl::StatusOr<std::vector<TensorSignature>> SignatureFromProto(
   return out;
 }
 
-}  // namespace
-
-absl::StatusOr<proto::Executable> ExecutableToProto(const Executable& executable) {
+absl::StatusOr<proto::Executable> ExecutableToProto(const Executable& executable,
+                                                    WeightsForm weights) {
   const Plan& plan = executable.plan;
   // A file names kernels that the loading binary resolves in its libraries; a step bound to
   // code made in this process (generated kernels, the reference interpreter's) has no such
@@ -67,7 +67,8 @@ absl::StatusOr<proto::Executable> ExecutableToProto(const Executable& executable
           "kernel), so it cannot be written out; compile with library kernels"));
     }
   }
-  const int64_t total = plan.params.size() + plan.memory.weights_bytes;
+  const int64_t total =
+      plan.params.size() + (weights == WeightsForm::kInline ? plan.memory.weights_bytes : 0);
   if (total > std::numeric_limits<int32_t>::max()) {
     return absl::FailedPreconditionError(
         absl::StrCat("executable: ", total, " bytes of parameters and weights exceed the ",
@@ -99,7 +100,7 @@ absl::StatusOr<proto::Executable> ExecutableToProto(const Executable& executable
   for (int v : plan.inputs) out.add_input_values(v);
   for (int v : plan.fetches) out.add_fetch_values(v);
   out.set_provider(plan.provider);
-  if (plan.memory.weights_bytes > 0) {
+  if (weights == WeightsForm::kInline && plan.memory.weights_bytes > 0) {
     if (executable.weights == nullptr) {
       return absl::FailedPreconditionError("executable: the plan has weights, the executable none");
     }
@@ -108,7 +109,10 @@ absl::StatusOr<proto::Executable> ExecutableToProto(const Executable& executable
   return out;
 }
 
-absl::StatusOr<Executable> ExecutableFromProto(const proto::Executable& proto) {
+namespace {
+
+// Everything but the weights.
+absl::StatusOr<Executable> PlanFromProto(const proto::Executable& proto) {
   if (proto.format_version() != kExecutableFormatVersion) {
     return FieldError("format_version", absl::StrCat(proto.format_version(), ", expected ",
                                                      kExecutableFormatVersion));
@@ -161,6 +165,14 @@ absl::StatusOr<Executable> ExecutableFromProto(const proto::Executable& proto) {
     if (v < 0 || v >= num_values) return FieldError("fetch_values", absl::StrCat("value ", v));
   }
   plan.provider = proto.provider();
+  return executable;
+}
+
+}  // namespace
+
+absl::StatusOr<Executable> ExecutableFromProto(const proto::Executable& proto) {
+  ASSIGN_OR_RETURN(Executable executable, PlanFromProto(proto));
+  const Plan& plan = executable.plan;
   if (static_cast<int64_t>(proto.weights().size()) != plan.memory.weights_bytes) {
     return FieldError("weights", absl::StrCat(proto.weights().size(),
                                               " bytes, the memory plan has ",
@@ -174,29 +186,19 @@ absl::StatusOr<Executable> ExecutableFromProto(const proto::Executable& proto) {
   return executable;
 }
 
-absl::Status WriteExecutableFile(const Executable& executable, const std::string& path) {
-  ASSIGN_OR_RETURN(proto::Executable proto, ExecutableToProto(executable));
-  std::ofstream file(path, std::ios::binary | std::ios::trunc);
-  if (!file || !proto.SerializeToOstream(&file) || !file.flush()) {
-    return absl::PermissionDeniedError(absl::StrCat("cannot write executable '", path, "'"));
+absl::StatusOr<Executable> ExecutableFromProto(const proto::Executable& proto,
+                                               std::shared_ptr<const uint8_t> weights,
+                                               int64_t weights_bytes) {
+  ASSIGN_OR_RETURN(Executable executable, PlanFromProto(proto));
+  const int64_t needed = executable.plan.memory.weights_bytes;
+  if (!proto.weights().empty()) {
+    return FieldError("weights", "inline weights in an Executable whose weights are external");
   }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<Executable> ReadExecutableFile(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return absl::NotFoundError(absl::StrCat("cannot open executable '", path, "'"));
-  // Parsed straight from the stream: no second copy of the file (its weights) in memory.
-  proto::Executable proto;
-  if (!proto.ParseFromIstream(&file)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("executable '", path, "' is truncated or not an executable"));
+  if (needed > weights_bytes) {
+    return FieldError("weights", absl::StrCat("the memory plan reads ", needed,
+                                              " bytes of weights, there are ", weights_bytes));
   }
-  absl::StatusOr<Executable> executable = ExecutableFromProto(proto);
-  if (!executable.ok()) {
-    return absl::Status(executable.status().code(),
-                        absl::StrCat("'", path, "': ", executable.status().message()));
-  }
+  if (needed > 0) executable.weights = std::move(weights);
   return executable;
 }
 

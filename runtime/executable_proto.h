@@ -1,9 +1,12 @@
-// The proto form of an Executable (proto/executable.proto) and its file: written and read
-// back exactly, checked for structure on the way in, then verified like any Executable.
+// The proto form of an Executable (proto/executable.proto): written and read back exactly,
+// checked for structure on the way in, then verified like any Executable. The artifact
+// (runtime/artifact.h) carries these protos, its weights beside them.
 #ifndef KILN_RUNTIME_EXECUTABLE_PROTO_H_
 #define KILN_RUNTIME_EXECUTABLE_PROTO_H_
 
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "proto/executable.pb.h"
@@ -14,9 +17,14 @@ namespace kiln {
 // The proto form's format version; ExecutableFromProto refuses others.
 inline constexpr uint32_t kExecutableFormatVersion = 1;
 
+// Whether a proto carries the weights region in its `weights` field, or leaves it empty
+// because the weights travel beside it (an artifact's weights section).
+enum class WeightsForm { kInline, kOmitted };
+
 // The proto of `executable`. FailedPrecondition when it cannot be written out: an
 // Executable that keeps in-process state (reference kernels), or one over 2 GiB.
-absl::StatusOr<proto::Executable> ExecutableToProto(const Executable& executable);
+absl::StatusOr<proto::Executable> ExecutableToProto(const Executable& executable,
+                                                    WeightsForm weights = WeightsForm::kInline);
 
 // The Executable `proto` describes, kernels not resolved yet (LoadedExecutable::Load
 // verifies and resolves). Errors name the field, step or value: another format version,
@@ -24,10 +32,22 @@ absl::StatusOr<proto::Executable> ExecutableToProto(const Executable& executable
 // weights), and MemoryPlanFromProto's.
 absl::StatusOr<Executable> ExecutableFromProto(const proto::Executable& proto);
 
-// Files: the proto's binary form. Reading checks the file parses (a truncated or
-// damaged file is InvalidArgument naming the path), then ExecutableFromProto.
-absl::Status WriteExecutableFile(const Executable& executable, const std::string& path);
-absl::StatusOr<Executable> ReadExecutableFile(const std::string& path);
+// The same for a proto whose weights were omitted: the Executable reads `weights`
+// (`weights_bytes` readable bytes, 64-byte aligned, kept alive by the pointer's owner), not
+// a copy. Errors as above, and a proto that has inline weights or a plan needing more
+// weights than `weights_bytes`.
+absl::StatusOr<Executable> ExecutableFromProto(const proto::Executable& proto,
+                                               std::shared_ptr<const uint8_t> weights,
+                                               int64_t weights_bytes);
+
+// One side of a signature (inputs or outputs) and back. Reading checks each dtype and
+// shape (-1 dimensions allowed: the caller decides), naming `what` ("input") and position.
+void SignatureToProto(const std::vector<TensorSignature>& side,
+                      google::protobuf::RepeatedPtrField<proto::TensorSignature>* out);
+absl::StatusOr<std::vector<TensorSignature>> SignatureFromProto(
+    const google::protobuf::RepeatedPtrField<proto::TensorSignature>& side,
+    absl::string_view what);
+
 
 }  // namespace kiln
 

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "tools/cli/artifact_commands.h"
 #include "tools/cli/command.h"
 
 namespace kiln::cli {
@@ -72,6 +73,12 @@ int Main(const std::vector<std::string>& args) {
                       absl::StrCat("unknown command '", name, "'; run 'kiln --help'"));
   }
   std::vector<std::string> rest(args.begin() + 1, args.end());
+  // A compiled artifact runs on the runtime core: no graph to load, optimize or compile.
+  if (NamesArtifact(rest)) {
+    if (name == "run") return RunArtifactMain("kiln run", rest, std::cout, std::cerr);
+    if (name == "bench") return BenchArtifactMain(rest, std::cout, std::cerr);
+    if (name == "inspect") return InspectArtifactMain(rest, std::cout, std::cerr);
+  }
   return command->main(rest, std::cout, std::cerr);
 }
 

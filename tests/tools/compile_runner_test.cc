@@ -1,5 +1,6 @@
-// `kiln compile` writes an Executable; kiln-runner (the runtime core alone) loads and runs
-// it to the same bits as `kiln run --kernels library`, and rejects damaged files and wrong inputs by name.
+// `kiln compile` writes an artifact; kiln-runner and `kiln run/bench/inspect MODEL.kiln`
+// (the runtime core alone) load and run it to the same bits as `kiln run --kernels
+// library`, and reject damaged files and wrong inputs by name.
 #include <fstream>
 #include <string>
 #include <vector>
@@ -26,7 +27,7 @@ Result Runner(const std::vector<std::string>& args) {
   return RunBinary("tools/kiln-runner", args);
 }
 
-// A small MLP saved as a graph file, compiled at batch 3.
+// A small MLP saved as a graph file, compiled at batch 3 (and 5, a second Executable).
 struct Compiled {
   std::string graph;
   std::string executable;
@@ -38,9 +39,9 @@ Compiled CompileSmallMlp() {
   config.hidden = 20;
   absl::StatusOr<Graph> graph = examples::BuildMlp(config);
   EXPECT_TRUE(graph.ok());
-  Compiled c{TempPath("mlp.pb"), TempPath("mlp.kexe")};
+  Compiled c{TempPath("mlp.pb"), TempPath("mlp.kiln")};
   EXPECT_TRUE(SaveGraph(*graph, c.graph).ok());
-  Result r = Kiln({"compile", c.graph, "-o", c.executable, "--batch", "3"});
+  Result r = Kiln({"compile", c.graph, "-o", c.executable, "--batch", "3,5"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, StartsWith(absl::StrCat("wrote ", c.executable, ": ")));
   return c;
@@ -52,7 +53,7 @@ TEST(CompileRunnerTest, RunnerMatchesKilnRunBitForBit) {
   const std::string session_out = TempPath("session_out");
   Result core = Runner({c.executable, "--input", "x=random", "--seed", "5", "--output", core_out});
   ASSERT_EQ(core.exit_code, 0) << core.err;
-  // The Executable holds library kernels (generated ones cannot be written yet), so the
+  // The artifact holds library kernels (generated ones cannot be written yet), so the
   // Session runs the library too: a generated Softmax rounds differently in the last bit.
   Result session = Kiln({"run", c.graph, "--input", "x=random", "--seed", "5", "--batch", "3",
                          "--kernels", "library", "--output", session_out});
@@ -66,24 +67,56 @@ TEST(CompileRunnerTest, RunnerMatchesKilnRunBitForBit) {
   Result threaded = Runner({c.executable, "--input", "x=random", "--seed", "5", "--threads", "3"});
   ASSERT_EQ(threaded.exit_code, 0) << threaded.err;
   EXPECT_EQ(threaded.out, core.out);
+  // `kiln run MODEL.kiln` is the same runner; --batch picks the other Executable.
+  Result kiln_run = Kiln({"run", c.executable, "--input", "x=random", "--seed", "5"});
+  ASSERT_EQ(kiln_run.exit_code, 0) << kiln_run.err;
+  EXPECT_EQ(kiln_run.out, core.out);
+  Result batch5 = Runner({c.executable, "--input", "x=random", "--seed", "5", "--batch", "5"});
+  ASSERT_EQ(batch5.exit_code, 0) << batch5.err;
+  Result session5 = Kiln({"run", c.graph, "--input", "x=random", "--seed", "5", "--batch", "5",
+                          "--kernels", "library"});
+  EXPECT_THAT(batch5.out, StartsWith("y f32[5,10] "));
+  EXPECT_EQ(batch5.out, session5.out);
+  Result batch4 = Runner({c.executable, "--input", "x=random", "--batch", "4"});
+  EXPECT_EQ(batch4.exit_code, 2);
+  EXPECT_THAT(batch4.err, HasSubstr("compiled for batch sizes 3, 5"));
+}
+
+TEST(CompileRunnerTest, InspectAndBenchReadTheArtifact) {
+  const Compiled c = CompileSmallMlp();
+  Result inspect = Kiln({"inspect", c.executable});
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
+  EXPECT_THAT(inspect.out, HasSubstr("target: cpu-x86_64"));
+  EXPECT_THAT(inspect.out, HasSubstr("source: mlp.pb"));
+  EXPECT_THAT(inspect.out, HasSubstr("input x: f32[-1,12]"));
+  EXPECT_THAT(inspect.out, HasSubstr("output y: f32[-1,10]"));
+  EXPECT_THAT(inspect.out, HasSubstr("batch 3: "));
+  EXPECT_THAT(inspect.out, HasSubstr("batch 5: "));
+  Result bench = Kiln({"bench", c.executable, "--batch", "5", "--iterations", "3",
+                       "--threads", "1"});
+  ASSERT_EQ(bench.exit_code, 0) << bench.err;
+  EXPECT_THAT(bench.out, HasSubstr("threads: 1, batch: 5"));
+  EXPECT_THAT(bench.out, HasSubstr("\"load_ms\": "));
+  EXPECT_THAT(bench.out, HasSubstr("\"first_run_ms\": "));
 }
 
 TEST(CompileRunnerTest, RunnerErrorsNameTheFileAndInput) {
   const Compiled c = CompileSmallMlp();
   Result missing = Runner({c.executable});
   EXPECT_EQ(missing.exit_code, 1);
-  EXPECT_THAT(missing.err, HasSubstr("input 'x' (f32[3,12]) is not given"));
+  EXPECT_THAT(missing.err, HasSubstr("input 'x' (f32[-1,12]) is not given"));
 
-  const std::string truncated = TempPath("truncated.kexe");
+  const std::string truncated = TempPath("truncated.kiln");
   const std::string bytes = ReadFile(c.executable);
   std::ofstream(truncated, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
   Result damaged = Runner({truncated, "--input", "x=random"});
   EXPECT_EQ(damaged.exit_code, 1);
-  EXPECT_THAT(damaged.err, HasSubstr(absl::StrCat("'", truncated, "'")));
+  EXPECT_THAT(damaged.err, HasSubstr(absl::StrCat("artifact '", truncated, "'")));
+  EXPECT_THAT(damaged.err, HasSubstr("truncated"));
 
-  Result absent = Runner({TempPath("absent.kexe"), "--input", "x=random"});
+  Result absent = Runner({TempPath("absent.kiln"), "--input", "x=random"});
   EXPECT_EQ(absent.exit_code, 1);
-  EXPECT_THAT(absent.err, HasSubstr("cannot open executable"));
+  EXPECT_THAT(absent.err, HasSubstr("cannot open artifact"));
 
   // A feed of another shape: written by `kiln run` at batch 2.
   const std::string other = TempPath("other");
@@ -92,12 +125,13 @@ TEST(CompileRunnerTest, RunnerErrorsNameTheFileAndInput) {
             0);
   Result shape = Runner({c.executable, "--input", "x=" + other + "/y.npy"});
   EXPECT_EQ(shape.exit_code, 1);
-  EXPECT_THAT(shape.err, HasSubstr("input 'x' is f32[2,10], expected f32[3,12]"));
+  EXPECT_THAT(shape.err, HasSubstr("input 'x': f32[2,10], the artifact was compiled for "
+                                   "f32[3,12] or f32[5,12]"));
 
   Result unknown = Runner({c.executable, "--input", "x=random", "--input", "z=random"});
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_THAT(unknown.err,
-              HasSubstr("--input 'z': the executable has no input of that name (its inputs: x)"));
+              HasSubstr("--input 'z': the artifact has no input of that name (its inputs: x)"));
   EXPECT_EQ(Runner({c.executable, "--input", "x"}).exit_code, 2);
 
   Result usage = Runner({});
@@ -112,7 +146,7 @@ TEST(CompileRunnerTest, CompileUsageAndFailures) {
   EXPECT_THAT(no_output.err, HasSubstr("-o FILE"));
   // The reference backend's kernels cannot be written out.
   Result reference =
-      Kiln({"compile", c.graph, "-o", TempPath("ref.kexe"), "--backend", "reference"});
+      Kiln({"compile", c.graph, "-o", TempPath("ref.kiln"), "--backend", "reference"});
   EXPECT_EQ(reference.exit_code, 1);
   EXPECT_THAT(reference.err, HasSubstr("runs kernel 'reference.Fusion', which is in no kernel "
                                        "library"));
@@ -120,15 +154,19 @@ TEST(CompileRunnerTest, CompileUsageAndFailures) {
   // compile` uses only when asked.
   const std::string eltwise = TempPath("eltwise.pb");
   ASSERT_TRUE(SaveGraph(examples::BuildEltwise().value(), eltwise).ok());
-  Result library = Kiln({"compile", eltwise, "-o", TempPath("lib.kexe")});
+  Result library = Kiln({"compile", eltwise, "-o", TempPath("lib.kiln")});
   EXPECT_EQ(library.exit_code, 0) << library.err;
   Result generated =
-      Kiln({"compile", eltwise, "-o", TempPath("gen.kexe"), "--kernels", "generated"});
+      Kiln({"compile", eltwise, "-o", TempPath("gen.kiln"), "--kernels", "generated"});
   EXPECT_EQ(generated.exit_code, 1);
   EXPECT_THAT(generated.err, HasSubstr("runs kernel 'gen.loop."));
   Result help = Kiln({"compile", "--help"});
   EXPECT_EQ(help.exit_code, 0);
-  EXPECT_THAT(help.out, StartsWith("Usage: kiln compile MODEL -o FILE"));
+  EXPECT_THAT(help.out, StartsWith("Usage: kiln compile MODEL -o FILE.kiln"));
+  Result bad_batch = Kiln({"compile", c.graph, "-o", TempPath("b.kiln"), "--batch", "4,2"});
+  EXPECT_EQ(bad_batch.exit_code, 1);
+  EXPECT_THAT(bad_batch.err, HasSubstr("batch sizes must be positive and increasing"));
+  EXPECT_EQ(Kiln({"compile", c.graph, "-o", TempPath("b.kiln"), "--batch", "x"}).exit_code, 2);
 }
 
 }  // namespace

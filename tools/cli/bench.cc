@@ -19,6 +19,7 @@
 #include "tools/cli/copy_bandwidth.h"
 #include "tools/cli/fma_peak.h"
 #include "tools/cli/inspect.h"
+#include "tools/cli/latency.h"
 #include "tools/cli/load_model.h"
 #include "tools/cli/session_flags.h"
 #include "tools/cli/step_profile.h"
@@ -178,11 +179,9 @@ int BenchMain(absl::Span<const std::string> raw_args, std::ostream& out, std::os
     if (!status.ok()) return Failure(err, status);
     ms.push_back(std::chrono::duration<double, std::milli>(end - start).count());
   }
-  std::sort(ms.begin(), ms.end());
-  // The median of an even count is the mean of the middle two.
-  double median = ms.size() % 2 ? ms[ms.size() / 2]
-                                : (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]) / 2;
-  const double p90 = ms[std::min(ms.size() - 1, (ms.size() * 9 + 9) / 10 - 1)];
+  const LatencySummary latency = SummarizeLatencies(ms);
+  const double median = latency.median;
+  const double p90 = latency.p90;
   const double compile_ms = elapsed_ms(create_start, planned);
   const double gflop = static_cast<double>(*flops) / 1e9;
   const double gflops = median > 0 ? gflop / (median / 1e3) : 0;
@@ -205,10 +204,10 @@ int BenchMain(absl::Span<const std::string> raw_args, std::ostream& out, std::os
                          compile_ms, elapsed_ms(create_start, created),
                          elapsed_ms(created, planned))
       << "runs: " << iterations << " after " << warmup << " warm-up runs\n"
-      << absl::StrFormat("latency min: %.3f ms\n", ms.front())
+      << absl::StrFormat("latency min: %.3f ms\n", latency.min)
       << absl::StrFormat("latency median: %.3f ms\n", median)
       << absl::StrFormat("latency p90: %.3f ms\n", p90)
-      << absl::StrFormat("latency max: %.3f ms\n", ms.back())
+      << absl::StrFormat("latency max: %.3f ms\n", latency.max)
       << absl::StrFormat("throughput: %.2f inferences/s\n", throughput)
       << absl::StrFormat("work: %.4g GFLOP per run, %.1f GFLOP/s, %.1f%% of the FMA peak "
                          "(%.1f GFLOP/s)\n",
@@ -224,7 +223,7 @@ int BenchMain(absl::Span<const std::string> raw_args, std::ostream& out, std::os
              "\"gbytes\": %.9g, \"gbs\": %.9g, \"copy_gbs\": %.9g, "
              "\"bandwidth_fraction\": %.9g, \"compile_ms\": %.9g}\n",
              absl::CHexEscape(path), used_threads, items, options->compile.optimization_level,
-             median, p90, ms.front(), ms.back(), throughput, gflop, gflops, peak_gflops,
+             median, p90, latency.min, latency.max, throughput, gflop, gflops, peak_gflops,
              fraction, gbytes, gbs, copy_gbs, bandwidth_fraction, compile_ms);
   if (profile) {
     PrintStepProfile(ProfileSince((*session)->Profile(), warmup_profile),

@@ -1,15 +1,18 @@
-// `kiln compile MODEL -o FILE`: compiles a model for one input-shape signature into an
-// Executable file, which the runtime core loads and runs without the compiler
-// (kiln-runner, and later `kiln serve`).
+// `kiln compile MODEL -o FILE.kiln`: compiles a model into a one-file artifact (one
+// Executable per batch size over one copy of the weights), which the runtime core loads
+// and runs without the compiler (`kiln run FILE.kiln`, kiln-runner, kiln-serve).
 #include <cstdint>
+#include <filesystem>
 #include <limits>
 #include <optional>
 #include <string>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "base/status_macros.h"
-#include "runtime/compile.h"
-#include "runtime/executable_proto.h"
+#include "runtime/artifact.h"
+#include "runtime/compile_artifact.h"
 #include "tools/cli/command.h"
 #include "tools/cli/flags.h"
 #include "tools/cli/load_model.h"
@@ -18,16 +21,19 @@
 namespace kiln::cli {
 namespace {
 
-constexpr absl::string_view kHelp = R"help(Usage: kiln compile MODEL -o FILE [--batch N] [-O0|-O1|-O2] [--disable PASS]
+constexpr absl::string_view kHelp = R"help(Usage: kiln compile MODEL -o FILE.kiln [--batch N[,N...]] [-O0|-O1|-O2] [--disable PASS]
 
-Compiles the graph file or ONNX model MODEL for one input-shape signature and
-writes the Executable (signature, schedule, memory plan, kernels by name and
-weights) to FILE. The runtime core loads it without the compiler:
-  kiln-runner FILE --input NAME=FILE.npy|random ...
+Compiles the graph file or ONNX model MODEL and writes an artifact: one file
+with an Executable (signature, schedule, memory plan, kernels by name) per
+batch size, one copy of the weights (mapped at load, never copied) and
+checksums. The runtime core loads it without the compiler:
+  kiln inspect FILE.kiln      kiln run FILE.kiln ...      kiln bench FILE.kiln
+  kiln-runner FILE.kiln ...   kiln serve --model_dir DIR  (DIR/NAME/VERSION/model.kiln)
 
 Flags:
-  -o FILE, --output FILE  the Executable file to write
-  --batch N               size of every -1 input dimension (default 1)
+  -o FILE, --output FILE  the artifact to write (replaced atomically)
+  --batch N[,N...]        sizes of every -1 input dimension, one Executable
+                          each (default 1); ignored for a graph without one
 
 Every kernel must come from a kernel library the loading binary links: an op
 the CPU library lacks is an error naming the node. The file cannot carry
@@ -46,11 +52,11 @@ int CompileMain(absl::Span<const std::string> raw_args, std::ostream& out, std::
       TakeOptimizationLevel(raw_args, &session_flags.level);
   if (!args.ok()) return UsageError(err, args.status().message());
   std::string output;
-  int64_t batch = 1;
+  std::string batch_list = "1";
   FlagSet flags("kiln compile");
   flags.AddString("output", &output);
   flags.AddShortAlias('o', "output");
-  flags.AddInt64("batch", &batch, 0, std::numeric_limits<int32_t>::max());
+  flags.AddString("batch", &batch_list);
   ImportFlags import_flags;
   AddImportFlags(flags, &import_flags);
   AddSessionFlags(flags, &session_flags);
@@ -59,7 +65,17 @@ int CompileMain(absl::Span<const std::string> raw_args, std::ostream& out, std::
           ParseOneArgument(flags, *args, Help(), "one model file", &argument, out, err)) {
     return *exit;
   }
-  if (output.empty()) return UsageError(err, "-o FILE (the Executable to write) is required");
+  if (output.empty()) return UsageError(err, "-o FILE (the artifact to write) is required");
+  std::vector<int64_t> batch_sizes;
+  for (absl::string_view part : absl::StrSplit(batch_list, ',')) {
+    int64_t batch = 0;
+    if (!absl::SimpleAtoi(part, &batch) || batch < 1 ||
+        batch > std::numeric_limits<int32_t>::max()) {
+      return UsageError(err, absl::StrCat("--batch: '", part,
+                                          "' is not a positive size (--batch 1,8,32)"));
+    }
+    batch_sizes.push_back(batch);
+  }
   absl::StatusOr<SessionOptions> session_options = SessionOptionsFromFlags(session_flags, 0);
   if (!session_options.ok()) return UsageError(err, session_options.status().message());
 
@@ -67,22 +83,17 @@ int CompileMain(absl::Span<const std::string> raw_args, std::ostream& out, std::
   if (!graph.ok()) return Failure(err, graph.status());
   CompileOptions options = session_options->compile;
   options.kernel_provider = session_options->kernel_provider;
-  for (int id : graph->inputs()) {
-    const Node& input = graph->node(id);
-    Shape shape = input.outputs[0].shape;
-    for (int64_t& d : shape.dims()) {
-      if (d == kUnknownDim) d = batch;
-    }
-    options.input_shapes[input.name] = shape;
-  }
-  absl::StatusOr<Executable> executable = Compile(*graph, options);
-  if (!executable.ok()) return Failure(err, executable.status());
-  absl::Status written = WriteExecutableFile(*executable, output);
+  absl::StatusOr<ArtifactContents> contents = CompileArtifact(
+      *graph, options, batch_sizes, std::filesystem::path(argument).filename().string());
+  if (!contents.ok()) return Failure(err, contents.status());
+  absl::Status written = WriteArtifact(*contents, output);
   if (!written.ok()) return Failure(err, written);
-  const Plan& plan = executable->plan;
-  out << "wrote " << output << ": " << plan.steps.size() << " steps, arena "
-      << plan.memory.arena_bytes << " bytes, weights " << plan.memory.weights_bytes
-      << " bytes\n";
+  const Executable& first = contents->executables.front().executable;
+  out << "wrote " << output << ": " << contents->executables.size()
+      << " executable(s) (batch";
+  for (const ArtifactExecutable& e : contents->executables) out << " " << e.batch_size;
+  out << "), " << first.plan.steps.size() << " steps, weights "
+      << first.plan.memory.weights_bytes << " bytes\n";
   return kExitOk;
 }
 

@@ -1,0 +1,83 @@
+#include "runtime/compile_artifact.h"
+
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
+#include "graph/verifier.h"
+#include "runtime/default_provider.h"
+#include "runtime/memory_planner.h"
+#include "runtime/plan.h"
+
+namespace kiln {
+
+absl::StatusOr<ArtifactContents> CompileArtifact(const Graph& graph, const CompileOptions& options,
+                                                 absl::Span<const int64_t> batch_sizes,
+                                                 absl::string_view source) {
+  int64_t previous = 0;
+  for (int64_t b : batch_sizes) {
+    if (b <= previous) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("batch sizes must be positive and increasing; got ", b, " after ",
+                       previous));
+    }
+    previous = b;
+  }
+  std::shared_ptr<const KernelProvider> provider =
+      options.kernel_provider != nullptr ? options.kernel_provider : DefaultKernelProvider();
+  Graph optimized = graph;
+  RETURN_IF_ERROR(VerifyGraph(optimized));
+  RETURN_IF_ERROR(OptimizeGraph(optimized, options, *provider));
+
+  ArtifactContents contents;
+  contents.source = std::string(source);
+  bool batched = false;
+  for (int id : optimized.inputs()) {
+    const Node& input = optimized.node(id);
+    contents.inputs.push_back({input.name, input.outputs[0]});
+    batched = batched || !input.outputs[0].shape.IsFullyKnown();
+  }
+  std::vector<int64_t> batches(batch_sizes.begin(), batch_sizes.end());
+  if (!batched) batches = {0};
+  if (batches.empty()) {
+    return absl::InvalidArgumentError("no batch size given for the graph's -1 dimensions");
+  }
+
+  // One copy of the constants, in the layout every Executable of the graph reads.
+  const WeightsLayout layout = LayoutWeights(optimized);
+  auto block = std::make_shared<AlignedBlock>(layout.bytes);
+  CopyWeights(optimized, layout, block->data());
+  PlanRequest request;
+  request.weights = std::shared_ptr<const uint8_t>(block, block->data());
+  request.outputs = OutputPlacement::kCallerBuffer;
+  for (const GraphOutput& output : optimized.outputs()) {
+    request.fetches.push_back(output.tensor);
+    request.fetch_names.push_back(output.name);
+  }
+  for (int64_t batch : batches) {
+    for (const TensorSignature& input : contents.inputs) {
+      Shape shape = input.type.shape;
+      for (int64_t& d : shape.dims()) {
+        if (d == kUnknownDim) d = batch;
+      }
+      request.input_shapes[input.name] = shape;
+    }
+    ASSIGN_OR_RETURN(Executable executable, PlanExecutable(optimized, request, *provider));
+    contents.executables.push_back({batch, std::move(executable)});
+  }
+
+  contents.outputs = contents.executables.front().executable.outputs;
+  for (size_t o = 0; o < contents.outputs.size() && batched; ++o) {
+    bool batch_first = true;
+    for (const ArtifactExecutable& e : contents.executables) {
+      const Shape& shape = e.executable.outputs[o].type.shape;
+      batch_first = batch_first && shape.rank() > 0 && shape.dim(0) == e.batch_size;
+    }
+    if (batch_first) contents.outputs[o].type.shape.dims()[0] = kUnknownDim;
+  }
+  return contents;
+}
+
+}  // namespace kiln

@@ -1,0 +1,76 @@
+#include "runtime/loaded_artifact.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace kiln {
+
+absl::StatusOr<std::unique_ptr<LoadedArtifact>> LoadedArtifact::Load(
+    std::shared_ptr<const Artifact> artifact, ThreadPool* pool) {
+  std::unique_ptr<LoadedArtifact> loaded(new LoadedArtifact());
+  for (const ArtifactExecutable& e : artifact->executables()) {
+    absl::StatusOr<std::unique_ptr<LoadedExecutable>> executable =
+        LoadedExecutable::Load(e.executable, pool);
+    if (!executable.ok()) {
+      return absl::Status(executable.status().code(),
+                          absl::StrCat("artifact '", artifact->name(), "', batch ",
+                                       e.batch_size, ": ", executable.status().message()));
+    }
+    loaded->batch_sizes_.push_back(e.batch_size);
+    loaded->executables_.push_back(*std::move(executable));
+  }
+  loaded->artifact_ = std::move(artifact);
+  return loaded;
+}
+
+const LoadedExecutable* LoadedArtifact::ForBatch(int64_t batch_size) const {
+  for (size_t i = 0; i < batch_sizes_.size(); ++i) {
+    if (batch_sizes_[i] == batch_size) return executables_[i].get();
+  }
+  return nullptr;
+}
+
+int64_t LoadedArtifact::BatchFor(int64_t rows) const {
+  for (int64_t b : batch_sizes_) {
+    if (b >= rows) return b;
+  }
+  return -1;
+}
+
+absl::StatusOr<std::vector<Tensor>> LoadedArtifact::Run(absl::Span<const Tensor> inputs) const {
+  const std::vector<TensorSignature>& declared = artifact_->inputs();
+  if (inputs.size() != declared.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("expected ", declared.size(),
+                                                   " inputs, got ", inputs.size()));
+  }
+  for (size_t e = 0; e < executables_.size(); ++e) {
+    const std::vector<TensorSignature>& compiled = executables_[e]->executable().inputs;
+    bool match = true;
+    for (size_t i = 0; i < inputs.size() && match; ++i) {
+      match = inputs[i].dtype() == compiled[i].type.dtype &&
+              inputs[i].shape() == compiled[i].type.shape;
+    }
+    if (match) return executables_[e]->Run(inputs);
+  }
+  // Name the first input that no compiled signature accepts.
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    std::vector<std::string> accepted;
+    bool any = false;
+    for (const auto& executable : executables_) {
+      const TensorType& type = executable->executable().inputs[i].type;
+      accepted.push_back(type.ToString());
+      any = any || (inputs[i].dtype() == type.dtype && inputs[i].shape() == type.shape);
+    }
+    if (!any) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "input '", declared[i].name, "': ", inputs[i].TypeString(),
+          ", the artifact was compiled for ", absl::StrJoin(accepted, " or ")));
+    }
+  }
+  return absl::InvalidArgumentError(
+      "the inputs' shapes belong to different compiled batch sizes");
+}
+
+}  // namespace kiln
