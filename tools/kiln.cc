@@ -13,8 +13,8 @@ namespace {
 // The explicit list of subcommands, in the order `kiln --help` shows them.
 const std::vector<const Command*>& Commands() {
   static const std::vector<const Command*> commands = {
-      &InspectCommand(), &OptCommand(),    &CompileCommand(),    &RunCommand(),
-      &BenchCommand(),   &ImportCommand(), &ConformanceCommand()};
+      &InspectCommand(), &OptCommand(),    &CompileCommand(),     &RunCommand(),
+      &BenchCommand(),   &ServeCommand(),  &ImportCommand(),      &ConformanceCommand()};
   return commands;
 }
 

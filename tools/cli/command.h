@@ -59,6 +59,8 @@ const Command& RunCommand();
 const Command& BenchCommand();
 // tools/cli/compile.cc
 const Command& CompileCommand();
+// tools/cli/serve.cc: runs the kiln-serve binary
+const Command& ServeCommand();
 // tools/cli/import.cc, tools/cli/conformance.cc
 const Command& ImportCommand();
 const Command& ConformanceCommand();
