@@ -46,10 +46,11 @@ struct PredictRequest {
 //     several an object name -> whole tensor. Unbatched specs must match their dims
 //     exactly; batched ones take any first dimension, the same for all.
 // A value is nested lists matching the dims (a bare number for a scalar) of numbers, or of
-// true/false for bool. Numbers convert as json_number.h says (f16/bf16 through f32,
-// integers exact and range-checked); NaN, Infinity and -Infinity are accepted. Other
-// top-level fields, {"b64": ...} values (Kiln has no string dtype), strings and nulls
-// are refused.
+// true/false for bool. f32 and f64 round the decimal to nearest, f16 and bf16 round
+// through f32; NaN, Infinity and -Infinity are accepted, finite values past the type's
+// range are not. Integer types take integral values in range ("2.0" and "1e3" are fine,
+// 64-bit ones exact). Other top-level fields, {"b64": ...} values (Kiln has no string
+// dtype), strings and nulls are refused.
 //
 // Every error is InvalidArgument and names the field or input and the reason:
 // "malformed JSON at offset 17: ...", "'instances' and 'inputs' are both present",

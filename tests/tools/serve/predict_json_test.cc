@@ -610,6 +610,11 @@ TEST(PredictJsonErrorTest, BadSpecsAreInternalErrors) {
   absl::StatusOr<PredictRequest> twice = ParsePredictRequest(
       R"({"inputs": [1]})", {Spec("x", DataType::kF32, {-1}), Spec("x", DataType::kF32, {-1})});
   EXPECT_EQ(twice.status().code(), absl::StatusCode::kInternal);
+  absl::StatusOr<PredictRequest> too_many_dims = ParsePredictRequest(
+      R"({"inputs": [1]})", {Spec("x", DataType::kF32, std::vector<int64_t>(65, 1))});
+  EXPECT_EQ(too_many_dims.status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(std::string(too_many_dims.status().message()),
+              HasSubstr("65 dimensions, more than 64"));
   absl::StatusOr<PredictRequest> inner_unknown =
       ParsePredictRequest(R"({"inputs": [1]})", {Spec("x", DataType::kF32, {2, -1})});
   EXPECT_EQ(inner_unknown.status().code(), absl::StatusCode::kInternal);
@@ -636,6 +641,14 @@ TEST(PredictJsonHostileTest, DeepNestingIsRefusedAtTheRank) {
             "'inputs')");
   EXPECT_EQ(ErrorOf(absl::StrCat(R"({"inputs": )", objects), x),
             "input 'x': expected a list for dimension 0 of shape [-1,2], got an object");
+  // The deepest input a model may have, 64 dimensions, nests 64 lists and no more.
+  std::vector<TensorSpec> deepest = {Spec("d", DataType::kI8, std::vector<int64_t>(64, 1))};
+  PredictRequest request =
+      Parse(absl::StrCat(R"({"inputs": )", std::string(64, '['), "5", std::string(64, ']'), "}"),
+            deepest);
+  ASSERT_EQ(request.inputs.size(), 1u);
+  EXPECT_EQ(Values(request.inputs[0]), (std::vector<double>{5}));
+  EXPECT_THAT(ErrorOf(absl::StrCat(R"({"inputs": )", deep), deepest), HasSubstr("got a list"));
   // Closed nesting too: the parser never sees past the first list too deep.
   EXPECT_THAT(ErrorOf(absl::StrCat(R"({"inputs": )", deep, std::string(100000, ']'), "}"), x),
               HasSubstr("got a list"));
