@@ -37,7 +37,7 @@ for binary in "$@"; do
     echo "FAIL: ldd $binary: $libraries"
     exit 1
   fi
-  echo "$(basename "$binary"): $(stat -c %s "$binary") bytes; dynamic dependencies:"
+  echo "$(basename "$binary"): $(stat -L -c %s "$binary") bytes; dynamic dependencies:"
   echo "$libraries" | awk '{print "  " $1}'
   if echo "$libraries" | grep -Eiq 'llvm|mlir'; then
     echo "FAIL: $binary links LLVM or MLIR"
