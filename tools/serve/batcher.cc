@@ -68,17 +68,32 @@ void Batcher::Submit(std::vector<Tensor> inputs, int64_t rows, Done done) {
   wake_.notify_one();
 }
 
+void Batcher::Expect() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++expected_;
+}
+
+void Batcher::Arrived() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    --expected_;
+  }
+  wake_.notify_one();
+}
+
 void Batcher::Loop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
     wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
     if (queue_.empty()) return;  // stopping, and nothing left to run
     if (batched_ && !stopping_) {
-      // The first request waits up to the timeout for others to fill the batch.
+      // The first request waits up to the timeout for others to fill the batch, as long
+      // as more are on their way.
       const auto deadline = std::chrono::steady_clock::now() +
                             std::chrono::microseconds(options_.batch_timeout_micros);
-      wake_.wait_until(lock, deadline,
-                       [&] { return stopping_ || queued_rows_ >= max_rows_; });
+      wake_.wait_until(lock, deadline, [&] {
+        return stopping_ || queued_rows_ >= max_rows_ || expected_ <= 0;
+      });
     }
     std::vector<Request> batch;
     int64_t rows = 0;

@@ -52,6 +52,13 @@ class Batcher {
   // may be called before Submit returns (errors found at once). Thread-safe.
   void Submit(std::vector<Tensor> inputs, int64_t rows, Done done);
 
+  // A request for this model is on its way (being read or parsed). While any is, a batch
+  // waits for it (up to the timeout); with none expected a batch runs at once, so a lone
+  // client pays no batching delay. Each Expect() is followed by one Arrived(), after the
+  // request's Submit or instead of it. Thread-safe.
+  void Expect();
+  void Arrived();
+
   // The largest number of rows one request may have.
   int64_t max_rows() const { return max_rows_; }
 
@@ -77,6 +84,7 @@ class Batcher {
   std::condition_variable wake_;
   std::deque<Request> queue_;  // guarded by mu_
   int64_t queued_rows_ = 0;    // guarded by mu_
+  int64_t expected_ = 0;       // guarded by mu_
   bool stopping_ = false;      // guarded by mu_
   std::thread thread_;
 };

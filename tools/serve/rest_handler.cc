@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -259,6 +260,10 @@ void RestHandler::Predict(absl::string_view name, std::optional<int64_t> version
   if (!found.ok()) return finish("", Error(found.status()), reply);
   std::shared_ptr<Servable> servable = *std::move(found);
   const std::string served = absl::StrCat(servable->version());
+  // Batches forming now wait for this request while it is parsed.
+  Batcher& batcher = servable->batcher();
+  batcher.Expect();
+  absl::Cleanup arrived = [&batcher] { batcher.Arrived(); };
   absl::StatusOr<PredictRequest> request = ParsePredictRequest(body, servable->inputs());
   if (!request.ok()) return finish(served, Error(request.status()), reply);
   if (!request->signature_name.empty() && request->signature_name != kSignature) {
@@ -269,12 +274,11 @@ void RestHandler::Predict(absl::string_view name, std::optional<int64_t> version
                   reply);
   }
   const PredictFormat format = request->format;
-  Batcher& batcher = servable->batcher();
   // The callback holds the servable, so an unloaded version lives until it has answered
   // (the model manager destroys retired versions once nothing else holds them).
   batcher.Submit(
       std::move(request->inputs), request->batch,
-      [servable = std::move(servable), served, format, finish,
+      [servable, served, format, finish,
        reply = std::move(reply)](absl::Status status, std::vector<Tensor> outputs) mutable {
         HttpReply out;
         if (!status.ok()) {
