@@ -5,6 +5,7 @@
 #include "tools/serve/model_manager.h"
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -64,9 +65,10 @@ std::string StatesOf(const ModelManager& models, const std::string& name) {
   return out;
 }
 
-// Runs a request through a version's batcher and waits for its reply.
+// Runs a request through a version's batcher and waits for its reply; with `expected`, the
+// request was announced (Batcher::Expect) and arrives with its Submit.
 absl::StatusOr<std::vector<Tensor>> Predict(const Servable& servable, std::vector<Tensor> inputs,
-                                            int64_t rows) {
+                                            int64_t rows, bool expected = false) {
   std::promise<absl::StatusOr<std::vector<Tensor>>> promise;
   servable.batcher().Submit(std::move(inputs), rows,
                             [&](absl::Status status, std::vector<Tensor> outputs) {
@@ -76,6 +78,7 @@ absl::StatusOr<std::vector<Tensor>> Predict(const Servable& servable, std::vecto
                                 promise.set_value(status);
                               }
                             });
+  if (expected) servable.batcher().Arrived();
   return promise.get_future().get();
 }
 
@@ -194,7 +197,7 @@ TEST(BatcherTest, ConcurrentRequestsMergeAndGetTheirOwnRows) {
   options.metrics = &metrics;
   proto::ModelServeConfig* config = options.config.add_models();
   config->set_name("mlp");
-  // A long wait, so every request below joins one batch of 8 rows.
+  // A long wait: every request below is announced first, so they form one batch of 8 rows.
   config->mutable_batching()->set_batch_timeout_micros(2'000'000);
   ModelManager models(options);
   models.Poll();
@@ -207,9 +210,10 @@ TEST(BatcherTest, ConcurrentRequestsMergeAndGetTheirOwnRows) {
     inputs.push_back(RandomTensor(DataType::kF32, Shape({rows[r], 12}), 100 + r));
   }
   std::vector<std::future<absl::StatusOr<std::vector<Tensor>>>> replies;
+  for (size_t r = 0; r < rows.size(); ++r) servable->batcher().Expect();
   for (size_t r = 0; r < rows.size(); ++r) {
     replies.push_back(std::async(std::launch::async, [&, r] {
-      return Predict(*servable, {inputs[r].Clone()}, rows[r]);
+      return Predict(*servable, {inputs[r].Clone()}, rows[r], /*expected=*/true);
     }));
   }
   for (size_t r = 0; r < rows.size(); ++r) {
@@ -235,7 +239,12 @@ TEST(BatcherTest, ConcurrentRequestsMergeAndGetTheirOwnRows) {
   EXPECT_THAT(text, HasSubstr("kiln_batch_rows_count{model=\"mlp\",version=\"1\"} 1"));
   EXPECT_THAT(text, HasSubstr("kiln_queue_rows{model=\"mlp\",version=\"1\"} 0"));
 
-  // Too many rows for one request, and an empty one, are refused at once.
+  // A lone request expected by nobody runs at once, not after the 2 s timeout.
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(Predict(*servable, {RandomTensor(DataType::kF32, Shape({1, 12}), 1)}, 1).ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+
+  // Too many rows for one request are refused at once.
   absl::StatusOr<std::vector<Tensor>> big =
       Predict(*servable, {RandomTensor(DataType::kF32, Shape({9, 12}), 1)}, 9);
   EXPECT_THAT(big.status().message(), HasSubstr("the request has 9 rows; model 'mlp' version 1 "
