@@ -83,7 +83,7 @@ std::string Metrics::PrometheusText() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::string out;
   absl::StrAppend(&out,
-                  "# HELP kiln_requests_total Predict and metadata requests by model, version, "
+                  "# HELP kiln_requests_total Predict requests by model, version, "
                   "API and status code.\n# TYPE kiln_requests_total counter\n");
   for (const auto& [key, count] : requests_) {
     const auto& [model, version, api, code] = key;
