@@ -1,5 +1,5 @@
 // kiln-serve: serves the compiled artifacts of a model directory (TF Serving's layout,
-// MODEL_DIR/NAME/VERSION/model.kiln) over TF Serving's REST API, with dynamic batching,
+// MODEL_DIR/NAME/VERSION/model.kiln) over TF Serving's REST and gRPC APIs, with dynamic batching,
 // version polling, health and Prometheus metrics. Built on the runtime core alone.
 // SIGTERM or SIGINT drains: /readyz turns 503, the listening socket closes, requests in
 // flight are answered, then the process exits 0.
@@ -20,6 +20,7 @@
 #include "runtime/thread_pool.h"
 #include "tools/cli/command.h"
 #include "tools/cli/flags.h"
+#include "tools/serve/grpc_server.h"
 #include "tools/serve/http_server.h"
 #include "tools/serve/metrics.h"
 #include "tools/serve/model_manager.h"
@@ -28,7 +29,7 @@
 namespace kiln::serve {
 namespace {
 
-constexpr char kHelp[] = R"help(Usage: kiln-serve --model_dir DIR [--port P] [--config FILE] [--poll_seconds N]
+constexpr char kHelp[] = R"help(Usage: kiln-serve --model_dir DIR [--port P] [--grpc_port G] [--config FILE] [--poll_seconds N]
                   [--threads N] [--rest_workers N] [--max_body_bytes N]
                   [--drain_seconds N]
 
@@ -38,12 +39,15 @@ compile`) over TF Serving's REST API:
   GET  /v1/models/NAME[/versions/V]            version status
   GET  /v1/models/NAME[/versions/V]/metadata   signature
   GET  /healthz  /readyz  /monitoring/prometheus/metrics
-(docs/serving.md). New versions are found by polling DIR; the highest version
-that loads serves unless --config says otherwise.
+and, with --grpc_port, TF Serving's gRPC PredictionService (Predict,
+GetModelMetadata) and ModelService (GetModelStatus) (docs/serving.md). New
+versions are found by polling DIR; the highest version that loads serves unless
+--config says otherwise.
 
 Flags:
   --model_dir DIR       the model directory (required)
   --port P              REST port (default 8501; 0 picks a free one)
+  --grpc_port G         gRPC port (default: no gRPC; 0 picks a free one)
   --config FILE         per-model version policy and batching, a text-format
                         kiln.proto.ServeConfig (proto/serve_config.proto)
   --poll_seconds N      how often DIR is scanned (default 1)
@@ -57,6 +61,7 @@ int Main(const std::vector<std::string>& args) {
   std::string model_dir;
   std::string config_path;
   int64_t port = 8501;
+  int64_t grpc_port = -1;
   int64_t poll_seconds = 1;
   int64_t threads = 0;
   int64_t rest_workers = 2;
@@ -66,6 +71,7 @@ int Main(const std::vector<std::string>& args) {
   flags.AddString("model_dir", &model_dir);
   flags.AddString("config", &config_path);
   flags.AddInt64("port", &port, 0, 65535);
+  flags.AddInt64("grpc_port", &grpc_port, 0, 65535);
   flags.AddInt64("poll_seconds", &poll_seconds, 1, 86400);
   flags.AddInt64("threads", &threads, 1, 1024);
   flags.AddInt64("rest_workers", &rest_workers, 1, 256);
@@ -131,8 +137,20 @@ int Main(const std::vector<std::string>& args) {
   http_options.max_body_bytes = max_body_bytes;
   absl::StatusOr<std::unique_ptr<HttpServer>> http = HttpServer::Start(http_options, &rest);
   if (!http.ok()) return cli::Failure(std::cerr, http.status());
+  std::unique_ptr<GrpcServer> grpc;
+  if (grpc_port >= 0) {
+    GrpcServer::Options grpc_options;
+    grpc_options.port = static_cast<int>(grpc_port);
+    grpc_options.max_message_bytes = max_body_bytes;
+    absl::StatusOr<std::unique_ptr<GrpcServer>> started =
+        GrpcServer::Start(grpc_options, &models, &metrics);
+    if (!started.ok()) return cli::Failure(std::cerr, started.status());
+    grpc = *std::move(started);
+  }
   std::cerr << "kiln-serve: serving " << absl::StrJoin(models.ModelNames(), ", ") << " from "
-            << model_dir << "; REST on port " << (*http)->port() << std::endl;
+            << model_dir << "; REST on port " << (*http)->port()
+            << (grpc != nullptr ? absl::StrCat(", gRPC on port ", grpc->port()) : "")
+            << std::endl;
 
   int signal = 0;
   sigwait(&signals, &signal);
@@ -141,11 +159,20 @@ int Main(const std::vector<std::string>& args) {
   rest.SetDraining();
   (*http)->StopAccepting();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(drain_seconds);
+  // gRPC drains on its own: no new calls, those in flight answered until the deadline.
+  std::thread grpc_drain;
+  if (grpc != nullptr) {
+    grpc_drain = std::thread([&] {
+      grpc->Shutdown(std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now()));
+    });
+  }
   while ((*http)->in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   const int64_t dropped = (*http)->in_flight();
   (*http)->Stop();
+  if (grpc_drain.joinable()) grpc_drain.join();
   std::cerr << "kiln-serve: stopped"
             << (dropped > 0 ? absl::StrCat(", ", dropped, " request(s) unanswered") : "")
             << std::endl;
