@@ -8,6 +8,8 @@ packages=(
   g++ clang-14 libclang-rt-14-dev lld-14
   llvm-16-dev libmlir-16-dev mlir-16-tools
   libprotobuf-dev protobuf-compiler
+  # TF Serving's gRPC interface (tools/serve, //proto:tf_serving_grpc).
+  libgrpc++-dev protobuf-compiler-grpc
   libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
   python3
   # ONNX import: protobuf classes, and the backend test generator the conformance test

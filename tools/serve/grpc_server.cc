@@ -255,6 +255,8 @@ struct GrpcServer::Impl {
   Impl(const ModelManager* models, Metrics* metrics) : prediction(models, metrics), model(models) {}
 };
 
+GrpcServer::GrpcServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const Options& options,
                                                               const ModelManager* models,
                                                               Metrics* metrics) {

@@ -36,7 +36,7 @@ class GrpcServer {
 
  private:
   struct Impl;
-  explicit GrpcServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+  explicit GrpcServer(std::unique_ptr<Impl> impl);
 
   std::unique_ptr<Impl> impl_;
   int port_ = 0;
