@@ -8,8 +8,10 @@ packages=(
   g++ clang-14 libclang-rt-14-dev lld-14
   llvm-16-dev libmlir-16-dev mlir-16-tools
   libprotobuf-dev protobuf-compiler
-  # TF Serving's gRPC interface (tools/serve, //proto:tf_serving_grpc).
-  libgrpc++-dev protobuf-compiler-grpc
+  # kiln-serve (tools/serve): HTTP (libevent), JSON (RapidJSON), TF Serving's gRPC
+  # interface (gRPC's -dev headers also include c-ares' and RE2's), artifacts' CRC (zlib).
+  libevent-dev rapidjson-dev libgrpc++-dev protobuf-compiler-grpc libc-ares-dev libre2-dev
+  zlib1g-dev
   libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
   python3
   # ONNX import: protobuf classes, and the backend test generator the conformance test
