@@ -174,6 +174,8 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const Options& opt
   impl->http = impl->base != nullptr ? evhttp_new(impl->base) : nullptr;
   if (impl->http == nullptr) return absl::InternalError("cannot create an event loop");
   evhttp_set_max_body_size(impl->http, options.max_body_bytes);
+  // Headers are small for this API; a client sending megabytes of them is refused.
+  evhttp_set_max_headers_size(impl->http, 64 << 10);
   evhttp_set_timeout(impl->http, options.timeout_seconds);
   evhttp_set_allowed_methods(impl->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD);
   evhttp_set_gencb(impl->http, &Impl::OnRequest, impl.get());

@@ -171,6 +171,20 @@ class ServeTest(unittest.TestCase):
             s.sendall(b"POST /v1/models/mlp:predict HTTP/1.1\r\nHost: x\r\n"
                       b"Content-Length: 5000000\r\n\r\n" + b"[" * 1000)
             self.assertTrue(s.recv(4096).startswith(b"HTTP/1.1 413"))
+        # Malformed HTTP is refused by the transport: other methods, megabytes of headers,
+        # a request line that is not HTTP; a chunked body reaches the JSON parser.
+        for raw, status in [
+            (b"PUT /v1/models/mlp:predict HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
+             b"HTTP/1.1 501"),
+            (b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 100000 + b"\r\n\r\n",
+             b"HTTP/1.1 400"),
+            (b"GARBAGE\r\n\r\n", b"HTTP/1.1 400"),
+            (b"POST /v1/models/mlp:predict HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked"
+             b"\r\n\r\n5\r\n{\"ins\r\n0\r\n\r\n", b"HTTP/1.1 400"),
+        ]:
+            with socket.create_connection(("127.0.0.1", self.server.port), timeout=30) as s:
+                s.sendall(raw)
+                self.assertTrue(s.recv(4096).startswith(status), raw[:40])
         # The server still answers.
         self.assertEqual(self.server.request("GET", "/healthz")[0], 200)
 
