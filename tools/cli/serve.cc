@@ -17,18 +17,19 @@
 namespace kiln::cli {
 namespace {
 
-constexpr absl::string_view kHelp = R"help(Usage: kiln serve --model_dir DIR [--port P] [--config FILE] ...
+constexpr absl::string_view kHelp = R"help(Usage: kiln serve --model_dir DIR [--port P] [--grpc_port G] [--config FILE] ...
 
 Serves the compiled artifacts in DIR (DIR/NAME/VERSION/model.kiln) over TF
-Serving's REST API with dynamic batching and version polling: runs the
-kiln-serve program with these arguments (`kiln-serve --help` lists them;
-docs/serving.md shows requests with curl).
+Serving's REST and gRPC APIs with dynamic batching and version polling: runs
+the kiln-serve program with these arguments (its flags follow; docs/serving.md
+shows requests with curl and TF Serving's Python client).
 )help";
 
 int ServeMain(absl::Span<const std::string> args, std::ostream& out, std::ostream& err) {
+  // `kiln serve --help` shows this text, then kiln-serve's own list of flags.
   for (const std::string& arg : args) {
     if (arg == "--help" || arg == "-h") {
-      out << kHelp;
+      out << kHelp << "\n" << std::flush;
       break;
     }
   }
