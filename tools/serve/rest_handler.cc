@@ -11,15 +11,13 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "rapidjson/stringbuffer.h"
-#include "rapidjson/writer.h"
+#include "tools/serve/json_text.h"
 #include "tools/serve/predict_json.h"
 
 namespace kiln::serve {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
 constexpr absl::string_view kModelsPrefix = "/v1/models/";
 constexpr absl::string_view kSignature = "serving_default";
@@ -41,107 +39,56 @@ absl::string_view TfDtypeName(DataType dtype) {
   return "DT_INVALID";
 }
 
-void String(JsonWriter& w, absl::string_view s) {
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
-
-HttpReply Json(int code, rapidjson::StringBuffer& buffer) {
-  return {code, std::string(buffer.GetString(), buffer.GetSize())};
-}
-
 HttpReply Error(const absl::Status& status) {
   return {HttpStatusFor(status.code()), WriteErrorBody(status.message())};
 }
 
-void WriteSpecs(JsonWriter& w, const std::vector<TensorSpec>& specs) {
-  w.StartObject();
-  for (const TensorSpec& spec : specs) {
-    String(w, spec.name);
-    w.StartObject();
-    w.Key("dtype");
-    String(w, TfDtypeName(spec.dtype));
-    w.Key("tensor_shape");
-    w.StartObject();
-    w.Key("dim");
-    w.StartArray();
-    for (int64_t d : spec.dims) {
-      w.StartObject();
-      w.Key("size");
-      String(w, absl::StrCat(d));  // int64 fields are strings in proto3 JSON
-      w.Key("name");
-      w.String("");
-      w.EndObject();
+// {"NAME": {"dtype": "DT_FLOAT", "tensor_shape": {"dim": [{"size": "-1", "name": ""}, ...],
+// "unknown_rank": false}, "name": "NAME"}, ...}, as TF Serving's metadata writes TensorInfo
+// (int64 fields are strings in proto3's JSON).
+void AppendSpecs(std::string& out, const std::vector<TensorSpec>& specs) {
+  out += "{";
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const TensorSpec& spec = specs[i];
+    if (i > 0) out += ",";
+    AppendJsonString(out, spec.name);
+    absl::StrAppend(&out, ":{\"dtype\":\"", TfDtypeName(spec.dtype),
+                    "\",\"tensor_shape\":{\"dim\":[");
+    for (size_t d = 0; d < spec.dims.size(); ++d) {
+      absl::StrAppend(&out, d > 0 ? "," : "", "{\"size\":\"", spec.dims[d], "\",\"name\":\"\"}");
     }
-    w.EndArray();
-    w.Key("unknown_rank");
-    w.Bool(false);
-    w.EndObject();
-    w.Key("name");
-    String(w, spec.name);
-    w.EndObject();
+    out += "],\"unknown_rank\":false},\"name\":";
+    AppendJsonString(out, spec.name);
+    out += "}";
   }
-  w.EndObject();
+  out += "}";
 }
 
 HttpReply Metadata(const Servable& servable) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter w(buffer);
-  w.StartObject();
-  w.Key("model_spec");
-  w.StartObject();
-  w.Key("name");
-  String(w, servable.name());
-  w.Key("signature_name");
-  w.String("");
-  w.Key("version");
-  String(w, absl::StrCat(servable.version()));
-  w.EndObject();
-  w.Key("metadata");
-  w.StartObject();
-  w.Key("signature_def");
-  w.StartObject();
-  w.Key("signature_def");
-  w.StartObject();
-  String(w, kSignature);
-  w.StartObject();
-  w.Key("inputs");
-  WriteSpecs(w, servable.inputs());
-  w.Key("outputs");
-  WriteSpecs(w, servable.outputs());
-  w.Key("method_name");
-  w.String("tensorflow/serving/predict");
-  w.EndObject();
-  w.EndObject();
-  w.EndObject();
-  w.EndObject();
-  w.EndObject();
-  return Json(200, buffer);
+  std::string out = "{\"model_spec\":{\"name\":";
+  AppendJsonString(out, servable.name());
+  absl::StrAppend(&out, ",\"signature_name\":\"\",\"version\":\"", servable.version(),
+                  "\"},\"metadata\":{\"signature_def\":{\"signature_def\":{\"", kSignature,
+                  "\":{\"inputs\":");
+  AppendSpecs(out, servable.inputs());
+  out += ",\"outputs\":";
+  AppendSpecs(out, servable.outputs());
+  out += ",\"method_name\":\"tensorflow/serving/predict\"}}}}}";
+  return {200, std::move(out)};
 }
 
 HttpReply Status(const std::vector<VersionStatus>& statuses) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter w(buffer);
-  w.StartObject();
-  w.Key("model_version_status");
-  w.StartArray();
-  for (const VersionStatus& s : statuses) {
-    w.StartObject();
-    w.Key("version");
-    String(w, absl::StrCat(s.version));
-    w.Key("state");
-    String(w, VersionStateName(s.state));
-    w.Key("status");
-    w.StartObject();
-    w.Key("error_code");
-    String(w, absl::StatusCodeToString(s.status.code()));
-    w.Key("error_message");
-    String(w, s.status.message());
-    w.EndObject();
-    w.EndObject();
+  std::string out = "{\"model_version_status\":[";
+  for (size_t i = 0; i < statuses.size(); ++i) {
+    const VersionStatus& s = statuses[i];
+    absl::StrAppend(&out, i > 0 ? "," : "", "{\"version\":\"", s.version, "\",\"state\":\"",
+                    VersionStateName(s.state), "\",\"status\":{\"error_code\":\"",
+                    absl::StatusCodeToString(s.status.code()), "\",\"error_message\":");
+    AppendJsonString(out, s.status.message());
+    out += "}}";
   }
-  w.EndArray();
-  w.EndObject();
-  return Json(200, buffer);
+  out += "]}";
+  return {200, std::move(out)};
 }
 
 // The parts of a /v1/models/... path.

@@ -98,6 +98,8 @@ class ServeTest(unittest.TestCase):
     def tearDownClass(cls):
         if cls.server.process.poll() is None:
             cls.server.process.kill()
+        # The server's own account (a sanitizer report, a load error) for any failure above.
+        sys.stderr.write("kiln-serve's log:\n" + "".join(cls.server.log[-60:]))
         shutil.rmtree(cls.dir, ignore_errors=True)
 
     def reference(self, x):
