@@ -26,6 +26,11 @@ uint32_t HostCpuFeatures();
 // "avx2+fma", "avx512", joined with ","; "none" for 0.
 std::string CpuFeatureNames(uint32_t features);
 
+// The start of every generated kernel's name ("gen.loop.<hash>", "gen.row.<hash>"):
+// kernels compiled for one model, which no library linked into a binary holds; an
+// artifact carries their code.
+inline constexpr absl::string_view kGeneratedKernelPrefix = "gen.";
+
 // One exported kernel function.
 struct KernelSymbol {
   // Stable across builds: "<library>.<op>.<dtype>[.<variant>]" ("cpu.add.f32",

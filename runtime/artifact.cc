@@ -13,6 +13,8 @@
 #include <limits>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "proto/artifact.pb.h"
@@ -116,6 +118,13 @@ bool HasUnknownDim(const std::vector<TensorSignature>& side) {
   return false;
 }
 
+// "TRIPLE/CPU" of a code target "TRIPLE/CPU/FEATURES", for messages.
+absl::string_view TargetCpu(absl::string_view target) {
+  const size_t triple_end = target.find('/');
+  if (triple_end == absl::string_view::npos) return target;
+  return target.substr(0, target.find('/', triple_end + 1));
+}
+
 }  // namespace
 
 absl::string_view HostArtifactTarget() {
@@ -142,6 +151,42 @@ absl::Status WriteArtifact(const ArtifactContents& contents, const std::string& 
   SignatureToProto(contents.inputs, manifest.mutable_inputs());
   SignatureToProto(contents.outputs, manifest.mutable_outputs());
   manifest.set_weights_bytes(weights_bytes);
+
+  // The generated kernels travel as a library of their own: a step's kernel must be in a
+  // linked library or among them, and each of them must be run by some step.
+  const ArtifactCode& code = contents.code;
+  if (code.shared_object.empty() != code.kernels.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "artifact: ", code.kernels.size(), " generated kernels and ", code.shared_object.size(),
+        " bytes of code; an artifact has both or neither"));
+  }
+  absl::flat_hash_set<std::string> carried;
+  std::vector<KernelSymbol> carried_symbols;
+  for (const CodeKernel& kernel : code.kernels) {
+    if (kernel.name.empty() || kernel.entry_symbol.empty()) {
+      return absl::FailedPreconditionError(
+          "artifact: a generated kernel without a name or an entry symbol");
+    }
+    if (!carried.insert(kernel.name).second) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("artifact: generated kernel '", kernel.name, "' is listed twice"));
+    }
+    KernelSymbol symbol;
+    symbol.name = kernel.name;
+    carried_symbols.push_back(std::move(symbol));
+    proto::GeneratedKernel* out = manifest.add_generated_kernels();
+    out->set_name(kernel.name);
+    out->set_entry_symbol(kernel.entry_symbol);
+    out->set_cpu_features(kernel.cpu_features);
+  }
+  if (!code.kernels.empty()) manifest.set_code_target(code.target);
+  const KernelLibrary code_library(std::string(CodeLibrary::kLibraryName),
+                                   std::move(carried_symbols));
+  std::vector<const KernelLibrary*> libraries(LinkedKernelLibraries().begin(),
+                                              LinkedKernelLibraries().end());
+  libraries.push_back(&code_library);
+  absl::flat_hash_set<std::string> run;
+
   int64_t previous = -1;
   for (const ArtifactExecutable& e : contents.executables) {
     if (e.batch_size <= previous) {
@@ -160,7 +205,14 @@ absl::Status WriteArtifact(const ArtifactContents& contents, const std::string& 
     proto::ArtifactExecutable* out = manifest.add_executables();
     out->set_batch_size(e.batch_size);
     ASSIGN_OR_RETURN(*out->mutable_executable(),
-                     ExecutableToProto(e.executable, WeightsForm::kOmitted));
+                     ExecutableToProto(e.executable, WeightsForm::kOmitted, libraries));
+    for (const PlanStep& step : e.executable.plan.steps) run.insert(step.kernel);
+  }
+  for (const CodeKernel& kernel : code.kernels) {
+    if (!run.contains(kernel.name)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("artifact: generated kernel '", kernel.name, "' is run by no step"));
+    }
   }
   std::string manifest_bytes;
   if (!manifest.SerializeToString(&manifest_bytes)) {
@@ -182,8 +234,11 @@ absl::Status WriteArtifact(const ArtifactContents& contents, const std::string& 
   header.weights = {static_cast<uint64_t>(weights_offset), static_cast<uint64_t>(weights_bytes),
                     Crc32(first.weights.get(), weights_bytes), 0};
   const int64_t code_offset = RoundUp(weights_offset + weights_bytes, kSectionAlignment);
-  header.code = {static_cast<uint64_t>(code_offset), 0, Crc32(nullptr, 0), 0};
-  header.file_bytes = code_offset;
+  header.code = {static_cast<uint64_t>(code_offset), code.shared_object.size(),
+                 Crc32(reinterpret_cast<const uint8_t*>(code.shared_object.data()),
+                       code.shared_object.size()),
+                 0};
+  header.file_bytes = code_offset + code.shared_object.size();
   header.header_crc = HeaderCrc(header);
 
   const std::string temporary = absl::StrCat(path, ".tmp.", getpid());
@@ -197,6 +252,7 @@ absl::Status WriteArtifact(const ArtifactContents& contents, const std::string& 
       file.write(reinterpret_cast<const char*>(first.weights.get()), weights_bytes);
     }
     file.write(pad.data(), code_offset - weights_offset - weights_bytes);
+    file.write(code.shared_object.data(), code.shared_object.size());
     if (!file.flush()) {
       std::remove(temporary.c_str());
       return absl::PermissionDeniedError(absl::StrCat("cannot write artifact '", path, "'"));
@@ -313,11 +369,6 @@ absl::StatusOr<std::shared_ptr<const Artifact>> Artifact::Parse(
       }
     }
   }
-  if (header.code.size != 0) {
-    return error(absl::StatusCode::kFailedPrecondition,
-                 "it carries generated code, which this runtime cannot load");
-  }
-
   proto::ArtifactManifest manifest;
   if (header.manifest.size > static_cast<uint64_t>(std::numeric_limits<int>::max()) ||
       !manifest.ParseFromArray(data.get() + header.manifest.offset,
@@ -384,7 +435,92 @@ absl::StatusOr<std::shared_ptr<const Artifact>> Artifact::Parse(
     if (!signature.ok()) return invalid(signature);
     artifact->executables_.push_back({batch, *std::move(executable)});
   }
+  RETURN_IF_ERROR(artifact->LoadCode(manifest, data.get() + header.code.offset,
+                                     header.code.size, options));
   return std::shared_ptr<const Artifact>(std::move(artifact));
+}
+
+absl::Status Artifact::LoadCode(const proto::ArtifactManifest& manifest, const uint8_t* code,
+                                int64_t code_bytes, const Options& options) {
+  auto error = [&](absl::StatusCode status, absl::string_view what) {
+    return absl::Status(status, absl::StrCat("artifact '", name_, "': ", what));
+  };
+  // The list of generated kernels agrees with the code section and with the steps: each
+  // listed once and run by some step, and every step running a generated kernel finds it
+  // listed.
+  if (manifest.generated_kernels().empty() != (code_bytes == 0)) {
+    return error(absl::StatusCode::kInvalidArgument,
+                 absl::StrCat("the manifest lists ", manifest.generated_kernels().size(),
+                              " generated kernels, the code section has ", code_bytes,
+                              " bytes"));
+  }
+  absl::flat_hash_set<std::string> listed;
+  for (const proto::GeneratedKernel& kernel : manifest.generated_kernels()) {
+    if (kernel.name().empty() || kernel.entry_symbol().empty()) {
+      return error(absl::StatusCode::kInvalidArgument,
+                   "a generated kernel has no name or no entry symbol");
+    }
+    if (!listed.insert(kernel.name()).second) {
+      return error(absl::StatusCode::kInvalidArgument,
+                   absl::StrCat("generated kernel '", kernel.name(), "' is listed twice"));
+    }
+    code_kernels_.push_back({kernel.name(), kernel.entry_symbol(), kernel.cpu_features()});
+  }
+  code_target_ = manifest.code_target();
+  absl::flat_hash_set<std::string> run;
+  for (const ArtifactExecutable& e : executables_) {
+    const Plan& plan = e.executable.plan;
+    for (size_t s = 0; s < plan.steps.size(); ++s) {
+      const PlanStep& step = plan.steps[s];
+      run.insert(step.kernel);
+      if (absl::StartsWith(step.kernel, kGeneratedKernelPrefix) && !listed.contains(step.kernel)) {
+        return error(absl::StatusCode::kInvalidArgument,
+                     absl::StrCat("the executable for batch ", e.batch_size, ": step ", s,
+                                  " (node '", step.node_name, "') runs generated kernel '",
+                                  step.kernel, "', which the manifest does not list"));
+      }
+    }
+  }
+  uint32_t needed = 0;
+  for (const CodeKernel& kernel : code_kernels_) {
+    if (!run.contains(kernel.name)) {
+      return error(absl::StatusCode::kInvalidArgument,
+                   absl::StrCat("generated kernel '", kernel.name, "' is run by no step"));
+    }
+    needed |= kernel.cpu_features;
+  }
+  if (!options.load_code || code_kernels_.empty()) return absl::OkStatus();
+
+  // Checked before the code is mapped: it was generated for the compiling CPU.
+  const uint32_t missing = needed & ~HostCpuFeatures();
+  if (missing != 0) {
+    std::string kernel;
+    for (const CodeKernel& k : code_kernels_) {
+      if ((k.cpu_features & missing) != 0 && kernel.empty()) kernel = k.name;
+    }
+    return error(absl::StatusCode::kFailedPrecondition,
+                 absl::StrCat("its generated code needs ", CpuFeatureNames(missing),
+                              ", which this CPU lacks (kernel '", kernel, "'); it was generated ",
+                              "for ", TargetCpu(code_target_), "; compile the model on this ",
+                              "machine, or with --kernels library"));
+  }
+  absl::StatusOr<std::shared_ptr<const CodeLibrary>> library = CodeLibrary::Load(
+      absl::string_view(reinterpret_cast<const char*>(code), code_bytes), code_kernels_);
+  if (!library.ok()) {
+    return error(library.status().code(),
+                 absl::StrCat("generated code: ", library.status().message()));
+  }
+  code_ = *std::move(library);
+  // An Executable taken from the artifact keeps the code its steps call.
+  for (ArtifactExecutable& e : executables_) e.executable.keep_alive = code_;
+  return absl::OkStatus();
+}
+
+std::vector<const KernelLibrary*> Artifact::Libraries() const {
+  std::vector<const KernelLibrary*> libraries(LinkedKernelLibraries().begin(),
+                                              LinkedKernelLibraries().end());
+  if (code_ != nullptr) libraries.push_back(&code_->library());
+  return libraries;
 }
 
 bool IsArtifactFile(const std::string& path) {

@@ -4,14 +4,50 @@
 #include <string>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "graph/verifier.h"
+#include "kernels/codegen/kernel_compiler.h"
+#include "kernels/codegen/native.h"
+#include "kernels/codegen/shared_object.h"
+#include "kernels/kernel_library.h"
 #include "runtime/default_provider.h"
 #include "runtime/memory_planner.h"
 #include "runtime/plan.h"
 
 namespace kiln {
+namespace {
+
+// The generated kernels the Executables run, linked into one shared object for the host:
+// the artifact's code. Empty when every kernel is a library's.
+absl::StatusOr<ArtifactCode> LinkGeneratedCode(absl::Span<const ArtifactExecutable> executables) {
+  std::vector<std::string> names;  // each once, in order of first use
+  absl::flat_hash_set<std::string> seen;
+  for (const ArtifactExecutable& e : executables) {
+    for (const PlanStep& step : e.executable.plan.steps) {
+      if (step.dispatch.fn != nullptr &&
+          absl::StartsWith(step.kernel, kGeneratedKernelPrefix) &&
+          seen.insert(step.kernel).second) {
+        names.push_back(step.kernel);
+      }
+    }
+  }
+  ArtifactCode code;
+  if (names.empty()) return code;
+  ASSIGN_OR_RETURN(code.shared_object, codegen::LinkKernels(names));
+  // The code is compiled for this CPU (its name and every feature LLVM detects); the
+  // runtime checks the coarse features its kernels are dispatched on.
+  const uint32_t features = HostCpuFeatures();
+  for (const std::string& name : names) {
+    code.kernels.push_back({name, codegen::EntrySymbol(name), features});
+  }
+  code.target = codegen::HostTargetKey();
+  return code;
+}
+
+}  // namespace
 
 absl::StatusOr<ArtifactContents> CompileArtifact(const Graph& graph, const CompileOptions& options,
                                                  absl::Span<const int64_t> batch_sizes,
@@ -77,6 +113,7 @@ absl::StatusOr<ArtifactContents> CompileArtifact(const Graph& graph, const Compi
     }
     if (batch_first) contents.outputs[o].type.shape.dims()[0] = kUnknownDim;
   }
+  ASSIGN_OR_RETURN(contents.code, LinkGeneratedCode(contents.executables));
   return contents;
 }
 

@@ -1,5 +1,6 @@
 // Graph -> the contents of an artifact (runtime/artifact.h): the graph optimized once, its
-// weights laid out once, and one Executable planned per batch size over them.
+// weights laid out once, one Executable planned per batch size over them, and the code of
+// the generated kernels they run.
 #ifndef KILN_RUNTIME_COMPILE_ARTIFACT_H_
 #define KILN_RUNTIME_COMPILE_ARTIFACT_H_
 
@@ -19,8 +20,11 @@ namespace kiln {
 // caller's buffers), then plans an Executable per batch size, all reading one weights
 // region. A graph without -1 input dimensions gets one Executable, batch 0, whatever
 // `batch_sizes` holds. Declared outputs have -1 for a first dimension that equals the batch
-// size in every Executable. Errors: batch sizes not positive or not increasing
-// (InvalidArgument), and those of OptimizeGraph and PlanExecutable.
+// size in every Executable. The generated kernels the Executables run (the default
+// provider's loop and row kernels) are linked into one shared object for this host, the
+// artifact's code (kernels/codegen/shared_object.h; temporary files, the system linker).
+// Errors: batch sizes not positive or not increasing (InvalidArgument), those of
+// OptimizeGraph and PlanExecutable, and the linker's.
 absl::StatusOr<ArtifactContents> CompileArtifact(const Graph& graph, const CompileOptions& options,
                                                  absl::Span<const int64_t> batch_sizes,
                                                  absl::string_view source);

@@ -40,9 +40,10 @@ struct Executable {
   // 64-byte aligned. Shared by the Executables of one graph (a Session's, one per input
   // shapes).
   std::shared_ptr<const uint8_t> weights;
-  // In-process state that parameter blocks point into (the reference interpreter's
-  // kernels hold the bound graph). Never written out; an Executable that needs it cannot
-  // be loaded elsewhere, because its kernels are in no library.
+  // In-process state its kernels need: the bound graph the reference interpreter's
+  // parameter blocks point into (such an Executable cannot be written out: its kernels are
+  // in no library), or the loaded code of an artifact's generated kernels. Never written
+  // out.
   std::shared_ptr<const void> keep_alive;
 };
 

@@ -46,25 +46,28 @@ absl::StatusOr<std::vector<TensorSignature>> SignatureFromProto(
   return out;
 }
 
-absl::StatusOr<proto::Executable> ExecutableToProto(const Executable& executable,
-                                                    WeightsForm weights) {
+absl::StatusOr<proto::Executable> ExecutableToProto(
+    const Executable& executable, WeightsForm weights,
+    absl::Span<const KernelLibrary* const> libraries) {
   const Plan& plan = executable.plan;
-  // A file names kernels that the loading binary resolves in its libraries; a step bound to
-  // code made in this process (generated kernels, the reference interpreter's) has no such
-  // name. Steps not bound yet (an Executable read from a file) keep theirs, whatever the
-  // libraries of this binary.
+  // A file names kernels that the loading binary resolves in its libraries (or in the code
+  // an artifact carries); a step bound to code made in this process (the reference
+  // interpreter's kernels, generated kernels outside an artifact) has no such name. Steps
+  // not bound yet (an Executable read from a file) keep theirs, whatever the libraries of
+  // this binary.
   for (size_t s = 0; s < plan.steps.size(); ++s) {
     const PlanStep& step = plan.steps[s];
     if (step.dispatch.fn == nullptr) continue;
     bool in_library = false;
-    for (const KernelLibrary* library : LinkedKernelLibraries()) {
+    for (const KernelLibrary* library : libraries) {
       in_library = in_library || library->Find(step.kernel) != nullptr;
     }
     if (!in_library) {
       return absl::FailedPreconditionError(absl::StrCat(
           "executable: step ", s, " (node '", step.node_name, "') runs kernel '", step.kernel,
           "', which is in no kernel library (generated in this process, or a reference "
-          "kernel), so it cannot be written out; compile with library kernels"));
+          "kernel), so it cannot be written out; an artifact (kiln compile) carries "
+          "generated kernels, or compile with library kernels"));
     }
   }
   const int64_t total =

@@ -21,10 +21,13 @@ inline constexpr uint32_t kExecutableFormatVersion = 1;
 // because the weights travel beside it (an artifact's weights section).
 enum class WeightsForm { kInline, kOmitted };
 
-// The proto of `executable`. FailedPrecondition when it cannot be written out: an
-// Executable that keeps in-process state (reference kernels), or one over 2 GiB.
-absl::StatusOr<proto::Executable> ExecutableToProto(const Executable& executable,
-                                                    WeightsForm weights = WeightsForm::kInline);
+// The proto of `executable`. FailedPrecondition when it cannot be written out: a step
+// bound to a function whose kernel is in none of `libraries` (the reference kernels', or a
+// kernel generated in this process that travels in no artifact's code), or one over 2 GiB.
+// An artifact passes the linked libraries plus the generated kernels it carries.
+absl::StatusOr<proto::Executable> ExecutableToProto(
+    const Executable& executable, WeightsForm weights = WeightsForm::kInline,
+    absl::Span<const KernelLibrary* const> libraries = LinkedKernelLibraries());
 
 // The Executable `proto` describes, kernels not resolved yet (LoadedExecutable::Load
 // verifies and resolves). Errors name the field, step or value: another format version,

@@ -10,9 +10,11 @@ namespace kiln {
 absl::StatusOr<std::unique_ptr<LoadedArtifact>> LoadedArtifact::Load(
     std::shared_ptr<const Artifact> artifact, ThreadPool* pool) {
   std::unique_ptr<LoadedArtifact> loaded(new LoadedArtifact());
+  // The linked libraries and the artifact's own generated code.
+  const std::vector<const KernelLibrary*> libraries = artifact->Libraries();
   for (const ArtifactExecutable& e : artifact->executables()) {
     absl::StatusOr<std::unique_ptr<LoadedExecutable>> executable =
-        LoadedExecutable::Load(e.executable, pool);
+        LoadedExecutable::Load(e.executable, pool, libraries);
     if (!executable.ok()) {
       return absl::Status(executable.status().code(),
                           absl::StrCat("artifact '", artifact->name(), "', batch ",

@@ -19,8 +19,9 @@ namespace kiln {
 
 class LoadedArtifact {
  public:
-  // Loads every Executable of `artifact` (LoadedExecutable::Load) over `pool` (null: one
-  // thread; must outlive this). Errors name the batch size and VerifyExecutable's step.
+  // Loads every Executable of `artifact` (LoadedExecutable::Load, kernels resolved in the
+  // linked libraries and the artifact's code) over `pool` (null: one thread; must outlive
+  // this). Errors name the batch size and VerifyExecutable's step.
   static absl::StatusOr<std::unique_ptr<LoadedArtifact>> Load(
       std::shared_ptr<const Artifact> artifact, ThreadPool* pool);
 

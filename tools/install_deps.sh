@@ -5,6 +5,8 @@ set -euo pipefail
 
 packages=(
   bazel-bootstrap bazel-platforms
+  # lld-14: the sanitizer builds' linker, and the one `kiln compile` links an artifact's
+  # generated kernels with.
   g++ clang-14 libclang-rt-14-dev lld-14
   llvm-16-dev libmlir-16-dev mlir-16-tools
   libprotobuf-dev protobuf-compiler

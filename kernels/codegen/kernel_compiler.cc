@@ -16,6 +16,7 @@
 #include "absl/synchronization/mutex.h"
 #include "base/status_macros.h"
 #include "kernels/codegen/lowering.h"
+#include "kernels/kernel_library.h"
 #include "kernels/codegen/native.h"
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
@@ -33,7 +34,8 @@ constexpr int kCodegenVersion = 1;
 
 std::string LlvmErrorText(llvm::Error error) { return llvm::toString(std::move(error)); }
 
-// The process's JIT and caches. Loaded code is never unloaded.
+// The process's JIT and caches. Loaded code is never unloaded; each kernel's object stays
+// beside it, so an artifact can carry the code this process runs.
 class KernelCache {
  public:
   static KernelCache& Get() {
@@ -47,7 +49,7 @@ class KernelCache {
     absl::MutexLock lock(&mu_);
     if (auto it = loaded_.find(name); it != loaded_.end()) {
       ++stats_.memory_hits;
-      return CompiledKernel{it->second, name};
+      return CompiledKernel{it->second.fn, name};
     }
     std::string object;
     const std::string path =
@@ -56,7 +58,7 @@ class KernelCache {
       // A damaged or foreign file is compiled afresh and replaced.
       if (auto fn = Load(name, object); fn.ok()) {
         ++stats_.disk_hits;
-        loaded_.emplace(name, *fn);
+        loaded_.emplace(name, Loaded{*fn, std::move(object)});
         return CompiledKernel{*fn, name};
       }
     }
@@ -70,8 +72,18 @@ class KernelCache {
       if (!path.empty()) RETURN_IF_ERROR(WriteFileAtomically(options.cache_dir, path, object));
     }
     ASSIGN_OR_RETURN(kiln_kernel_fn fn, Load(name, object));
-    loaded_.emplace(name, fn);
+    loaded_.emplace(name, Loaded{fn, std::move(object)});
     return CompiledKernel{fn, name};
+  }
+
+  absl::StatusOr<std::string> Object(absl::string_view name) {
+    absl::MutexLock lock(&mu_);
+    auto it = loaded_.find(name);
+    if (it == loaded_.end()) {
+      return absl::NotFoundError(absl::StrCat("code generation: kernel '", name,
+                                              "' was not generated in this process"));
+    }
+    return it->second.object;
   }
 
   CodegenStats stats() {
@@ -158,7 +170,12 @@ class KernelCache {
 
   absl::Mutex mu_;
   std::unique_ptr<llvm::orc::LLJIT> jit_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, kiln_kernel_fn> loaded_ ABSL_GUARDED_BY(mu_);
+  // A loaded kernel and the object it was loaded from (kept for artifacts, a few KiB each).
+  struct Loaded {
+    kiln_kernel_fn fn;
+    std::string object;
+  };
+  absl::flat_hash_map<std::string, Loaded> loaded_ ABSL_GUARDED_BY(mu_);
   CodegenStats stats_ ABSL_GUARDED_BY(mu_);
 };
 
@@ -168,7 +185,8 @@ std::string KernelName(const KernelSource& source) {
   const std::string key = absl::StrCat(kCodegenVersion, "\n", HostTargetKey(), "\n",
                                        source.function, "\n", source.num_buffers, "\n",
                                        source.mlir);
-  return absl::StrFormat("gen.%s.%016x", source.kind, llvm::xxHash64(key));
+  return absl::StrFormat("%s%s.%016x", kGeneratedKernelPrefix, source.kind,
+                         llvm::xxHash64(key));
 }
 
 std::string EntrySymbol(absl::string_view name) {
@@ -234,6 +252,10 @@ absl::StatusOr<std::string> EmitKernel(const KernelSource& source, EmitStage sta
 absl::StatusOr<CompiledKernel> GetOrCompileKernel(const KernelSource& source,
                                                   const CodegenOptions& options) {
   return KernelCache::Get().GetOrCompile(source, options);
+}
+
+absl::StatusOr<std::string> GetKernelObject(absl::string_view name) {
+  return KernelCache::Get().Object(name);
 }
 
 CodegenStats GetCodegenStats() { return KernelCache::Get().stats(); }

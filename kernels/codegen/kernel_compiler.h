@@ -1,11 +1,12 @@
 // Generated kernels from source to a callable function: lower (lowering.h), compile to a
 // relocatable object for the host (native.h) and load that object into the process's JIT
 // (LLVM ORC). The object is the one output of the code generator: the JIT loads it, the
-// on-disk cache stores it, and an artifact can package it.
+// on-disk cache stores it, and an artifact carries it (shared_object.h links the objects).
 //
 // Kernels are cached per process, keyed by a hash of the module text and the host target;
 // with CodegenOptions::cache_dir, objects are also kept on disk so a second process loads
-// them instead of compiling. Loaded code stays for the life of the process.
+// them instead of compiling. Loaded code, and its object, stays for the life of the
+// process.
 #ifndef KILN_KERNELS_CODEGEN_KERNEL_COMPILER_H_
 #define KILN_KERNELS_CODEGEN_KERNEL_COMPILER_H_
 
@@ -51,6 +52,11 @@ std::string EntrySymbol(absl::string_view name);
 // Thread-safe (compiles one kernel at a time).
 absl::StatusOr<CompiledKernel> GetOrCompileKernel(const KernelSource& source,
                                                   const CodegenOptions& options);
+
+// The relocatable object of kernel `name` (a CompiledKernel's name) as this process
+// compiled or loaded it; what an artifact's code is linked from. NotFound for a name this
+// process has not generated. Thread-safe.
+absl::StatusOr<std::string> GetKernelObject(absl::string_view name);
 
 // What `kiln opt --emit` prints of a kernel, in pipeline order.
 enum class EmitStage {

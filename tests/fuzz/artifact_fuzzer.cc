@@ -2,7 +2,9 @@
 // then every Executable verified and its kernels resolved) or give an error, never crash
 // or hang. The first byte decides whether checksums are checked: without them mutations
 // reach the manifest and the Executables behind it; with them, the header and sections.
-// Kernels are not run: an Executable is code, trusted once verified. Build with
+// Kernels are not run: an Executable is code, trusted once verified. Generated code is
+// loaded (dlopen) only from inputs whose checksums were verified, so mutated bytes never
+// reach the dynamic loader; those inputs are the seeds' code unchanged. Build with
 // --config=fuzz.
 #include <cstddef>
 #include <cstdint>
@@ -16,6 +18,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1 || size > (1 << 20)) return 0;
   kiln::Artifact::Options options;
   options.verify_checksums = (data[0] & 1) != 0;
+  options.load_code = options.verify_checksums;
   absl::StatusOr<std::shared_ptr<const kiln::Artifact>> artifact = kiln::Artifact::FromBytes(
       absl::string_view(reinterpret_cast<const char*>(data) + 1, size - 1), "fuzz.kiln",
       options);

@@ -1,7 +1,9 @@
 // The artifact file: CompileArtifact -> WriteArtifact -> Artifact::Open -> LoadedArtifact
 // runs to the same bits as the compiled Executables, every batch size over one mapped
-// copy of the weights; and every damaged file (truncated, corrupted in any section,
-// another version or target, not an artifact at all) is a clear error, never a crash.
+// copy of the weights, generated kernels from the code section it carries; and every
+// damaged file (truncated, corrupted in any section, another version or target, a
+// manifest that disagrees with its code or this CPU, not an artifact at all) is a clear
+// error, never a crash.
 #include "runtime/artifact.h"
 
 #include <zlib.h>
@@ -13,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "examples/models.h"
 #include "gmock/gmock.h"
@@ -20,6 +23,8 @@
 #include "graph/builder_ops.h"
 #include "graph/graph_io.h"
 #include "gtest/gtest.h"
+#include "kernels/kernel_library.h"
+#include "proto/artifact.pb.h"
 #include "runtime/compile_artifact.h"
 #include "runtime/default_provider.h"
 #include "runtime/loaded_artifact.h"
@@ -31,6 +36,7 @@ namespace {
 
 using ::kiln::testing::RandomTensor;
 using ::testing::HasSubstr;
+using ::testing::StartsWith;
 
 std::string TempFile(const std::string& name) {
   return absl::StrCat(::testing::TempDir(), "/", name);
@@ -267,6 +273,334 @@ TEST(ArtifactTest, OtherVersionsTargetsAndFilesAreNamed) {
   EXPECT_FALSE(IsArtifactFile(TempFile("absent.kiln")));
   status = Artifact::Open(::testing::TempDir()).status();
   EXPECT_THAT(status.message(), HasSubstr("is not a file"));
+}
+
+// ------------------------------------------------------------ generated kernels' code
+
+// `graph` compiled with the default provider (generated loop and row kernels) for batches
+// 1, 3 and 8 and written to `name`.
+Written WriteGenerated(const Graph& graph, const std::string& name) {
+  Written w;
+  w.path = TempFile(name);
+  absl::StatusOr<ArtifactContents> contents =
+      CompileArtifact(graph, CompileOptions(), {1, 3, 8}, name);
+  EXPECT_TRUE(contents.ok()) << contents.status();
+  w.contents = *std::move(contents);
+  absl::Status written = WriteArtifact(w.contents, w.path);
+  EXPECT_TRUE(written.ok()) << written;
+  return w;
+}
+
+// The header's manifest section: offset 48 {offset, size, CRC-32}.
+constexpr size_t kManifestSizeOffset = 56;
+constexpr size_t kManifestCrcOffset = 64;
+constexpr size_t kWeightsOffsetOffset = 72;
+constexpr size_t kCodeOffsetOffset = 96;
+
+// The manifest of an artifact's bytes, changed by `edit` and written back in place (it
+// must fit before the weights), its checksum and the header's resealed: a file the
+// writer would refuse, as another writer could make it.
+template <typename Edit>
+std::string RewriteManifest(const std::string& bytes, Edit edit) {
+  uint64_t size = 0, weights = 0;
+  std::memcpy(&size, &bytes[kManifestSizeOffset], sizeof(size));
+  std::memcpy(&weights, &bytes[kWeightsOffsetOffset], sizeof(weights));
+  proto::ArtifactManifest manifest;
+  EXPECT_TRUE(manifest.ParseFromArray(&bytes[kArtifactHeaderBytes], static_cast<int>(size)));
+  edit(manifest);
+  const std::string changed = manifest.SerializeAsString();
+  EXPECT_LE(kArtifactHeaderBytes + changed.size(), weights);
+  std::string out = bytes;
+  std::memset(&out[kArtifactHeaderBytes], 0, weights - kArtifactHeaderBytes);
+  std::memcpy(&out[kArtifactHeaderBytes], changed.data(), changed.size());
+  const uint64_t new_size = changed.size();
+  std::memcpy(&out[kManifestSizeOffset], &new_size, sizeof(new_size));
+  const uint32_t crc = static_cast<uint32_t>(
+      crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(changed.data()),
+            changed.size()));
+  std::memcpy(&out[kManifestCrcOffset], &crc, sizeof(crc));
+  ResealHeader(out);
+  return out;
+}
+
+// Runs every batch of the artifact at `path` and of `contents`' in-process Executables
+// (the JIT's code) on the same inputs; the bits must agree. Returns the loaded artifact.
+std::unique_ptr<LoadedArtifact> ExpectRunsLikeTheCompiler(const Written& w,
+                                                          absl::string_view kernel_prefix) {
+  absl::StatusOr<std::shared_ptr<const Artifact>> artifact = Artifact::Open(w.path);
+  EXPECT_TRUE(artifact.ok()) << artifact.status();
+  if (!artifact.ok()) return nullptr;
+  const Artifact& a = **artifact;
+  EXPECT_GT(a.code_bytes(), 0);
+  EXPECT_FALSE(a.code_kernels().empty());
+  EXPECT_EQ(a.code_kernels().size(), w.contents.code.kernels.size());
+  bool has_prefix = false;
+  for (const CodeKernel& kernel : a.code_kernels()) {
+    EXPECT_THAT(kernel.name, StartsWith("gen."));
+    EXPECT_EQ(kernel.cpu_features, HostCpuFeatures());
+    has_prefix = has_prefix || absl::StartsWith(kernel.name, kernel_prefix);
+  }
+  EXPECT_TRUE(has_prefix) << "no " << kernel_prefix << " kernel";
+  EXPECT_EQ(a.code_target(), w.contents.code.target);
+  if (a.code_library() == nullptr) {
+    ADD_FAILURE() << "no code loaded";
+    return nullptr;
+  }
+  // Outlives every LoadedArtifact returned.
+  static ThreadPool* pool = new ThreadPool(3);
+  absl::StatusOr<std::unique_ptr<LoadedArtifact>> loaded = LoadedArtifact::Load(*artifact, pool);
+  EXPECT_TRUE(loaded.ok()) << loaded.status();
+  if (!loaded.ok()) return nullptr;
+  const std::vector<TensorSignature>& inputs = a.inputs();
+  for (size_t e = 0; e < a.executables().size(); ++e) {
+    const int64_t batch = a.executables()[e].batch_size;
+    const LoadedExecutable* from_file = (*loaded)->ForBatch(batch);
+    const Executable& compiled = w.contents.executables[e].executable;
+    // Every generated step calls the shared object's function, not the JIT's.
+    int generated = 0;
+    for (size_t s = 0; s < compiled.plan.steps.size(); ++s) {
+      const PlanStep& step = from_file->executable().plan.steps[s];
+      if (!absl::StartsWith(step.kernel, kGeneratedKernelPrefix)) continue;
+      ++generated;
+      const KernelSymbol* symbol = a.code_library()->Find(step.kernel);
+      if (symbol == nullptr) {
+        ADD_FAILURE() << step.kernel << " is not in the artifact's code";
+        continue;
+      }
+      EXPECT_EQ(step.dispatch.fn, symbol->fn);
+      EXPECT_NE(step.dispatch.fn, compiled.plan.steps[s].dispatch.fn);
+    }
+    EXPECT_GT(generated, 0) << "batch " << batch;
+    std::vector<Tensor> feeds;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      feeds.push_back(RandomTensor(DataType::kF32, compiled.inputs[i].type.shape, 7 + batch));
+    }
+    absl::StatusOr<std::vector<Tensor>> got = (*loaded)->Run(feeds);
+    EXPECT_TRUE(got.ok()) << got.status();
+    absl::StatusOr<std::unique_ptr<LoadedExecutable>> in_process =
+        LoadedExecutable::Load(compiled, pool);
+    EXPECT_TRUE(in_process.ok()) << in_process.status();
+    if (!in_process.ok()) continue;
+    absl::StatusOr<std::vector<Tensor>> want = (*in_process)->Run(feeds);
+    EXPECT_TRUE(want.ok()) << want.status();
+    if (!got.ok() || !want.ok()) continue;
+    for (size_t o = 0; o < want->size(); ++o) {
+      EXPECT_EQ((*got)[o].shape(), (*want)[o].shape());
+      EXPECT_EQ((*got)[o].ByteSize(), (*want)[o].ByteSize());
+      if ((*got)[o].ByteSize() != (*want)[o].ByteSize()) continue;
+      EXPECT_EQ(std::memcmp((*got)[o].raw_data(), (*want)[o].raw_data(), (*got)[o].ByteSize()),
+                0)
+          << "batch " << batch << ", output " << o;
+    }
+  }
+  return *std::move(loaded);
+}
+
+TEST(ArtifactCodeTest, ALoopFusionRunsFromTheCodeSectionToTheCompilersBits) {
+  // The eltwise chain is one loop cluster: its kernel is generated.
+  Written w = WriteGenerated(examples::BuildEltwise().value(), "eltwise.kiln");
+  ASSERT_FALSE(w.contents.code.shared_object.empty());
+  EXPECT_EQ(w.contents.code.shared_object.substr(0, 4), "\x7f" "ELF");
+  ExpectRunsLikeTheCompiler(w, "gen.loop.");
+}
+
+TEST(ArtifactCodeTest, ASoftmaxRowKernelRunsFromTheCodeSectionToTheCompilersBits) {
+  // The MLP ends in a Softmax, which the default provider runs as a generated row kernel.
+  Written w = WriteGenerated(SmallMlp(), "mlp_generated.kiln");
+  ExpectRunsLikeTheCompiler(w, "gen.row.");
+}
+
+TEST(ArtifactCodeTest, CodeCallingLibmRunsToTheCompilersBits) {
+  // Pow lowers to a call of libm's powf: the shared object binds it to the system's libm.
+  GraphBuilder b;
+  Value x = b.Input("x", DataType::kF32, Shape{-1, 5});
+  b.Output("y", ops::Add(b, ops::Pow(b, ops::Abs(b, x), ops::ScalarLike(b, x, 1.7)), x));
+  Written w = WriteGenerated(b.BuildGraph().value(), "pow.kiln");
+  ExpectRunsLikeTheCompiler(w, "gen.loop.");
+}
+
+TEST(ArtifactCodeTest, ArtifactsWithDifferentCodeLoadSideBySide) {
+  // The loader knows objects by path (/proc/self/fd/N): the second artifact's memfd reuses
+  // the first's closed descriptor number, and must still get its own code.
+  Written eltwise = WriteGenerated(examples::BuildEltwise().value(), "side1.kiln");
+  Written mlp = WriteGenerated(SmallMlp(), "side2.kiln");
+  std::unique_ptr<LoadedArtifact> first = ExpectRunsLikeTheCompiler(eltwise, "gen.loop.");
+  std::unique_ptr<LoadedArtifact> second = ExpectRunsLikeTheCompiler(mlp, "gen.row.");
+  std::unique_ptr<LoadedArtifact> again = ExpectRunsLikeTheCompiler(eltwise, "gen.loop.");
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(again, nullptr);
+  EXPECT_NE(first->artifact().code_library(), again->artifact().code_library());
+}
+
+TEST(ArtifactCodeTest, AnExecutableTakenFromTheArtifactKeepsItsCode) {
+  Written w = WriteGenerated(examples::BuildEltwise().value(), "keep.kiln");
+  absl::StatusOr<std::shared_ptr<const Artifact>> artifact = Artifact::Open(w.path);
+  ASSERT_TRUE(artifact.ok()) << artifact.status();
+  Executable executable = (*artifact)->executables()[1].executable;
+  const std::vector<const KernelLibrary*> libraries = (*artifact)->Libraries();
+  ASSERT_EQ(libraries.back(), (*artifact)->code_library());
+  EXPECT_EQ(libraries.back()->name(), "artifact code");
+  artifact->reset();  // the Executable's keep_alive holds the code
+  absl::StatusOr<std::unique_ptr<LoadedExecutable>> loaded =
+      LoadedExecutable::Load(executable, nullptr, libraries);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  Tensor x = RandomTensor(DataType::kF32, Shape({3}), 3);
+  absl::StatusOr<std::vector<Tensor>> got = (*loaded)->Run({x});
+  ASSERT_TRUE(got.ok()) << got.status();
+  absl::StatusOr<std::unique_ptr<LoadedExecutable>> compiled =
+      LoadedExecutable::Load(w.contents.executables[1].executable, nullptr);
+  ASSERT_TRUE(compiled.ok());
+  absl::StatusOr<std::vector<Tensor>> want = (*compiled)->Run({x});
+  ASSERT_TRUE(want.ok());
+  EXPECT_EQ(std::memcmp((*got)[0].raw_data(), (*want)[0].raw_data(), (*got)[0].ByteSize()), 0);
+}
+
+TEST(ArtifactCodeTest, ACorruptedCodeSectionIsRefusedByItsChecksum) {
+  const std::string bytes = ReadBytes(WriteGenerated(examples::BuildEltwise().value(),
+                                                     "flipcode.kiln").path);
+  uint64_t code = 0;
+  std::memcpy(&code, &bytes[kCodeOffsetOffset], sizeof(code));
+  ASSERT_GT(bytes.size(), code);
+  for (uint64_t offset : {code, code + 1, code + (bytes.size() - code) / 2,
+                          static_cast<uint64_t>(bytes.size() - 1)}) {
+    std::string damaged = bytes;
+    damaged[offset] ^= 0x10;
+    absl::Status status = OpenBytes(damaged);
+    EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << offset;
+    EXPECT_THAT(status.message(),
+                HasSubstr("the code section is corrupted (checksum mismatch)"));
+  }
+  // Without checksums, damaged code that the loader refuses is named as such (the ELF
+  // magic), never run.
+  std::string magic = bytes;
+  magic[code] = 'X';
+  absl::Status status = OpenBytes(magic, /*verify=*/false);
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(status.message(), HasSubstr("generated code: the code does not load: "));
+}
+
+TEST(ArtifactCodeTest, CodeNeedingAFeatureThisCpuLacksIsRefusedNamingIt) {
+  const std::string bytes = ReadBytes(WriteGenerated(examples::BuildEltwise().value(),
+                                                     "features.kiln").path);
+  // A feature bit this CPU lacks: AVX-512 where it has none, else one no CPU has yet.
+  const uint32_t lacking =
+      (HostCpuFeatures() & kCpuAvx512) == 0 ? uint32_t{kCpuAvx512} : uint32_t{1} << 30;
+  const std::string patched = RewriteManifest(bytes, [&](proto::ArtifactManifest& m) {
+    m.mutable_generated_kernels(0)->set_cpu_features(
+        m.generated_kernels(0).cpu_features() | lacking);
+  });
+  absl::Status status = OpenBytes(patched);
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+  EXPECT_THAT(status.message(),
+              HasSubstr(absl::StrCat("its generated code needs ", CpuFeatureNames(lacking),
+                                     ", which this CPU lacks (kernel 'gen.loop.")));
+  EXPECT_THAT(status.message(), HasSubstr("it was generated for "));
+  // Describing it loads no code, so it is no error.
+  Artifact::Options describe;
+  describe.load_code = false;
+  absl::StatusOr<std::shared_ptr<const Artifact>> described =
+      Artifact::FromBytes(patched, "features.kiln", describe);
+  ASSERT_TRUE(described.ok()) << described.status();
+  EXPECT_EQ((*described)->code_library(), nullptr);
+  EXPECT_EQ((*described)->code_kernels()[0].cpu_features & lacking, lacking);
+  // And its Executables have no code to run.
+  absl::StatusOr<std::unique_ptr<LoadedArtifact>> loaded =
+      LoadedArtifact::Load(*described, nullptr);
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(loaded.status().message(), HasSubstr("is in no linked kernel library (cpu)"));
+}
+
+TEST(ArtifactCodeTest, ASymbolTheCodeLacksIsRefusedNamingIt) {
+  const std::string bytes = ReadBytes(WriteGenerated(examples::BuildEltwise().value(),
+                                                     "symbol.kiln").path);
+  std::string kernel;
+  const std::string patched = RewriteManifest(bytes, [&](proto::ArtifactManifest& m) {
+    kernel = m.generated_kernels(0).name();
+    m.mutable_generated_kernels(0)->set_entry_symbol("kiln_gen_loop_absent");
+  });
+  absl::Status status = OpenBytes(patched);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_THAT(status.message(),
+              HasSubstr(absl::StrCat("generated code: generated kernel '", kernel,
+                                     "': the code has no symbol 'kiln_gen_loop_absent'")));
+}
+
+TEST(ArtifactCodeTest, AKernelListThatDisagreesWithTheStepsOrTheCodeIsRefused) {
+  const std::string bytes = ReadBytes(WriteGenerated(examples::BuildEltwise().value(),
+                                                     "list.kiln").path);
+  auto open = [](const std::string& patched) { return OpenBytes(patched); };
+  absl::Status status = open(RewriteManifest(bytes, [](proto::ArtifactManifest& m) {
+    proto::GeneratedKernel* extra = m.add_generated_kernels();
+    *extra = m.generated_kernels(0);
+    extra->set_name("gen.loop.0123456789abcdef");
+  }));
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(),
+              HasSubstr("generated kernel 'gen.loop.0123456789abcdef' is run by no step"));
+
+  status = open(RewriteManifest(bytes, [](proto::ArtifactManifest& m) {
+    *m.add_generated_kernels() = m.generated_kernels(0);
+  }));
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("' is listed twice"));
+
+  // A step's generated kernel renamed: the list no longer holds what it runs.
+  status = open(RewriteManifest(bytes, [](proto::ArtifactManifest& m) {
+    for (proto::ArtifactExecutable& e : *m.mutable_executables()) {
+      for (proto::PlanStep& step : *e.mutable_executable()->mutable_steps()) {
+        if (absl::StartsWith(step.kernel(), "gen.")) step.set_kernel("gen.loop.fedcba9876543210");
+      }
+    }
+  }));
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("runs generated kernel 'gen.loop.fedcba9876543210', "
+                                          "which the manifest does not list"));
+
+  status = open(RewriteManifest(bytes, [](proto::ArtifactManifest& m) {
+    m.clear_generated_kernels();
+  }));
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("the manifest lists 0 generated kernels, the code "
+                                          "section has "));
+
+  status = open(RewriteManifest(bytes, [](proto::ArtifactManifest& m) {
+    m.mutable_generated_kernels(0)->clear_entry_symbol();
+  }));
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("no name or no entry symbol"));
+}
+
+TEST(ArtifactCodeTest, WritingRefusesCodeThatDisagreesWithTheSteps) {
+  Written w = WriteGenerated(examples::BuildEltwise().value(), "write.kiln");
+  const ArtifactContents good = w.contents;
+  ArtifactContents contents = good;
+  contents.code = ArtifactCode();
+  absl::Status status = WriteArtifact(contents, TempFile("nocode.kiln"));
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(status.message(), HasSubstr("runs kernel 'gen.loop."));
+
+  contents = good;
+  contents.code.shared_object.clear();
+  EXPECT_THAT(WriteArtifact(contents, TempFile("x.kiln")).message(),
+              HasSubstr("an artifact has both or neither"));
+
+  contents = good;
+  contents.code.kernels.push_back(contents.code.kernels[0]);
+  EXPECT_THAT(WriteArtifact(contents, TempFile("x.kiln")).message(), HasSubstr("listed twice"));
+
+  contents = good;
+  contents.code.kernels.push_back({"gen.loop.unused", "kiln_gen_loop_unused", 0});
+  EXPECT_THAT(WriteArtifact(contents, TempFile("x.kiln")).message(),
+              HasSubstr("generated kernel 'gen.loop.unused' is run by no step"));
+  EXPECT_TRUE(ReadBytes(TempFile("x.kiln")).empty());
+
+  // Library kernels only: no code section at all.
+  Written library = WriteMlp("library.kiln");
+  EXPECT_TRUE(library.contents.code.kernels.empty());
+  absl::StatusOr<std::shared_ptr<const Artifact>> artifact = Artifact::Open(library.path);
+  ASSERT_TRUE(artifact.ok()) << artifact.status();
+  EXPECT_EQ((*artifact)->code_bytes(), 0);
+  EXPECT_EQ((*artifact)->code_library(), nullptr);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
-// `kiln compile` writes an artifact; kiln-runner and `kiln run/bench/inspect MODEL.kiln`
-// (the runtime core alone) load and run it to the same bits as `kiln run --kernels
-// library`, and reject damaged files and wrong inputs by name.
+// `kiln compile` writes an artifact, generated kernels' code included; kiln-runner and
+// `kiln run/bench/inspect MODEL.kiln` (the runtime core alone, no LLVM) load and run it to
+// the same bits as `kiln run` on the graph, and reject damaged files and wrong inputs by
+// name.
 #include <fstream>
 #include <string>
 #include <vector>
@@ -20,6 +21,7 @@ using ::kiln::testing::Result;
 using ::kiln::testing::RunBinary;
 using ::kiln::testing::TempPath;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 Result Kiln(const std::vector<std::string>& args) { return RunBinary("tools/kiln", args); }
@@ -53,10 +55,10 @@ TEST(CompileRunnerTest, RunnerMatchesKilnRunBitForBit) {
   const std::string session_out = TempPath("session_out");
   Result core = Runner({c.executable, "--input", "x=random", "--seed", "5", "--output", core_out});
   ASSERT_EQ(core.exit_code, 0) << core.err;
-  // The artifact holds library kernels (generated ones cannot be written yet), so the
-  // Session runs the library too: a generated Softmax rounds differently in the last bit.
+  // The artifact holds the kernels `kiln run` uses by default (its Softmax a generated row
+  // kernel), so both give the same bits.
   Result session = Kiln({"run", c.graph, "--input", "x=random", "--seed", "5", "--batch", "3",
-                         "--kernels", "library", "--output", session_out});
+                         "--output", session_out});
   ASSERT_EQ(session.exit_code, 0) << session.err;
   EXPECT_THAT(core.out, StartsWith("y f32[3,10] "));
   EXPECT_EQ(core.out, session.out);
@@ -73,8 +75,7 @@ TEST(CompileRunnerTest, RunnerMatchesKilnRunBitForBit) {
   EXPECT_EQ(kiln_run.out, core.out);
   Result batch5 = Runner({c.executable, "--input", "x=random", "--seed", "5", "--batch", "5"});
   ASSERT_EQ(batch5.exit_code, 0) << batch5.err;
-  Result session5 = Kiln({"run", c.graph, "--input", "x=random", "--seed", "5", "--batch", "5",
-                          "--kernels", "library"});
+  Result session5 = Kiln({"run", c.graph, "--input", "x=random", "--seed", "5", "--batch", "5"});
   EXPECT_THAT(batch5.out, StartsWith("y f32[5,10] "));
   EXPECT_EQ(batch5.out, session5.out);
   Result batch4 = Runner({c.executable, "--input", "x=random", "--batch", "4"});
@@ -150,16 +151,6 @@ TEST(CompileRunnerTest, CompileUsageAndFailures) {
   EXPECT_EQ(reference.exit_code, 1);
   EXPECT_THAT(reference.err, HasSubstr("runs kernel 'reference.Fusion', which is in no kernel "
                                        "library"));
-  // Nor can generated kernels (the eltwise chain is one loop cluster), which `kiln
-  // compile` uses only when asked.
-  const std::string eltwise = TempPath("eltwise.pb");
-  ASSERT_TRUE(SaveGraph(examples::BuildEltwise().value(), eltwise).ok());
-  Result library = Kiln({"compile", eltwise, "-o", TempPath("lib.kiln")});
-  EXPECT_EQ(library.exit_code, 0) << library.err;
-  Result generated =
-      Kiln({"compile", eltwise, "-o", TempPath("gen.kiln"), "--kernels", "generated"});
-  EXPECT_EQ(generated.exit_code, 1);
-  EXPECT_THAT(generated.err, HasSubstr("runs kernel 'gen.loop."));
   Result help = Kiln({"compile", "--help"});
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_THAT(help.out, StartsWith("Usage: kiln compile MODEL -o FILE.kiln"));
@@ -167,6 +158,51 @@ TEST(CompileRunnerTest, CompileUsageAndFailures) {
   EXPECT_EQ(bad_batch.exit_code, 1);
   EXPECT_THAT(bad_batch.err, HasSubstr("batch sizes must be positive and increasing"));
   EXPECT_EQ(Kiln({"compile", c.graph, "-o", TempPath("b.kiln"), "--batch", "x"}).exit_code, 2);
+}
+
+TEST(CompileRunnerTest, GeneratedKernelsTravelInTheArtifactAndRunOnTheRunner) {
+  // The eltwise chain is one loop cluster: `kiln compile` generates its kernel by default,
+  // as `kiln run` does, and the artifact carries the code.
+  const std::string eltwise = TempPath("eltwise.pb");
+  ASSERT_TRUE(SaveGraph(examples::BuildEltwise().value(), eltwise).ok());
+  const std::string artifact = TempPath("eltwise.kiln");
+  Result compiled = Kiln({"compile", eltwise, "-o", artifact, "--batch", "7,1000"});
+  ASSERT_EQ(compiled.exit_code, 0) << compiled.err;
+  EXPECT_THAT(compiled.out, HasSubstr(" generated kernels ("));
+  EXPECT_THAT(compiled.out, HasSubstr(" bytes of code)"));
+
+  Result inspect = Kiln({"inspect", artifact});
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
+  EXPECT_THAT(inspect.out, HasSubstr("code: "));
+  EXPECT_THAT(inspect.out, HasSubstr(" generated kernels for "));
+  EXPECT_THAT(inspect.out, HasSubstr("  gen.loop."));
+  EXPECT_THAT(inspect.out, HasSubstr(" -> kiln_gen_loop_"));
+
+  // kiln-runner links no LLVM (//tests/runtime:core_deps_test); its bits are the
+  // graph's under `kiln run` with generated kernels.
+  for (const char* batch : {"7", "1000"}) {
+    const std::string core_out = TempPath(absl::StrCat("eltwise_core_", batch));
+    const std::string graph_out = TempPath(absl::StrCat("eltwise_graph_", batch));
+    Result core = Runner({artifact, "--input", "x=random", "--seed", "3", "--batch", batch,
+                          "--threads", "2", "--output", core_out});
+    ASSERT_EQ(core.exit_code, 0) << core.err;
+    Result graph = Kiln({"run", eltwise, "--input", "x=random", "--seed", "3", "--batch", batch,
+                         "--output", graph_out});
+    ASSERT_EQ(graph.exit_code, 0) << graph.err;
+    EXPECT_EQ(core.out, graph.out);
+    const std::string bits = ReadFile(core_out + "/y.npy");
+    EXPECT_FALSE(bits.empty());
+    EXPECT_EQ(bits, ReadFile(graph_out + "/y.npy")) << "batch " << batch;
+  }
+
+  // With --kernels library the artifact carries no code; the chain runs as its ops.
+  const std::string library = TempPath("eltwise_library.kiln");
+  Result plain = Kiln({"compile", eltwise, "-o", library, "--kernels", "library"});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_THAT(plain.out, Not(HasSubstr("generated kernels")));
+  Result described = Kiln({"inspect", library});
+  EXPECT_THAT(described.out, HasSubstr(", code 0)"));
+  EXPECT_THAT(described.out, Not(HasSubstr("gen.loop.")));
 }
 
 }  // namespace

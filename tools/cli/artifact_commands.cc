@@ -73,8 +73,10 @@ Output:
 constexpr absl::string_view kInspectHelp = R"help(Usage: kiln inspect MODEL.kiln
 
 Describes an artifact: its format, target, producer and source model, its
-sections, the declared signature (-1: the batch dimension) and, per compiled
-batch size, the steps, arena, parameter bytes and kernels.
+sections, the generated kernels its code holds (entry symbol, CPU features
+they need, the CPU they were generated for), the declared signature (-1: the
+batch dimension) and, per compiled batch size, the steps, arena, parameter
+bytes and kernels. The code is not loaded.
 )help";
 
 // Opens and loads `path`, timing both halves.
@@ -288,7 +290,10 @@ int InspectArtifactMain(absl::Span<const std::string> args, std::ostream& out,
           ParseOneArgument(flags, args, kInspectHelp, "one artifact file", &path, out, err)) {
     return *exit;
   }
-  absl::StatusOr<std::shared_ptr<const Artifact>> opened = Artifact::Open(path);
+  // Describing needs no code: an artifact for another CPU is described too.
+  Artifact::Options options;
+  options.load_code = false;
+  absl::StatusOr<std::shared_ptr<const Artifact>> opened = Artifact::Open(path, options);
   if (!opened.ok()) return Failure(err, opened.status());
   const Artifact& artifact = **opened;
   out << "artifact: " << path << "\n"
@@ -298,6 +303,17 @@ int InspectArtifactMain(absl::Span<const std::string> args, std::ostream& out,
       << "file: " << artifact.file_bytes() << " bytes (manifest " << artifact.manifest_bytes()
       << ", weights " << artifact.weights_bytes() << ", code " << artifact.code_bytes()
       << "), checksums verified\n";
+  if (!artifact.code_kernels().empty()) {
+    // "TRIPLE/CPU" of "TRIPLE/CPU/FEATURES": the feature list is LLVM's, hundreds long.
+    const std::string& target = artifact.code_target();
+    out << "code: " << artifact.code_bytes() << " bytes, " << artifact.code_kernels().size()
+        << " generated kernels for " << target.substr(0, target.find('/', target.find('/') + 1))
+        << "\n";
+    for (const CodeKernel& kernel : artifact.code_kernels()) {
+      out << "  " << kernel.name << " -> " << kernel.entry_symbol << " (needs "
+          << CpuFeatureNames(kernel.cpu_features) << ")\n";
+    }
+  }
   for (const TensorSignature& input : artifact.inputs()) {
     out << "input " << input.name << ": " << input.type.ToString() << "\n";
   }

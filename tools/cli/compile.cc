@@ -25,8 +25,9 @@ constexpr absl::string_view kHelp = R"help(Usage: kiln compile MODEL -o FILE.kil
 
 Compiles the graph file or ONNX model MODEL and writes an artifact: one file
 with an Executable (signature, schedule, memory plan, kernels by name) per
-batch size, one copy of the weights (mapped at load, never copied) and
-checksums. The runtime core loads it without the compiler:
+batch size, one copy of the weights (mapped at load, never copied), the
+generated kernels' code (one shared object for this CPU) and checksums. The
+runtime core loads it without the compiler:
   kiln inspect FILE.kiln      kiln run FILE.kiln ...      kiln bench FILE.kiln
   kiln-runner FILE.kiln ...   kiln serve --model_dir DIR  (DIR/NAME/VERSION/model.kiln)
 
@@ -35,9 +36,13 @@ Flags:
   --batch N[,N...]        sizes of every -1 input dimension, one Executable
                           each (default 1); ignored for a graph without one
 
-Every kernel must come from a kernel library the loading binary links: an op
-the CPU library lacks is an error naming the node. The file cannot carry
-generated code yet, so `kiln compile` uses --kernels library by default.
+The kernels are those `kiln run` uses: generated for this CPU where the code
+generator runs a node, the CPU library elsewhere; the generated code is linked
+with the system linker (ld.lld-14). Such an artifact runs on CPUs with the
+compiling CPU's features; --kernels library writes one with library kernels
+only, which runs wherever the runtime does. Every other kernel must come from
+a kernel library the loading binary links: an op the CPU library lacks is an
+error naming the node.
 )help";
 
 const std::string& Help() {
@@ -47,7 +52,6 @@ const std::string& Help() {
 
 int CompileMain(absl::Span<const std::string> raw_args, std::ostream& out, std::ostream& err) {
   SessionFlags session_flags;
-  session_flags.kernels = "library";
   absl::StatusOr<std::vector<std::string>> args =
       TakeOptimizationLevel(raw_args, &session_flags.level);
   if (!args.ok()) return UsageError(err, args.status().message());
@@ -93,7 +97,12 @@ int CompileMain(absl::Span<const std::string> raw_args, std::ostream& out, std::
       << " executable(s) (batch";
   for (const ArtifactExecutable& e : contents->executables) out << " " << e.batch_size;
   out << "), " << first.plan.steps.size() << " steps, weights "
-      << first.plan.memory.weights_bytes << " bytes\n";
+      << first.plan.memory.weights_bytes << " bytes";
+  if (!contents->code.kernels.empty()) {
+    out << ", " << contents->code.kernels.size() << " generated kernels ("
+        << contents->code.shared_object.size() << " bytes of code)";
+  }
+  out << "\n";
   return kExitOk;
 }
 
