@@ -218,7 +218,8 @@ class ServeTest(unittest.TestCase):
                         failures.append((code, text[:200]))
                     answered[0] += 1
 
-        clients = [threading.Thread(target=client, args=(s,)) for s in range(16)]
+        # Daemon threads: a failure below (the server gone) must not keep the test alive.
+        clients = [threading.Thread(target=client, args=(s,), daemon=True) for s in range(16)]
         for t in clients:
             t.start()
         time.sleep(1.0)
@@ -262,7 +263,7 @@ class ServeTest(unittest.TestCase):
             results.append(self.server.request(
                 "POST", "/v1/models/mlp:predict", {"instances": [[0.5] * 784] * 16})[0])
 
-        late = [threading.Thread(target=late_client) for _ in range(8)]
+        late = [threading.Thread(target=late_client, daemon=True) for _ in range(8)]
         for t in late:
             t.start()
         time.sleep(0.05)
