@@ -12,47 +12,13 @@
 #include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/kernels/codegen/test_kernels.h"
 
 namespace kiln::codegen {
 namespace {
 
+using ::kiln::codegen::testing::ScaleKernel;
 using ::testing::HasSubstr;
-
-// out[i] = in[i] * SCALE over 8 elements, workgroups owning ranges, as the loop emitter
-// writes kernels.
-KernelSource Scale(float scale) {
-  KernelSource source;
-  source.kind = "loop";
-  source.function = "kiln_loop";
-  source.num_buffers = 2;
-  source.mlir = absl::StrCat(R"(module {
-  func.func @kiln_loop(%in0: tensor<8xf32> {llvm.noalias},
-                       %out0: tensor<8xf32> {bufferization.writable = true, llvm.noalias},
-                       %wg: index, %nwg: index) -> tensor<8xf32> {
-    %c1 = arith.constant 1 : index
-    %c8 = arith.constant 8 : index
-    %t0 = arith.muli %wg, %c8 : index
-    %lo = arith.divui %t0, %nwg : index
-    %t1 = arith.addi %wg, %c1 : index
-    %t2 = arith.muli %t1, %c8 : index
-    %hi = arith.divui %t2, %nwg : index
-    %n = arith.subi %hi, %lo : index
-    %x = tensor.extract_slice %in0[%lo] [%n] [1] : tensor<8xf32> to tensor<?xf32>
-    %init = tensor.empty(%n) : tensor<?xf32>
-    %r = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>],
-                         iterator_types = ["parallel"]}
-        ins(%x : tensor<?xf32>) outs(%init : tensor<?xf32>) {
-    ^bb0(%v: f32, %o: f32):
-      %c = arith.constant )", absl::StrFormat("%.1f", scale), R"( : f32
-      %y = arith.mulf %v, %c : f32
-      linalg.yield %y : f32
-    } -> tensor<?xf32>
-    %w = tensor.insert_slice %r into %out0[%lo] [%n] [1] : tensor<?xf32> into tensor<8xf32>
-    return %w : tensor<8xf32>
-  }
-})");
-  return source;
-}
 
 void ExpectScales(kiln_kernel_fn fn, float scale) {
   float in[8], out[8];
@@ -72,11 +38,11 @@ std::string FreshDir(const std::string& name) {
 }
 
 TEST(KernelCompilerTest, ObjectsAreElfWithTheEntry) {
-  const KernelSource source = Scale(2.0f);
+  const KernelSource source = ScaleKernel(2.0f);
   const std::string name = KernelName(source);
   EXPECT_THAT(name, ::testing::StartsWith("gen.loop."));
-  EXPECT_EQ(name, KernelName(Scale(2.0f)));   // stable
-  EXPECT_NE(name, KernelName(Scale(3.0f)));   // keyed by the source
+  EXPECT_EQ(name, KernelName(ScaleKernel(2.0f)));   // stable
+  EXPECT_NE(name, KernelName(ScaleKernel(3.0f)));   // keyed by the source
   absl::StatusOr<std::string> object = CompileToObject(source, name);
   ASSERT_TRUE(object.ok()) << object.status();
   ASSERT_GT(object->size(), 4u);
@@ -87,9 +53,9 @@ TEST(KernelCompilerTest, ObjectsAreElfWithTheEntry) {
 
 TEST(KernelCompilerTest, ProcessCacheCompilesOnce) {
   const CodegenStats before = GetCodegenStats();
-  absl::StatusOr<CompiledKernel> first = GetOrCompileKernel(Scale(5.0f), {});
+  absl::StatusOr<CompiledKernel> first = GetOrCompileKernel(ScaleKernel(5.0f), {});
   ASSERT_TRUE(first.ok()) << first.status();
-  absl::StatusOr<CompiledKernel> second = GetOrCompileKernel(Scale(5.0f), {});
+  absl::StatusOr<CompiledKernel> second = GetOrCompileKernel(ScaleKernel(5.0f), {});
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_EQ(first->fn, second->fn);
   const CodegenStats after = GetCodegenStats();
@@ -104,7 +70,7 @@ TEST(KernelCompilerTest, DiskCacheIsReadAndDamagedFilesAreReplaced) {
   options.cache_dir = dir;
   // As another process would have left it: the object of a kernel this process has not
   // loaded yet.
-  const KernelSource cached = Scale(7.0f);
+  const KernelSource cached = ScaleKernel(7.0f);
   const std::string name = KernelName(cached);
   std::filesystem::create_directories(dir);
   {
@@ -119,7 +85,7 @@ TEST(KernelCompilerTest, DiskCacheIsReadAndDamagedFilesAreReplaced) {
   ExpectScales(hit->fn, 7.0f);
 
   // A truncated file is compiled afresh and rewritten whole.
-  const KernelSource damaged = Scale(9.0f);
+  const KernelSource damaged = ScaleKernel(9.0f);
   const std::string path = absl::StrCat(dir, "/", KernelName(damaged), ".o");
   const std::string object = CompileToObject(damaged, KernelName(damaged)).value();
   std::ofstream(path, std::ios::binary) << object.substr(0, object.size() / 3);
@@ -134,7 +100,7 @@ TEST(KernelCompilerTest, DiskCacheIsReadAndDamagedFilesAreReplaced) {
   EXPECT_EQ(rewritten.str().size(), object.size());
 
   // A miss writes the object for the next process.
-  const KernelSource fresh = Scale(11.0f);
+  const KernelSource fresh = ScaleKernel(11.0f);
   ASSERT_TRUE(GetOrCompileKernel(fresh, options).ok());
   EXPECT_TRUE(std::filesystem::exists(absl::StrCat(dir, "/", KernelName(fresh), ".o")));
 }
@@ -144,20 +110,20 @@ TEST(KernelCompilerTest, UnwritableCacheDirectoryIsAnError) {
   std::ofstream(file) << "x";
   CodegenOptions options;
   options.cache_dir = file + "/sub";
-  absl::StatusOr<CompiledKernel> kernel = GetOrCompileKernel(Scale(13.0f), options);
+  absl::StatusOr<CompiledKernel> kernel = GetOrCompileKernel(ScaleKernel(13.0f), options);
   EXPECT_EQ(kernel.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(kernel.status().message(), HasSubstr("kernel cache directory"));
 }
 
 TEST(KernelCompilerTest, BadModulesCarryMlirDiagnostics) {
-  KernelSource bad = Scale(1.0f);
+  KernelSource bad = ScaleKernel(1.0f);
   bad.mlir = "module { func.func @kiln_loop(%a: f32) -> i32 { return %a : f32 } }";
   absl::StatusOr<CompiledKernel> kernel = GetOrCompileKernel(bad, {});
   EXPECT_EQ(kernel.status().code(), absl::StatusCode::kInternal);
   EXPECT_THAT(kernel.status().message(), HasSubstr("does not parse"));
   EXPECT_THAT(kernel.status().message(), HasSubstr("return"));
   // A function that is not (buffers..., workgroup id, count).
-  KernelSource wrong = Scale(2.0f);
+  KernelSource wrong = ScaleKernel(2.0f);
   wrong.num_buffers = 3;
   EXPECT_THAT(CompileToObject(wrong, "gen.loop.x").status().message(),
               HasSubstr("does not take 3 buffers"));
@@ -167,12 +133,12 @@ TEST(KernelCompilerTest, EmitStages) {
   EXPECT_EQ(ParseEmitStage("asm").value(), EmitStage::kAssembly);
   EXPECT_FALSE(ParseEmitStage("ptx").ok());
   std::string trace;
-  absl::StatusOr<std::string> loops = EmitKernel(Scale(2.0f), EmitStage::kLoops, &trace);
+  absl::StatusOr<std::string> loops = EmitKernel(ScaleKernel(2.0f), EmitStage::kLoops, &trace);
   ASSERT_TRUE(loops.ok()) << loops.status();
   EXPECT_THAT(*loops, HasSubstr("scf.for"));
   EXPECT_THAT(*loops, HasSubstr("memref<8xf32>"));
   EXPECT_THAT(trace, HasSubstr("IR Dump After OneShotBufferize"));
-  absl::StatusOr<std::string> llvm_ir = EmitKernel(Scale(2.0f), EmitStage::kLlvmIr);
+  absl::StatusOr<std::string> llvm_ir = EmitKernel(ScaleKernel(2.0f), EmitStage::kLlvmIr);
   ASSERT_TRUE(llvm_ir.ok()) << llvm_ir.status();
   EXPECT_THAT(*llvm_ir, HasSubstr("define i32 @kiln_gen_loop_"));
 }

@@ -11,58 +11,20 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kernels/codegen/kernel_compiler.h"
+#include "tests/kernels/codegen/test_kernels.h"
 #include "runtime/code_library.h"
 
 namespace kiln::codegen {
 namespace {
 
+using ::kiln::codegen::testing::ElementwiseKernel;
+using ::kiln::codegen::testing::ScaleKernel;
 using ::testing::HasSubstr;
 
-// out[i] = BODY(in[i]) over 8 elements, workgroups owning ranges (kernel_compiler_test's
-// kernel); `declarations` go before the kernel function.
-KernelSource Kernel(const std::string& body, const std::string& declarations = "") {
-  KernelSource source;
-  source.kind = "loop";
-  source.function = "kiln_loop";
-  source.num_buffers = 2;
-  source.mlir = absl::StrCat("module {\n", declarations, R"(
-  func.func @kiln_loop(%in0: tensor<8xf32> {llvm.noalias},
-                       %out0: tensor<8xf32> {bufferization.writable = true, llvm.noalias},
-                       %wg: index, %nwg: index) -> tensor<8xf32> {
-    %c1 = arith.constant 1 : index
-    %c8 = arith.constant 8 : index
-    %t0 = arith.muli %wg, %c8 : index
-    %lo = arith.divui %t0, %nwg : index
-    %t1 = arith.addi %wg, %c1 : index
-    %t2 = arith.muli %t1, %c8 : index
-    %hi = arith.divui %t2, %nwg : index
-    %n = arith.subi %hi, %lo : index
-    %x = tensor.extract_slice %in0[%lo] [%n] [1] : tensor<8xf32> to tensor<?xf32>
-    %init = tensor.empty(%n) : tensor<?xf32>
-    %r = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>],
-                         iterator_types = ["parallel"]}
-        ins(%x : tensor<?xf32>) outs(%init : tensor<?xf32>) {
-    ^bb0(%v: f32, %o: f32):
-)", body, R"(
-    } -> tensor<?xf32>
-    %w = tensor.insert_slice %r into %out0[%lo] [%n] [1] : tensor<?xf32> into tensor<8xf32>
-    return %w : tensor<8xf32>
-  }
-})");
-  return source;
-}
-
-KernelSource Scale(float scale) {
-  return Kernel(absl::StrFormat(
-      "      %%c = arith.constant %.1f : f32\n"
-      "      %%y = arith.mulf %%v, %%c : f32\n"
-      "      linalg.yield %%y : f32",
-      scale));
-}
 
 // powf from libm.
 KernelSource Power() {
-  return Kernel(
+  return ElementwiseKernel(
       "      %c = arith.constant 1.5 : f32\n"
       "      %y = math.powf %v, %c : f32\n"
       "      linalg.yield %y : f32");
@@ -80,7 +42,7 @@ std::vector<float> RunKernel(kiln_kernel_fn fn) {
 }
 
 TEST(SharedObjectTest, TheProcessKeepsEachKernelsObject) {
-  const KernelSource source = Scale(3.0f);
+  const KernelSource source = ScaleKernel(3.0f);
   absl::StatusOr<CompiledKernel> kernel = GetOrCompileKernel(source, {});
   ASSERT_TRUE(kernel.ok()) << kernel.status();
   absl::StatusOr<std::string> object = GetKernelObject(kernel->name);
@@ -95,7 +57,7 @@ TEST(SharedObjectTest, LinkedKernelsLoadAndRunAsTheJitsDo) {
   std::vector<std::string> names;
   std::vector<CodeKernel> kernels;
   std::vector<kiln_kernel_fn> jitted;
-  for (const KernelSource& source : {Scale(2.0f), Scale(-4.0f), Power()}) {
+  for (const KernelSource& source : {ScaleKernel(2.0f), ScaleKernel(-4.0f), Power()}) {
     absl::StatusOr<CompiledKernel> kernel = GetOrCompileKernel(source, {});
     ASSERT_TRUE(kernel.ok()) << kernel.status();
     names.push_back(kernel->name);
@@ -125,7 +87,7 @@ TEST(SharedObjectTest, LinkedKernelsLoadAndRunAsTheJitsDo) {
 }
 
 TEST(SharedObjectTest, ASymbolNothingProvidesIsALinkError) {
-  const KernelSource source = Kernel(
+  const KernelSource source = ElementwiseKernel(
       "      %y = func.call @kiln_test_undefined(%v) : (f32) -> f32\n"
       "      linalg.yield %y : f32",
       "  func.func private @kiln_test_undefined(f32) -> f32\n");
