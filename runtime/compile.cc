@@ -116,13 +116,8 @@ absl::StatusOr<Executable> PlanExecutable(const Graph& graph, const PlanRequest&
     executable.outputs.push_back(
         {request.fetch_names[f], executable.plan.value(executable.plan.fetches[f]).type});
   }
-  executable.weights = request.weights;
-  if (executable.weights == nullptr) {
-    const WeightsLayout layout = LayoutWeights(*bound);
-    auto block = std::make_shared<AlignedBlock>(layout.bytes);
-    CopyWeights(*bound, layout, block->data());
-    executable.weights = std::shared_ptr<const uint8_t>(block, block->data());
-  }
+  executable.weights =
+      request.weights != nullptr ? request.weights : CopyWeightsRegion(*bound);
   // Parameter blocks of library kernels are plain bytes; other kernels' (the reference
   // interpreter's) point into the bound graph, which then lives as long as the Executable.
   for (const PlanStep& step : executable.plan.steps) {
@@ -138,17 +133,38 @@ absl::StatusOr<Executable> PlanExecutable(const Graph& graph, const PlanRequest&
   return executable;
 }
 
-absl::StatusOr<Executable> Compile(const Graph& graph, const CompileOptions& options) {
-  std::shared_ptr<const KernelProvider> provider =
-      options.kernel_provider != nullptr ? options.kernel_provider : DefaultKernelProvider();
+std::shared_ptr<const KernelProvider> ProviderFor(const CompileOptions& options) {
+  return options.kernel_provider != nullptr ? options.kernel_provider : DefaultKernelProvider();
+}
+
+absl::StatusOr<Graph> OptimizedCopy(const Graph& graph, const CompileOptions& options,
+                                    const KernelProvider& provider) {
   Graph optimized = graph;
   RETURN_IF_ERROR(VerifyGraph(optimized));
-  RETURN_IF_ERROR(OptimizeGraph(optimized, options, *provider));
+  RETURN_IF_ERROR(OptimizeGraph(optimized, options, provider));
+  return optimized;
+}
+
+PlanRequest FetchEveryOutput(const Graph& graph) {
   PlanRequest request;
-  for (const GraphOutput& output : optimized.outputs()) {
+  for (const GraphOutput& output : graph.outputs()) {
     request.fetches.push_back(output.tensor);
     request.fetch_names.push_back(output.name);
   }
+  return request;
+}
+
+std::shared_ptr<const uint8_t> CopyWeightsRegion(const Graph& graph) {
+  const WeightsLayout layout = LayoutWeights(graph);
+  auto block = std::make_shared<AlignedBlock>(layout.bytes);
+  CopyWeights(graph, layout, block->data());
+  return std::shared_ptr<const uint8_t>(block, block->data());
+}
+
+absl::StatusOr<Executable> Compile(const Graph& graph, const CompileOptions& options) {
+  std::shared_ptr<const KernelProvider> provider = ProviderFor(options);
+  ASSIGN_OR_RETURN(Graph optimized, OptimizedCopy(graph, options, *provider));
+  PlanRequest request = FetchEveryOutput(optimized);
   for (const auto& [name, shape] : options.input_shapes) {
     bool found = false;
     for (int id : optimized.inputs()) found = found || optimized.node(id).name == name;

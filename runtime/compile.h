@@ -79,6 +79,21 @@ struct PlanRequest {
 absl::StatusOr<Executable> PlanExecutable(const Graph& graph, const PlanRequest& request,
                                           const KernelProvider& provider);
 
+// The provider `options` names, or DefaultKernelProvider().
+std::shared_ptr<const KernelProvider> ProviderFor(const CompileOptions& options);
+
+// A copy of `graph`, verified and then optimized for `provider` (OptimizeGraph). Errors:
+// VerifyGraph's and OptimizeGraph's.
+absl::StatusOr<Graph> OptimizedCopy(const Graph& graph, const CompileOptions& options,
+                                    const KernelProvider& provider);
+
+// A request that fetches every output of `graph` under its own name (nothing else set).
+PlanRequest FetchEveryOutput(const Graph& graph);
+
+// The constants of `graph` copied into one 64-byte-aligned block in LayoutWeights' layout:
+// the weights region its Executables read.
+std::shared_ptr<const uint8_t> CopyWeightsRegion(const Graph& graph);
+
 // Graph -> Executable: verifies `graph`, optimizes a copy (OptimizeGraph), then plans
 // every graph output (PlanExecutable) with the options' input shapes and placement. The
 // default path runs no reference kernel unless the kernel library lacks an op.

@@ -8,13 +8,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
-#include "graph/verifier.h"
 #include "kernels/codegen/kernel_compiler.h"
 #include "kernels/codegen/native.h"
 #include "kernels/codegen/shared_object.h"
 #include "kernels/kernel_library.h"
-#include "runtime/default_provider.h"
-#include "runtime/memory_planner.h"
 #include "runtime/plan.h"
 
 namespace kiln {
@@ -61,11 +58,8 @@ absl::StatusOr<ArtifactContents> CompileArtifact(const Graph& graph, const Compi
     }
     previous = b;
   }
-  std::shared_ptr<const KernelProvider> provider =
-      options.kernel_provider != nullptr ? options.kernel_provider : DefaultKernelProvider();
-  Graph optimized = graph;
-  RETURN_IF_ERROR(VerifyGraph(optimized));
-  RETURN_IF_ERROR(OptimizeGraph(optimized, options, *provider));
+  std::shared_ptr<const KernelProvider> provider = ProviderFor(options);
+  ASSIGN_OR_RETURN(Graph optimized, OptimizedCopy(graph, options, *provider));
 
   ArtifactContents contents;
   contents.source = std::string(source);
@@ -82,16 +76,9 @@ absl::StatusOr<ArtifactContents> CompileArtifact(const Graph& graph, const Compi
   }
 
   // One copy of the constants, in the layout every Executable of the graph reads.
-  const WeightsLayout layout = LayoutWeights(optimized);
-  auto block = std::make_shared<AlignedBlock>(layout.bytes);
-  CopyWeights(optimized, layout, block->data());
-  PlanRequest request;
-  request.weights = std::shared_ptr<const uint8_t>(block, block->data());
+  PlanRequest request = FetchEveryOutput(optimized);
+  request.weights = CopyWeightsRegion(optimized);
   request.outputs = OutputPlacement::kCallerBuffer;
-  for (const GraphOutput& output : optimized.outputs()) {
-    request.fetches.push_back(output.tensor);
-    request.fetch_names.push_back(output.name);
-  }
   for (int64_t batch : batches) {
     for (const TensorSignature& input : contents.inputs) {
       Shape shape = input.type.shape;
