@@ -129,7 +129,10 @@ struct HttpServer::Impl {
     const char* raw_path = uri != nullptr ? evhttp_uri_get_path(uri) : nullptr;
     std::string path = raw_path != nullptr ? raw_path : "";
     evbuffer* input = evhttp_request_get_input_buffer(request);
-    std::string body(evbuffer_get_length(input), '\0');
+    // Read once; the JSON codec parses this string in place (spare room for its padding).
+    std::string body;
+    body.reserve(evbuffer_get_length(input) + 3);
+    body.resize(evbuffer_get_length(input));
     if (!body.empty()) evbuffer_copyout(input, body.data(), body.size());
     impl->workers->Post([impl, request, method, path = std::move(path),
                          body = std::move(body)]() mutable {

@@ -417,6 +417,14 @@ absl::StatusOr<PredictRequest> RequestHandler::Finish() {
 
 absl::StatusOr<PredictRequest> ParsePredictRequest(absl::string_view body,
                                                    absl::Span<const TensorSpec> specs) {
+  std::string buffer;
+  buffer.reserve(body.size() + 3);
+  buffer.append(body.data(), body.size());
+  return ParsePredictRequestInPlace(std::move(buffer), specs);
+}
+
+absl::StatusOr<PredictRequest> ParsePredictRequestInPlace(std::string&& body,
+                                                          absl::Span<const TensorSpec> specs) {
   RETURN_IF_ERROR(ValidateSpecs(specs));
   // The in-situ parser reads up to a NUL: a body holding one would be read short.
   const void* nul = body.empty() ? nullptr : std::memchr(body.data(), '\0', body.size());
@@ -425,10 +433,9 @@ absl::StatusOr<PredictRequest> ParsePredictRequest(absl::string_view body,
         "malformed JSON at offset ", static_cast<const char*>(nul) - body.data(), ": a NUL byte"));
   }
   // RapidJSON's UTF-8 check reads a whole multi-byte sequence before judging it, past
-  // the terminating NUL when the body ends inside one: pad with a sequence's worth.
-  std::string buffer;
-  buffer.reserve(body.size() + 4);
-  buffer.append(body.data(), body.size());
+  // the terminating NUL when the body ends inside one: pad with a sequence's worth. The
+  // body is parsed in place (its keys and numbers become pointers into it).
+  std::string buffer = std::move(body);
   buffer.append(3, '\0');
   rapidjson::InsituStringStream stream(buffer.data());
   rapidjson::Reader reader;

@@ -211,7 +211,8 @@ void RestHandler::Predict(absl::string_view name, std::optional<int64_t> version
   Batcher& batcher = servable->batcher();
   batcher.Expect();
   absl::Cleanup arrived = [&batcher] { batcher.Arrived(); };
-  absl::StatusOr<PredictRequest> request = ParsePredictRequest(body, servable->inputs());
+  absl::StatusOr<PredictRequest> request =
+      ParsePredictRequestInPlace(std::move(body), servable->inputs());
   if (!request.ok()) return finish(served, Error(request.status()), reply);
   if (!request->signature_name.empty() && request->signature_name != kSignature) {
     return finish(served,
