@@ -41,38 +41,47 @@ int64_t LoadedArtifact::BatchFor(int64_t rows) const {
   return -1;
 }
 
-absl::StatusOr<std::vector<Tensor>> LoadedArtifact::Run(absl::Span<const Tensor> inputs) const {
+absl::StatusOr<const LoadedExecutable*> LoadedArtifact::Find(
+    absl::Span<const TensorType> input_types) const {
   const std::vector<TensorSignature>& declared = artifact_->inputs();
-  if (inputs.size() != declared.size()) {
+  if (input_types.size() != declared.size()) {
     return absl::InvalidArgumentError(absl::StrCat("expected ", declared.size(),
-                                                   " inputs, got ", inputs.size()));
+                                                   " inputs, got ", input_types.size()));
   }
-  for (size_t e = 0; e < executables_.size(); ++e) {
-    const std::vector<TensorSignature>& compiled = executables_[e]->executable().inputs;
+  for (const auto& executable : executables_) {
+    const std::vector<TensorSignature>& compiled = executable->executable().inputs;
     bool match = true;
-    for (size_t i = 0; i < inputs.size() && match; ++i) {
-      match = inputs[i].dtype() == compiled[i].type.dtype &&
-              inputs[i].shape() == compiled[i].type.shape;
+    for (size_t i = 0; i < input_types.size() && match; ++i) {
+      match = input_types[i] == compiled[i].type;
     }
-    if (match) return executables_[e]->Run(inputs);
+    if (match) return executable.get();
   }
   // Name the first input that no compiled signature accepts.
-  for (size_t i = 0; i < inputs.size(); ++i) {
+  for (size_t i = 0; i < input_types.size(); ++i) {
     std::vector<std::string> accepted;
     bool any = false;
     for (const auto& executable : executables_) {
       const TensorType& type = executable->executable().inputs[i].type;
       accepted.push_back(type.ToString());
-      any = any || (inputs[i].dtype() == type.dtype && inputs[i].shape() == type.shape);
+      any = any || input_types[i] == type;
     }
     if (!any) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "input '", declared[i].name, "': ", inputs[i].TypeString(),
+          "input '", declared[i].name, "': ", input_types[i].ToString(),
           ", the artifact was compiled for ", absl::StrJoin(accepted, " or ")));
     }
   }
   return absl::InvalidArgumentError(
       "the inputs' shapes belong to different compiled batch sizes");
+}
+
+absl::StatusOr<std::vector<Tensor>> LoadedArtifact::Run(absl::Span<const Tensor> inputs) const {
+  std::vector<TensorType> types;
+  types.reserve(inputs.size());
+  for (const Tensor& input : inputs) types.push_back(TensorType{input.dtype(), input.shape()});
+  absl::StatusOr<const LoadedExecutable*> executable = Find(types);
+  if (!executable.ok()) return executable.status();
+  return (*executable)->Run(inputs);
 }
 
 }  // namespace kiln

@@ -33,6 +33,10 @@ class LoadedArtifact {
   // The smallest compiled batch size >= `rows`, or -1 when `rows` exceeds them all.
   int64_t BatchFor(int64_t rows) const;
 
+  // The Executable compiled for inputs of exactly these types (one per declared input, in
+  // order). InvalidArgument naming the input and the compiled shapes when none is.
+  absl::StatusOr<const LoadedExecutable*> Find(absl::Span<const TensorType> input_types) const;
+
   // Runs the Executable whose input signature `inputs` match exactly (one tensor per
   // declared input, in order). InvalidArgument naming the input and the compiled shapes
   // when none does. Thread-safe.

@@ -1,16 +1,9 @@
-// Reading a model for a `kiln` command in any of the formats Kiln accepts.
+// The importer's command-line flags (graph/onnx/model_file.cc reads the model).
 #include "tools/cli/load_model.h"
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "graph/graph_io.h"
-#include "graph/text_format.h"
 #include "tools/npy.h"
 
 namespace kiln::cli {
@@ -61,40 +54,10 @@ absl::StatusOr<OnnxImportOptions> ImportOptionsFromFlags(const ImportFlags& flag
   return options;
 }
 
-bool IsOnnxPath(const std::string& path) { return absl::EndsWithIgnoreCase(path, ".onnx"); }
-
-absl::StatusOr<Graph> LoadModel(const std::string& path, const OnnxImportOptions& import) {
-  if (IsOnnxPath(path)) {
-    absl::StatusOr<onnx::ModelProto> model = ReadOnnxModel(path);  // errors name the path
-    if (!model.ok()) return model.status();
-    OnnxImportOptions options = import;
-    if (options.external_data_dir.empty()) {
-      std::string dir = std::filesystem::path(path).parent_path().string();
-      options.external_data_dir = dir.empty() ? "." : dir;
-    }
-    absl::StatusOr<Graph> graph = ImportOnnxModel(*model, options);
-    if (!graph.ok()) {
-      return absl::Status(graph.status().code(),
-                          absl::StrCat(path, ": ", graph.status().message()));
-    }
-    return graph;
-  }
-  if (!absl::EndsWith(path, ".kgraph")) return LoadGraph(path);
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open '", path, "'"));
-  std::stringstream text;
-  text << in.rdbuf();
-  absl::StatusOr<Graph> graph = ParseGraph(text.str());
-  if (!graph.ok()) {
-    return absl::Status(graph.status().code(), absl::StrCat(path, ": ", graph.status().message()));
-  }
-  return graph;
-}
-
 absl::StatusOr<Graph> LoadModel(const std::string& path, const ImportFlags& flags) {
   absl::StatusOr<OnnxImportOptions> options = ImportOptionsFromFlags(flags);
   if (!options.ok()) return options.status();
-  return LoadModel(path, *options);
+  return kiln::LoadModel(path, *options);
 }
 
 }  // namespace kiln::cli

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "graph/graph.h"
+#include "graph/onnx/model_file.h"
 #include "graph/onnx/onnx_importer.h"
 #include "tools/cli/flags.h"
 
@@ -32,15 +33,10 @@ extern const char kImportFlagsHelp[];
 // file keeps the .npy reader's error.
 absl::StatusOr<OnnxImportOptions> ImportOptionsFromFlags(const ImportFlags& flags);
 
-// True when `path` names an ONNX model (by its extension).
-bool IsOnnxPath(const std::string& path);
+using ::kiln::IsOnnxPath;
+using ::kiln::LoadModel;  // graph/onnx/model_file.h
 
-// Reads the model at `path`: ONNX models (.onnx) are imported with `import` (external
-// data beside the model), kgraph text (.kgraph) is parsed, anything else is read as a
-// GraphDef (text for .pbtxt/.txt, else binary). The graph is verified. Errors name the
-// path, and for ONNX the node, op type and opset (the importer's errors).
-absl::StatusOr<Graph> LoadModel(const std::string& path, const OnnxImportOptions& import = {});
-// The same with the importer options from `flags` (ImportOptionsFromFlags's errors).
+// LoadModel with the importer options from `flags` (ImportOptionsFromFlags's errors).
 absl::StatusOr<Graph> LoadModel(const std::string& path, const ImportFlags& flags);
 
 }  // namespace kiln::cli
