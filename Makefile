@@ -1,8 +1,9 @@
 # Kiln's front door. `make demo` and `make test` install missing Debian packages first.
 BAZEL ?= bazel
 DEMO_DIR ?= out/demo
+PREFIX ?= /usr/local
 
-.PHONY: all deps build demo test test-asan fuzz docs conformance clean
+.PHONY: all deps build demo test test-asan fuzz docs conformance install clean
 
 all: build
 
@@ -25,6 +26,12 @@ demo: deps
 
 test: deps
 	@tools/run_tests.sh
+
+# Headers, libkiln.so, libkiln_runtime.so, pkg-config and CMake files, and the binaries
+# into PREFIX (docs/install.md); DESTDIR stages them elsewhere.
+install: deps
+	$(BAZEL) build //kiln/lib:all //tools:kiln //tools:kiln-runner //tools/serve:kiln-serve
+	tools/install.sh $(PREFIX)
 
 test-asan: deps
 	$(BAZEL) test --config=asan //...

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# `make test`: every Bazel test, the tests again under ASan+UBSan (clang), and a short
-# run of each fuzzer; ends with the line `N passed, N failed, N skipped` and exits
-# non-zero when anything failed or did not run (tools/test_summary.py says why).
+# `make test`: every Bazel test, the tests again under ASan+UBSan (clang), a short run of
+# each fuzzer, and programs built against the installed library (tools/install_test.sh);
+# ends with the line `N passed, N failed, N skipped` and exits non-zero when anything
+# failed or did not run (tools/test_summary.py says why).
 #   KILN_ASAN=0     skip the sanitizer pass
 #   FUZZ_SECONDS=N  time per fuzzer (default 5)
 set -uo pipefail
@@ -45,6 +46,8 @@ touch "$log_dir/fuzz_results.txt"
 # coverage instrumentation of the libraries); otherwise they get their own fuzz build.
 if [[ "${KILN_ASAN:-1}" != "0" ]]; then export FUZZ_CONFIG=${FUZZ_CONFIG:-asan}; fi
 tools/run_fuzzers.sh "$log_dir/fuzz_results.txt"
+echo "== installed library =="
+tools/install_test.sh "$log_dir/fuzz_results.txt"
 while read -r line; do extras+=(--extra "$line"); done < "$log_dir/fuzz_results.txt"
 
 echo "== summary =="

@@ -10,7 +10,8 @@ that must have a result, one per line (`bazel query` output).
 
 GoogleTest cases are counted from each target's test.xml; a passing target without
 cases (a plain script test) counts as one. Cases skipped with GTEST_SKIP or disabled are
-counted and listed by name. Extra results (fuzzer smoke runs) come as --extra NAME=pass|fail.
+counted and listed by name. Extra results (fuzzer smoke runs, the
+installed-library checks) come as --extra NAME=pass|fail.
 
 The summary cannot report success when tests did not run: it fails (exit status 1, the
 reason on one `error:` line) when bazel exited for a reason other than test failures it
