@@ -1,7 +1,8 @@
-// Opening any model file Kiln accepts as a ModelRunner (runtime/model_runner.h): a
-// compiled artifact runs on the runtime core; a GraphDef, kgraph or ONNX model is
-// imported and run by a Session, which compiles a plan per input-shape signature. The
-// compiler side of the C API and the Python package.
+// Opening any model file Kiln accepts as a ModelRunner
+// (runtime/model_runner.h): a compiled artifact runs on the runtime core; a
+// GraphDef, kgraph or ONNX model is imported and run by a Session, which
+// compiles a plan per input-shape signature. The compiler side of the C API and
+// the Python package.
 #ifndef KILN_RUNTIME_OPEN_MODEL_H_
 #define KILN_RUNTIME_OPEN_MODEL_H_
 
@@ -15,14 +16,15 @@
 namespace kiln {
 
 // A Session behind ModelRunner; takes ownership.
-std::unique_ptr<ModelRunner> SessionRunner(std::unique_ptr<Session> session, const char* kind);
+std::unique_ptr<ModelRunner> SessionRunner(std::unique_ptr<Session> session,
+                                           const char *kind);
 
-// Opens `path`: an artifact (recognised by its magic number, whatever its name) with
-// OpenArtifactRunner; otherwise LoadModel (graph/onnx/model_file.h) and a Session with
-// `options`. Errors name the path and, for graphs, the node.
-absl::StatusOr<std::unique_ptr<ModelRunner>> OpenModelRunner(const std::string& path,
-                                                             const RunnerOptions& options);
+// Opens `path`: an artifact (recognised by its magic number, whatever its name)
+// with OpenArtifactRunner; otherwise LoadModel (graph/onnx/model_file.h) and a
+// Session with `options`. Errors name the path and, for graphs, the node.
+absl::StatusOr<std::unique_ptr<ModelRunner>>
+OpenModelRunner(const std::string &path, const RunnerOptions &options);
 
-}  // namespace kiln
+} // namespace kiln
 
-#endif  // KILN_RUNTIME_OPEN_MODEL_H_
+#endif // KILN_RUNTIME_OPEN_MODEL_H_

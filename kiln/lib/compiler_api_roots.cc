@@ -1,6 +1,7 @@
-// libkiln's public entry points beyond the runtime library's, referenced once so that the
-// linker keeps the objects defining them (see runtime_api_roots.cc): the builder API,
-// Session, model files, ONNX import and artifact compilation.
+// libkiln's public entry points beyond the runtime library's, referenced once
+// so that the linker keeps the objects defining them (see
+// runtime_api_roots.cc): the builder API, Session, model files, ONNX import and
+// artifact compilation.
 #include "graph/builder.h"
 #include "graph/builder_ops.h"
 #include "graph/graph_io.h"
@@ -14,26 +15,27 @@
 
 namespace kiln {
 
-[[gnu::used]] extern const void* const kCompilerApiRoots[] = {
-    reinterpret_cast<const void*>(
+[[gnu::used]] extern const void *const kCompilerApiRoots[] = {
+    reinterpret_cast<const void *>(
         static_cast<absl::StatusOr<std::unique_ptr<Session>> (*)(
-            const proto::GraphDef&, const SessionOptions&, const ImportOptions&)>(
-            &Session::Create)),
-    reinterpret_cast<const void*>(&ops::Relu),
-    reinterpret_cast<const void*>(&GraphFromProto),
-    reinterpret_cast<const void*>(&GraphToProto),
-    reinterpret_cast<const void*>(&LoadGraph),
-    reinterpret_cast<const void*>(&SaveGraphDef),
-    reinterpret_cast<const void*>(&LoadModel),
-    reinterpret_cast<const void*>(&ReadOnnxModel),
-    reinterpret_cast<const void*>(&ImportOnnxModel),
-    reinterpret_cast<const void*>(&OptimizeGraph),
-    reinterpret_cast<const void*>(&CompileArtifact),
-    reinterpret_cast<const void*>(&WriteArtifact),
-    reinterpret_cast<const void*>(&OpenModelRunner),
+            const proto::GraphDef &, const SessionOptions &,
+            const ImportOptions &)>(&Session::Create)),
+    reinterpret_cast<const void *>(&ops::Relu),
+    reinterpret_cast<const void *>(&GraphFromProto),
+    reinterpret_cast<const void *>(&GraphToProto),
+    reinterpret_cast<const void *>(&LoadGraph),
+    reinterpret_cast<const void *>(&SaveGraphDef),
+    reinterpret_cast<const void *>(&LoadModel),
+    reinterpret_cast<const void *>(&ReadOnnxModel),
+    reinterpret_cast<const void *>(&ImportOnnxModel),
+    reinterpret_cast<const void *>(&OptimizeGraph),
+    reinterpret_cast<const void *>(&CompileArtifact),
+    reinterpret_cast<const void *>(&WriteArtifact),
+    reinterpret_cast<const void *>(&OpenModelRunner),
 };
 
-// GraphBuilder's members are not free functions; a member pointer keeps builder.o.
+// GraphBuilder's members are not free functions; a member pointer keeps
+// builder.o.
 [[gnu::used]] extern const auto kBuilderRoot = &GraphBuilder::Build;
 
-}  // namespace kiln
+} // namespace kiln
