@@ -39,8 +39,7 @@ void BM_SessionRunTensors(benchmark::State &state) {
   std::unique_ptr<Session> session = TinySession();
   Feeds feeds = {{"x", Tensor::F32({1, 4}, {1, 2, 3, 4})}};
   const std::vector<std::string> fetches = {"y"};
-  for (auto _ : state)
-    benchmark::DoNotOptimize(session->Run(feeds, fetches));
+  for (auto _ : state) benchmark::DoNotOptimize(session->Run(feeds, fetches));
 }
 BENCHMARK(BM_SessionRunTensors);
 
@@ -48,20 +47,16 @@ void BM_SessionRunBuffers(benchmark::State &state) {
   std::unique_ptr<Session> session = TinySession();
   Feeds feeds = {{"x", Tensor::F32({1, 4}, {1, 2, 3, 4})}};
   const std::vector<std::string> fetches = {"y"};
-  std::vector<Tensor> outputs = {
-      *Tensor::Allocate(DataType::kF32, Shape{1, 4})};
+  std::vector<Tensor> outputs = {*Tensor::Allocate(DataType::kF32, Shape{1, 4})};
   for (auto _ : state)
-    benchmark::DoNotOptimize(
-        session->Run(feeds, fetches, absl::MakeSpan(outputs)));
+    benchmark::DoNotOptimize(session->Run(feeds, fetches, absl::MakeSpan(outputs)));
 }
 BENCHMARK(BM_SessionRunBuffers);
 
 void RunRunner(benchmark::State &state, const ModelRunner &runner) {
   std::vector<Tensor> inputs = {Tensor::F32({1, 4}, {1, 2, 3, 4})};
-  std::vector<Tensor> outputs = {
-      *Tensor::Allocate(DataType::kF32, Shape{1, 4})};
-  for (auto _ : state)
-    benchmark::DoNotOptimize(runner.Run(inputs, absl::MakeSpan(outputs)));
+  std::vector<Tensor> outputs = {*Tensor::Allocate(DataType::kF32, Shape{1, 4})};
+  for (auto _ : state) benchmark::DoNotOptimize(runner.Run(inputs, absl::MakeSpan(outputs)));
 }
 
 void BM_ModelRunnerSession(benchmark::State &state) {
@@ -72,14 +67,11 @@ BENCHMARK(BM_ModelRunnerSession);
 
 void BM_ModelRunnerArtifact(benchmark::State &state) {
   Graph graph = *GraphFromProto(TinyGraph());
-  const std::string path =
-      (std::filesystem::temp_directory_path() /
-       ("kiln_run_overhead_" + std::to_string(getpid()) + ".kiln"))
-          .string();
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("kiln_run_overhead_" + std::to_string(getpid()) + ".kiln"))
+                               .string();
   const int64_t batch[] = {1};
-  if (!WriteArtifact(*CompileArtifact(graph, CompileOptions(), batch, "tiny"),
-                     path)
-           .ok()) {
+  if (!WriteArtifact(*CompileArtifact(graph, CompileOptions(), batch, "tiny"), path).ok()) {
     state.SkipWithError("cannot write the artifact");
     return;
   }
@@ -91,5 +83,5 @@ void BM_ModelRunnerArtifact(benchmark::State &state) {
 }
 BENCHMARK(BM_ModelRunnerArtifact);
 
-} // namespace
-} // namespace kiln
+}  // namespace
+}  // namespace kiln

@@ -14,12 +14,11 @@ namespace kiln {
 namespace {
 
 class ArtifactRunner final : public ModelRunner {
-public:
-  ArtifactRunner(std::unique_ptr<ThreadPool> pool,
-                 std::unique_ptr<LoadedArtifact> loaded)
+ public:
+  ArtifactRunner(std::unique_ptr<ThreadPool> pool, std::unique_ptr<LoadedArtifact> loaded)
       : pool_(std::move(pool)), loaded_(std::move(loaded)) {}
   ~ArtifactRunner() override {
-    loaded_.reset(); // before the pool its executors run on
+    loaded_.reset();  // before the pool its executors run on
   }
 
   const std::vector<TensorSignature> &inputs() const override {
@@ -30,12 +29,10 @@ public:
   }
   const char *kind() const override { return "artifact"; }
 
-  absl::StatusOr<std::vector<TensorType>>
-  OutputTypes(absl::Span<const TensorType> input_types) const override {
-    absl::StatusOr<const LoadedExecutable *> executable =
-        loaded_->Find(input_types);
-    if (!executable.ok())
-      return executable.status();
+  absl::StatusOr<std::vector<TensorType>> OutputTypes(
+      absl::Span<const TensorType> input_types) const override {
+    absl::StatusOr<const LoadedExecutable *> executable = loaded_->Find(input_types);
+    if (!executable.ok()) return executable.status();
     std::vector<TensorType> types;
     for (const TensorSignature &output : (*executable)->executable().outputs) {
       types.push_back(output.type);
@@ -43,26 +40,21 @@ public:
     return types;
   }
 
-  absl::Status Run(absl::Span<const Tensor> inputs,
-                   absl::Span<Tensor> outputs) const override {
+  absl::Status Run(absl::Span<const Tensor> inputs, absl::Span<Tensor> outputs) const override {
     std::vector<TensorType> input_types;
     std::vector<const void *> input_data;
     for (const Tensor &input : inputs) {
       input_types.push_back(TensorType{input.dtype(), input.shape()});
       input_data.push_back(input.raw_data());
     }
-    absl::StatusOr<const LoadedExecutable *> executable =
-        loaded_->Find(input_types);
-    if (!executable.ok())
-      return executable.status();
+    absl::StatusOr<const LoadedExecutable *> executable = loaded_->Find(input_types);
+    if (!executable.ok()) return executable.status();
     std::vector<TensorType> output_types;
     for (const TensorSignature &output : (*executable)->executable().outputs) {
       output_types.push_back(output.type);
     }
-    absl::Status checked = CheckOutputBuffers(loaded_->artifact().outputs(),
-                                              output_types, outputs);
-    if (!checked.ok())
-      return checked;
+    absl::Status checked = CheckOutputBuffers(loaded_->artifact().outputs(), output_types, outputs);
+    if (!checked.ok()) return checked;
     // The plan has kernels write outputs in place, which needs 64-byte
     // alignment: an unaligned buffer gets an aligned stand-in, copied out after
     // the run.
@@ -74,53 +66,43 @@ public:
         output_data.push_back(output.raw_data());
         continue;
       }
-      absl::StatusOr<Tensor> stand_in =
-          Tensor::Allocate(output.dtype(), output.shape());
-      if (!stand_in.ok())
-        return stand_in.status();
+      absl::StatusOr<Tensor> stand_in = Tensor::Allocate(output.dtype(), output.shape());
+      if (!stand_in.ok()) return stand_in.status();
       stand_ins.push_back(*std::move(stand_in));
       output_data.push_back(stand_ins.back().raw_data());
     }
     absl::Status ran = (*executable)->Run(input_data, output_data);
-    if (!ran.ok())
-      return ran;
+    if (!ran.ok()) return ran;
     for (size_t i = 0; i < outputs.size(); ++i) {
       if (output_data[i] != outputs[i].raw_data()) {
-        std::memcpy(outputs[i].raw_data(), output_data[i],
-                    outputs[i].ByteSize());
+        std::memcpy(outputs[i].raw_data(), output_data[i], outputs[i].ByteSize());
       }
     }
     return absl::OkStatus();
   }
 
-private:
-  std::unique_ptr<ThreadPool> pool_; // null with one thread
+ private:
+  std::unique_ptr<ThreadPool> pool_;  // null with one thread
   std::unique_ptr<LoadedArtifact> loaded_;
 };
 
-} // namespace
+}  // namespace
 
-absl::StatusOr<std::unique_ptr<ModelRunner>>
-OpenArtifactRunner(const std::string &path, const RunnerOptions &options) {
+absl::StatusOr<std::unique_ptr<ModelRunner>> OpenArtifactRunner(const std::string &path,
+                                                                const RunnerOptions &options) {
   if (options.num_threads < 0) {
     return absl::InvalidArgumentError("num_threads must be >= 0");
   }
-  absl::StatusOr<std::shared_ptr<const Artifact>> artifact =
-      Artifact::Open(path);
-  if (!artifact.ok())
-    return artifact.status();
-  const int threads = options.num_threads == 0
-                          ? ThreadPool::DefaultThreadCount()
-                          : options.num_threads;
+  absl::StatusOr<std::shared_ptr<const Artifact>> artifact = Artifact::Open(path);
+  if (!artifact.ok()) return artifact.status();
+  const int threads =
+      options.num_threads == 0 ? ThreadPool::DefaultThreadCount() : options.num_threads;
   std::unique_ptr<ThreadPool> pool;
-  if (threads > 1)
-    pool = std::make_unique<ThreadPool>(threads);
+  if (threads > 1) pool = std::make_unique<ThreadPool>(threads);
   absl::StatusOr<std::unique_ptr<LoadedArtifact>> loaded =
       LoadedArtifact::Load(*std::move(artifact), pool.get());
-  if (!loaded.ok())
-    return loaded.status();
-  return std::unique_ptr<ModelRunner>(
-      new ArtifactRunner(std::move(pool), *std::move(loaded)));
+  if (!loaded.ok()) return loaded.status();
+  return std::unique_ptr<ModelRunner>(new ArtifactRunner(std::move(pool), *std::move(loaded)));
 }
 
-} // namespace kiln
+}  // namespace kiln

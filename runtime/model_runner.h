@@ -28,7 +28,7 @@ struct RunnerOptions {
 };
 
 class ModelRunner {
-public:
+ public:
   virtual ~ModelRunner() = default;
 
   // The declared signature, -1 for a dimension any feed may bind.
@@ -39,16 +39,15 @@ public:
   // order). InvalidArgument naming the input when one is not accepted (dtype,
   // rank, a fixed dimension, or for an artifact a batch size it was not
   // compiled for).
-  virtual absl::StatusOr<std::vector<TensorType>>
-  OutputTypes(absl::Span<const TensorType> input_types) const = 0;
+  virtual absl::StatusOr<std::vector<TensorType>> OutputTypes(
+      absl::Span<const TensorType> input_types) const = 0;
 
   // Runs with one tensor per input, in order, and writes every output into the
   // caller's `outputs` (one per output, of the types OutputTypes gives, storage
   // owned by the caller). 64-byte aligned output buffers are written by the
   // kernels directly; others through a copy. Errors name the input or output;
   // the runner stays usable. Thread-safe.
-  virtual absl::Status Run(absl::Span<const Tensor> inputs,
-                           absl::Span<Tensor> outputs) const = 0;
+  virtual absl::Status Run(absl::Span<const Tensor> inputs, absl::Span<Tensor> outputs) const = 0;
 
   // The kind of file it came from: "artifact", "graph" or "onnx".
   virtual const char *kind() const = 0;
@@ -64,9 +63,9 @@ absl::Status CheckOutputBuffers(const std::vector<TensorSignature> &declared,
 // Opens a compiled artifact (`kiln compile -o model.kiln`) with the runtime
 // core alone: Artifact::Open's and LoadedArtifact::Load's errors, which name
 // the path.
-absl::StatusOr<std::unique_ptr<ModelRunner>>
-OpenArtifactRunner(const std::string &path, const RunnerOptions &options);
+absl::StatusOr<std::unique_ptr<ModelRunner>> OpenArtifactRunner(const std::string &path,
+                                                                const RunnerOptions &options);
 
-} // namespace kiln
+}  // namespace kiln
 
-#endif // KILN_RUNTIME_MODEL_RUNNER_H_
+#endif  // KILN_RUNTIME_MODEL_RUNNER_H_

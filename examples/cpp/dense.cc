@@ -11,26 +11,19 @@
 
 absl::StatusOr<kiln::Tensor> Dense() {
   kiln::GraphBuilder b;
-  kiln::Value x =
-      b.Input("x", kiln::DataType::kF32, kiln::Shape{-1, 2}); // -1: any batch
+  kiln::Value x = b.Input("x", kiln::DataType::kF32, kiln::Shape{-1, 2});  // -1: any batch
   kiln::Value w = b.Constant(kiln::Tensor::F32({2, 2}, {1, -1, 2, 1}));
   kiln::Value bias = b.Constant(kiln::Tensor::F32({2}, {0.5, 0}));
-  b.Output("y", kiln::ops::Relu(
-                    b, kiln::ops::Add(b, kiln::ops::MatMul(b, x, w), bias)));
-  absl::StatusOr<kiln::proto::GraphDef> graph =
-      b.Build(); // shapes were checked as built
-  if (!graph.ok())
-    return graph.status();
+  b.Output("y", kiln::ops::Relu(b, kiln::ops::Add(b, kiln::ops::MatMul(b, x, w), bias)));
+  absl::StatusOr<kiln::proto::GraphDef> graph = b.Build();  // shapes were checked as built
+  if (!graph.ok()) return graph.status();
 
-  absl::StatusOr<std::unique_ptr<kiln::Session>> session =
-      kiln::Session::Create(*graph);
-  if (!session.ok())
-    return session.status();
+  absl::StatusOr<std::unique_ptr<kiln::Session>> session = kiln::Session::Create(*graph);
+  if (!session.ok()) return session.status();
   absl::StatusOr<std::vector<kiln::Tensor>> y =
       (*session)->Run({{"x", kiln::Tensor::F32({1, 2}, {1, 2})}}, {"y"});
-  if (!y.ok())
-    return y.status();
-  return (*y)[0]; // [[5.5, 1]]
+  if (!y.ok()) return y.status();
+  return (*y)[0];  // [[5.5, 1]]
 }
 
 int main() {

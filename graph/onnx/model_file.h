@@ -21,9 +21,8 @@ bool IsOnnxPath(const std::string &path);
 // text (.kgraph) is parsed, anything else is read as a GraphDef (text for
 // .pbtxt/.txt, else binary). The graph is verified. Errors name the path, and
 // for ONNX the node, op type and opset (the importer's errors).
-absl::StatusOr<Graph> LoadModel(const std::string &path,
-                                const OnnxImportOptions &import = {});
+absl::StatusOr<Graph> LoadModel(const std::string &path, const OnnxImportOptions &import = {});
 
-} // namespace kiln
+}  // namespace kiln
 
-#endif // KILN_GRAPH_ONNX_MODEL_FILE_H_
+#endif  // KILN_GRAPH_ONNX_MODEL_FILE_H_

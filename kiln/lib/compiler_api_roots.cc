@@ -18,8 +18,8 @@ namespace kiln {
 [[gnu::used]] extern const void *const kCompilerApiRoots[] = {
     reinterpret_cast<const void *>(
         static_cast<absl::StatusOr<std::unique_ptr<Session>> (*)(
-            const proto::GraphDef &, const SessionOptions &,
-            const ImportOptions &)>(&Session::Create)),
+            const proto::GraphDef &, const SessionOptions &, const ImportOptions &)>(
+            &Session::Create)),
     reinterpret_cast<const void *>(&ops::Relu),
     reinterpret_cast<const void *>(&GraphFromProto),
     reinterpret_cast<const void *>(&GraphToProto),
@@ -38,4 +38,4 @@ namespace kiln {
 // builder.o.
 [[gnu::used]] extern const auto kBuilderRoot = &GraphBuilder::Build;
 
-} // namespace kiln
+}  // namespace kiln

@@ -27,4 +27,4 @@ namespace kiln {
     reinterpret_cast<const void *>(&CheckOutputBuffers),
 };
 
-} // namespace kiln
+}  // namespace kiln
