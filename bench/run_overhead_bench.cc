@@ -35,7 +35,7 @@ std::unique_ptr<Session> TinySession() {
   return *Session::Create(TinyGraph(), options);
 }
 
-void BM_SessionRunTensors(benchmark::State &state) {
+void BM_SessionRunTensors(benchmark::State& state) {
   std::unique_ptr<Session> session = TinySession();
   Feeds feeds = {{"x", Tensor::F32({1, 4}, {1, 2, 3, 4})}};
   const std::vector<std::string> fetches = {"y"};
@@ -43,7 +43,7 @@ void BM_SessionRunTensors(benchmark::State &state) {
 }
 BENCHMARK(BM_SessionRunTensors);
 
-void BM_SessionRunBuffers(benchmark::State &state) {
+void BM_SessionRunBuffers(benchmark::State& state) {
   std::unique_ptr<Session> session = TinySession();
   Feeds feeds = {{"x", Tensor::F32({1, 4}, {1, 2, 3, 4})}};
   const std::vector<std::string> fetches = {"y"};
@@ -53,19 +53,19 @@ void BM_SessionRunBuffers(benchmark::State &state) {
 }
 BENCHMARK(BM_SessionRunBuffers);
 
-void RunRunner(benchmark::State &state, const ModelRunner &runner) {
+void RunRunner(benchmark::State& state, const ModelRunner& runner) {
   std::vector<Tensor> inputs = {Tensor::F32({1, 4}, {1, 2, 3, 4})};
   std::vector<Tensor> outputs = {*Tensor::Allocate(DataType::kF32, Shape{1, 4})};
   for (auto _ : state) benchmark::DoNotOptimize(runner.Run(inputs, absl::MakeSpan(outputs)));
 }
 
-void BM_ModelRunnerSession(benchmark::State &state) {
+void BM_ModelRunnerSession(benchmark::State& state) {
   std::unique_ptr<ModelRunner> runner = SessionRunner(TinySession(), "graph");
   RunRunner(state, *runner);
 }
 BENCHMARK(BM_ModelRunnerSession);
 
-void BM_ModelRunnerArtifact(benchmark::State &state) {
+void BM_ModelRunnerArtifact(benchmark::State& state) {
   Graph graph = *GraphFromProto(TinyGraph());
   const std::string path = (std::filesystem::temp_directory_path() /
                             ("kiln_run_overhead_" + std::to_string(getpid()) + ".kiln"))

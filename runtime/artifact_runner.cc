@@ -3,6 +3,7 @@
 #include <cstring>
 #include <utility>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "runtime/alignment.h"
 #include "runtime/artifact.h"
@@ -21,57 +22,68 @@ class ArtifactRunner final : public ModelRunner {
     loaded_.reset();  // before the pool its executors run on
   }
 
-  const std::vector<TensorSignature> &inputs() const override {
+  const std::vector<TensorSignature>& inputs() const override {
     return loaded_->artifact().inputs();
   }
-  const std::vector<TensorSignature> &outputs() const override {
+  const std::vector<TensorSignature>& outputs() const override {
     return loaded_->artifact().outputs();
   }
-  const char *kind() const override { return "artifact"; }
+  const char* kind() const override { return "artifact"; }
 
   absl::StatusOr<std::vector<TensorType>> OutputTypes(
       absl::Span<const TensorType> input_types) const override {
-    absl::StatusOr<const LoadedExecutable *> executable = loaded_->Find(input_types);
+    absl::StatusOr<const LoadedExecutable*> executable = loaded_->Find(input_types);
     if (!executable.ok()) return executable.status();
     std::vector<TensorType> types;
-    for (const TensorSignature &output : (*executable)->executable().outputs) {
+    for (const TensorSignature& output : (*executable)->executable().outputs) {
       types.push_back(output.type);
     }
     return types;
   }
 
   absl::Status Run(absl::Span<const Tensor> inputs, absl::Span<Tensor> outputs) const override {
-    std::vector<TensorType> input_types;
-    std::vector<const void *> input_data;
-    for (const Tensor &input : inputs) {
-      input_types.push_back(TensorType{input.dtype(), input.shape()});
-      input_data.push_back(input.raw_data());
+    const LoadedExecutable* executable = loaded_->Match(inputs);
+    if (executable == nullptr) {
+      std::vector<TensorType> types;
+      for (const Tensor& input : inputs) types.push_back(TensorType{input.dtype(), input.shape()});
+      absl::Status why = loaded_->Find(types).status();
+      return why.ok() ? absl::InternalError("no compiled batch size matches") : why;
     }
-    absl::StatusOr<const LoadedExecutable *> executable = loaded_->Find(input_types);
-    if (!executable.ok()) return executable.status();
-    std::vector<TensorType> output_types;
-    for (const TensorSignature &output : (*executable)->executable().outputs) {
-      output_types.push_back(output.type);
+    const std::vector<TensorSignature>& compiled = executable->executable().outputs;
+    if (outputs.size() != compiled.size()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("expected ", compiled.size(), " output buffers, got ", outputs.size()));
     }
-    absl::Status checked = CheckOutputBuffers(loaded_->artifact().outputs(), output_types, outputs);
-    if (!checked.ok()) return checked;
-    // The plan has kernels write outputs in place, which needs 64-byte
-    // alignment: an unaligned buffer gets an aligned stand-in, copied out after
-    // the run.
-    std::vector<void *> output_data;
+    // Small vectors on the stack: a Run with aligned buffers allocates nothing here.
+    absl::InlinedVector<const void*, 8> input_data;
+    for (const Tensor& input : inputs) input_data.push_back(input.raw_data());
+    absl::InlinedVector<void*, 8> output_data;
+    bool unaligned = false;
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      Tensor& output = outputs[i];
+      if (output.dtype() != compiled[i].type.dtype || output.shape() != compiled[i].type.shape ||
+          (output.ByteSize() > 0 && output.raw_data() == nullptr)) {
+        std::vector<TensorType> expected;
+        for (const TensorSignature& s : compiled) expected.push_back(s.type);
+        return CheckOutputBuffers(compiled, expected, outputs);
+      }
+      output_data.push_back(output.raw_data());
+      unaligned = unaligned || (output.ByteSize() > 0 && !IsAligned(output.raw_data()));
+    }
+    if (!unaligned) return executable->Run(input_data, output_data);
+
+    // The plan has kernels write outputs in place, which needs 64-byte alignment: an
+    // unaligned buffer gets an aligned stand-in, copied out after the run.
     std::vector<Tensor> stand_ins;
     stand_ins.reserve(outputs.size());
-    for (Tensor &output : outputs) {
-      if (output.ByteSize() == 0 || IsAligned(output.raw_data())) {
-        output_data.push_back(output.raw_data());
-        continue;
-      }
-      absl::StatusOr<Tensor> stand_in = Tensor::Allocate(output.dtype(), output.shape());
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      if (outputs[i].ByteSize() == 0 || IsAligned(outputs[i].raw_data())) continue;
+      absl::StatusOr<Tensor> stand_in = Tensor::Allocate(outputs[i].dtype(), outputs[i].shape());
       if (!stand_in.ok()) return stand_in.status();
       stand_ins.push_back(*std::move(stand_in));
-      output_data.push_back(stand_ins.back().raw_data());
+      output_data[i] = stand_ins.back().raw_data();
     }
-    absl::Status ran = (*executable)->Run(input_data, output_data);
+    absl::Status ran = executable->Run(input_data, output_data);
     if (!ran.ok()) return ran;
     for (size_t i = 0; i < outputs.size(); ++i) {
       if (output_data[i] != outputs[i].raw_data()) {
@@ -88,8 +100,8 @@ class ArtifactRunner final : public ModelRunner {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<ModelRunner>> OpenArtifactRunner(const std::string &path,
-                                                                const RunnerOptions &options) {
+absl::StatusOr<std::unique_ptr<ModelRunner>> OpenArtifactRunner(const std::string& path,
+                                                                const RunnerOptions& options) {
   if (options.num_threads < 0) {
     return absl::InvalidArgumentError("num_threads must be >= 0");
   }

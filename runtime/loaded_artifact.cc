@@ -17,8 +17,8 @@ absl::StatusOr<std::unique_ptr<LoadedArtifact>> LoadedArtifact::Load(
         LoadedExecutable::Load(e.executable, pool, libraries);
     if (!executable.ok()) {
       return absl::Status(executable.status().code(),
-                          absl::StrCat("artifact '", artifact->name(), "', batch ",
-                                       e.batch_size, ": ", executable.status().message()));
+                          absl::StrCat("artifact '", artifact->name(), "', batch ", e.batch_size,
+                                       ": ", executable.status().message()));
     }
     loaded->batch_sizes_.push_back(e.batch_size);
     loaded->executables_.push_back(*std::move(executable));
@@ -45,8 +45,8 @@ absl::StatusOr<const LoadedExecutable*> LoadedArtifact::Find(
     absl::Span<const TensorType> input_types) const {
   const std::vector<TensorSignature>& declared = artifact_->inputs();
   if (input_types.size() != declared.size()) {
-    return absl::InvalidArgumentError(absl::StrCat("expected ", declared.size(),
-                                                   " inputs, got ", input_types.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("expected ", declared.size(), " inputs, got ", input_types.size()));
   }
   for (const auto& executable : executables_) {
     const std::vector<TensorSignature>& compiled = executable->executable().inputs;
@@ -66,22 +66,34 @@ absl::StatusOr<const LoadedExecutable*> LoadedArtifact::Find(
       any = any || input_types[i] == type;
     }
     if (!any) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "input '", declared[i].name, "': ", input_types[i].ToString(),
-          ", the artifact was compiled for ", absl::StrJoin(accepted, " or ")));
+      return absl::InvalidArgumentError(
+          absl::StrCat("input '", declared[i].name, "': ", input_types[i].ToString(),
+                       ", the artifact was compiled for ", absl::StrJoin(accepted, " or ")));
     }
   }
-  return absl::InvalidArgumentError(
-      "the inputs' shapes belong to different compiled batch sizes");
+  return absl::InvalidArgumentError("the inputs' shapes belong to different compiled batch sizes");
+}
+
+const LoadedExecutable* LoadedArtifact::Match(absl::Span<const Tensor> inputs) const {
+  if (inputs.size() != artifact_->inputs().size()) return nullptr;
+  for (const auto& executable : executables_) {
+    const std::vector<TensorSignature>& compiled = executable->executable().inputs;
+    bool match = true;
+    for (size_t i = 0; i < inputs.size() && match; ++i) {
+      match = inputs[i].dtype() == compiled[i].type.dtype &&
+              inputs[i].shape() == compiled[i].type.shape;
+    }
+    if (match) return executable.get();
+  }
+  return nullptr;
 }
 
 absl::StatusOr<std::vector<Tensor>> LoadedArtifact::Run(absl::Span<const Tensor> inputs) const {
+  if (const LoadedExecutable* executable = Match(inputs)) return executable->Run(inputs);
   std::vector<TensorType> types;
-  types.reserve(inputs.size());
   for (const Tensor& input : inputs) types.push_back(TensorType{input.dtype(), input.shape()});
-  absl::StatusOr<const LoadedExecutable*> executable = Find(types);
-  if (!executable.ok()) return executable.status();
-  return (*executable)->Run(inputs);
+  absl::Status why = Find(types).status();
+  return why.ok() ? absl::InternalError("no compiled batch size matches") : why;
 }
 
 }  // namespace kiln

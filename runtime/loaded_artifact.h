@@ -37,6 +37,10 @@ class LoadedArtifact {
   // order). InvalidArgument naming the input and the compiled shapes when none is.
   absl::StatusOr<const LoadedExecutable*> Find(absl::Span<const TensorType> input_types) const;
 
+  // The Executable compiled for exactly the types of `inputs`, or null when none is (Find
+  // says why). Allocates nothing.
+  const LoadedExecutable* Match(absl::Span<const Tensor> inputs) const;
+
   // Runs the Executable whose input signature `inputs` match exactly (one tensor per
   // declared input, in order). InvalidArgument naming the input and the compiled shapes
   // when none does. Thread-safe.

@@ -4,7 +4,7 @@
 
 namespace kiln {
 
-absl::Status CheckOutputBuffers(const std::vector<TensorSignature> &declared,
+absl::Status CheckOutputBuffers(const std::vector<TensorSignature>& declared,
                                 absl::Span<const TensorType> expected,
                                 absl::Span<const Tensor> outputs) {
   if (outputs.size() != declared.size()) {

@@ -32,8 +32,8 @@ class ModelRunner {
   virtual ~ModelRunner() = default;
 
   // The declared signature, -1 for a dimension any feed may bind.
-  virtual const std::vector<TensorSignature> &inputs() const = 0;
-  virtual const std::vector<TensorSignature> &outputs() const = 0;
+  virtual const std::vector<TensorSignature>& inputs() const = 0;
+  virtual const std::vector<TensorSignature>& outputs() const = 0;
 
   // The type of every output for inputs of `input_types` (one per input, in
   // order). InvalidArgument naming the input when one is not accepted (dtype,
@@ -50,21 +50,21 @@ class ModelRunner {
   virtual absl::Status Run(absl::Span<const Tensor> inputs, absl::Span<Tensor> outputs) const = 0;
 
   // The kind of file it came from: "artifact", "graph" or "onnx".
-  virtual const char *kind() const = 0;
+  virtual const char* kind() const = 0;
 };
 
 // Checks that `outputs` has one tensor per output of the types in `expected`,
 // each with storage; InvalidArgument naming the output otherwise. For
 // ModelRunner implementations.
-absl::Status CheckOutputBuffers(const std::vector<TensorSignature> &declared,
+absl::Status CheckOutputBuffers(const std::vector<TensorSignature>& declared,
                                 absl::Span<const TensorType> expected,
                                 absl::Span<const Tensor> outputs);
 
 // Opens a compiled artifact (`kiln compile -o model.kiln`) with the runtime
 // core alone: Artifact::Open's and LoadedArtifact::Load's errors, which name
 // the path.
-absl::StatusOr<std::unique_ptr<ModelRunner>> OpenArtifactRunner(const std::string &path,
-                                                                const RunnerOptions &options);
+absl::StatusOr<std::unique_ptr<ModelRunner>> OpenArtifactRunner(const std::string& path,
+                                                                const RunnerOptions& options);
 
 }  // namespace kiln
 

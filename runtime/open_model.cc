@@ -12,21 +12,21 @@ namespace {
 
 class SessionModelRunner final : public ModelRunner {
  public:
-  SessionModelRunner(std::unique_ptr<Session> session, const char *kind)
+  SessionModelRunner(std::unique_ptr<Session> session, const char* kind)
       : session_(std::move(session)), kind_(kind) {
-    const Graph &graph = session_->graph();
+    const Graph& graph = session_->graph();
     for (int node : graph.inputs()) {
       inputs_.push_back(TensorSignature{graph.node(node).name, graph.node(node).outputs[0]});
     }
-    for (const GraphOutput &output : graph.outputs()) {
+    for (const GraphOutput& output : graph.outputs()) {
       outputs_.push_back(TensorSignature{output.name, graph.type(output.tensor)});
       fetches_.push_back(output.name);
     }
   }
 
-  const std::vector<TensorSignature> &inputs() const override { return inputs_; }
-  const std::vector<TensorSignature> &outputs() const override { return outputs_; }
-  const char *kind() const override { return kind_; }
+  const std::vector<TensorSignature>& inputs() const override { return inputs_; }
+  const std::vector<TensorSignature>& outputs() const override { return outputs_; }
+  const char* kind() const override { return kind_; }
 
   absl::StatusOr<std::vector<TensorType>> OutputTypes(
       absl::Span<const TensorType> input_types) const override {
@@ -58,14 +58,14 @@ class SessionModelRunner final : public ModelRunner {
     for (size_t i = 0; i < inputs.size(); ++i) {
       // Borrowed, not copied: the Session reads the caller's memory.
       feeds.emplace_back(inputs_[i].name, Tensor::Borrow(inputs[i].dtype(), inputs[i].shape(),
-                                                         const_cast<void *>(inputs[i].raw_data())));
+                                                         const_cast<void*>(inputs[i].raw_data())));
     }
     return session_->Run(feeds, fetches_, outputs);
   }
 
  private:
   std::unique_ptr<Session> session_;
-  const char *kind_;
+  const char* kind_;
   std::vector<TensorSignature> inputs_;
   std::vector<TensorSignature> outputs_;
   std::vector<std::string> fetches_;
@@ -73,12 +73,12 @@ class SessionModelRunner final : public ModelRunner {
 
 }  // namespace
 
-std::unique_ptr<ModelRunner> SessionRunner(std::unique_ptr<Session> session, const char *kind) {
+std::unique_ptr<ModelRunner> SessionRunner(std::unique_ptr<Session> session, const char* kind) {
   return std::make_unique<SessionModelRunner>(std::move(session), kind);
 }
 
-absl::StatusOr<std::unique_ptr<ModelRunner>> OpenModelRunner(const std::string &path,
-                                                             const RunnerOptions &options) {
+absl::StatusOr<std::unique_ptr<ModelRunner>> OpenModelRunner(const std::string& path,
+                                                             const RunnerOptions& options) {
   if (IsArtifactFile(path)) return OpenArtifactRunner(path, options);
   absl::StatusOr<Graph> graph = LoadModel(path);
   if (!graph.ok()) return graph.status();

@@ -16,13 +16,13 @@
 namespace kiln {
 
 // A Session behind ModelRunner; takes ownership.
-std::unique_ptr<ModelRunner> SessionRunner(std::unique_ptr<Session> session, const char *kind);
+std::unique_ptr<ModelRunner> SessionRunner(std::unique_ptr<Session> session, const char* kind);
 
 // Opens `path`: an artifact (recognised by its magic number, whatever its name)
 // with OpenArtifactRunner; otherwise LoadModel (graph/onnx/model_file.h) and a
 // Session with `options`. Errors name the path and, for graphs, the node.
-absl::StatusOr<std::unique_ptr<ModelRunner>> OpenModelRunner(const std::string &path,
-                                                             const RunnerOptions &options);
+absl::StatusOr<std::unique_ptr<ModelRunner>> OpenModelRunner(const std::string& path,
+                                                             const RunnerOptions& options);
 
 }  // namespace kiln
 

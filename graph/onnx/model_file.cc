@@ -12,15 +12,15 @@
 namespace kiln {
 namespace {
 
-absl::Status Prefixed(const std::string &path, const absl::Status &status) {
+absl::Status Prefixed(const std::string& path, const absl::Status& status) {
   return absl::Status(status.code(), absl::StrCat(path, ": ", status.message()));
 }
 
 }  // namespace
 
-bool IsOnnxPath(const std::string &path) { return absl::EndsWithIgnoreCase(path, ".onnx"); }
+bool IsOnnxPath(const std::string& path) { return absl::EndsWithIgnoreCase(path, ".onnx"); }
 
-absl::StatusOr<Graph> LoadModel(const std::string &path, const OnnxImportOptions &import) {
+absl::StatusOr<Graph> LoadModel(const std::string& path, const OnnxImportOptions& import) {
   if (IsOnnxPath(path)) {
     absl::StatusOr<onnx::ModelProto> model = ReadOnnxModel(path);  // errors name the path
     if (!model.ok()) return model.status();

@@ -14,14 +14,14 @@
 namespace kiln {
 
 // True when `path` names an ONNX model (by its extension).
-bool IsOnnxPath(const std::string &path);
+bool IsOnnxPath(const std::string& path);
 
 // Reads the model at `path`: ONNX models (.onnx) are imported with `import`
 // (external data beside the model unless `import` names a directory), kgraph
 // text (.kgraph) is parsed, anything else is read as a GraphDef (text for
 // .pbtxt/.txt, else binary). The graph is verified. Errors name the path, and
 // for ONNX the node, op type and opset (the importer's errors).
-absl::StatusOr<Graph> LoadModel(const std::string &path, const OnnxImportOptions &import = {});
+absl::StatusOr<Graph> LoadModel(const std::string& path, const OnnxImportOptions& import = {});
 
 }  // namespace kiln
 

@@ -15,23 +15,23 @@
 
 namespace kiln {
 
-[[gnu::used]] extern const void *const kCompilerApiRoots[] = {
-    reinterpret_cast<const void *>(
+[[gnu::used]] extern const void* const kCompilerApiRoots[] = {
+    reinterpret_cast<const void*>(
         static_cast<absl::StatusOr<std::unique_ptr<Session>> (*)(
-            const proto::GraphDef &, const SessionOptions &, const ImportOptions &)>(
+            const proto::GraphDef&, const SessionOptions&, const ImportOptions&)>(
             &Session::Create)),
-    reinterpret_cast<const void *>(&ops::Relu),
-    reinterpret_cast<const void *>(&GraphFromProto),
-    reinterpret_cast<const void *>(&GraphToProto),
-    reinterpret_cast<const void *>(&LoadGraph),
-    reinterpret_cast<const void *>(&SaveGraphDef),
-    reinterpret_cast<const void *>(&LoadModel),
-    reinterpret_cast<const void *>(&ReadOnnxModel),
-    reinterpret_cast<const void *>(&ImportOnnxModel),
-    reinterpret_cast<const void *>(&OptimizeGraph),
-    reinterpret_cast<const void *>(&CompileArtifact),
-    reinterpret_cast<const void *>(&WriteArtifact),
-    reinterpret_cast<const void *>(&OpenModelRunner),
+    reinterpret_cast<const void*>(&ops::Relu),
+    reinterpret_cast<const void*>(&GraphFromProto),
+    reinterpret_cast<const void*>(&GraphToProto),
+    reinterpret_cast<const void*>(&LoadGraph),
+    reinterpret_cast<const void*>(&SaveGraphDef),
+    reinterpret_cast<const void*>(&LoadModel),
+    reinterpret_cast<const void*>(&ReadOnnxModel),
+    reinterpret_cast<const void*>(&ImportOnnxModel),
+    reinterpret_cast<const void*>(&OptimizeGraph),
+    reinterpret_cast<const void*>(&CompileArtifact),
+    reinterpret_cast<const void*>(&WriteArtifact),
+    reinterpret_cast<const void*>(&OpenModelRunner),
 };
 
 // GraphBuilder's members are not free functions; a member pointer keeps

@@ -13,18 +13,18 @@
 
 namespace kiln {
 
-[[gnu::used]] extern const void *const kRuntimeApiRoots[] = {
-    reinterpret_cast<const void *>(&DataTypeName),
-    reinterpret_cast<const void *>(&BroadcastShapes),
-    reinterpret_cast<const void *>(&Tensor::Allocate),
-    reinterpret_cast<const void *>(
+[[gnu::used]] extern const void* const kRuntimeApiRoots[] = {
+    reinterpret_cast<const void*>(&DataTypeName),
+    reinterpret_cast<const void*>(&BroadcastShapes),
+    reinterpret_cast<const void*>(&Tensor::Allocate),
+    reinterpret_cast<const void*>(
         static_cast<absl::StatusOr<std::shared_ptr<const Artifact>> (*)(
-            const std::string &, const Artifact::Options &)>(&Artifact::Open)),
-    reinterpret_cast<const void *>(&IsArtifactFile),
-    reinterpret_cast<const void *>(&LoadedArtifact::Load),
-    reinterpret_cast<const void *>(&LoadedExecutable::Load),
-    reinterpret_cast<const void *>(&OpenArtifactRunner),
-    reinterpret_cast<const void *>(&CheckOutputBuffers),
+            const std::string&, const Artifact::Options&)>(&Artifact::Open)),
+    reinterpret_cast<const void*>(&IsArtifactFile),
+    reinterpret_cast<const void*>(&LoadedArtifact::Load),
+    reinterpret_cast<const void*>(&LoadedExecutable::Load),
+    reinterpret_cast<const void*>(&OpenArtifactRunner),
+    reinterpret_cast<const void*>(&CheckOutputBuffers),
 };
 
 }  // namespace kiln
