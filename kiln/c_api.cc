@@ -6,6 +6,7 @@
 #include "kiln/c_api.h"
 
 #include <exception>
+#include <fstream>
 #include <memory>
 #include <new>
 #include <string>
@@ -14,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/dtype.h"
@@ -22,6 +24,7 @@
 #include "base/tensor.h"
 #include "base/tensor_type.h"
 #include "kiln/open_runner.h"
+#include "runtime/artifact.h"
 #include "runtime/model_runner.h"
 
 struct KilnSessionOptions {
@@ -235,6 +238,20 @@ std::vector<TensorType> TypesOf(const std::vector<Tensor>& tensors) {
   return types;
 }
 
+// A file named .kiln that does not start with the artifact's magic number is a damaged
+// artifact, not a GraphDef to parse (which libkiln would try, and an empty file would
+// pass as an empty graph) nor a format libkiln_runtime lacks. A file that cannot be
+// opened is left to OpenRunner's NotFound.
+absl::Status CheckNamedArtifact(const std::string& path) {
+  if (absl::EndsWith(path, ".kiln") && !IsArtifactFile(path) &&
+      std::ifstream(path, std::ios::binary).is_open()) {
+    return absl::DataLossError(absl::StrCat("'", path,
+                                            "' is not a compiled artifact: it lacks the "
+                                            "artifact header (truncated or damaged?)"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status InfoOf(const KilnSession* session, size_t index, KilnTensorInfo* info, bool input) {
   RETURN_IF_ERROR(CheckSession(session));
   if (info == nullptr) return NullArgument("info");
@@ -345,6 +362,7 @@ KilnStatus kiln_session_create(const char* path, const KilnSessionOptions* optio
     if (path == nullptr) return NullArgument("path");
     const kiln::RunnerOptions runner_options =
         options != nullptr ? options->runner : kiln::RunnerOptions();
+    RETURN_IF_ERROR(kiln::capi::CheckNamedArtifact(path));
     ASSIGN_OR_RETURN(std::unique_ptr<kiln::ModelRunner> runner,
                      kiln::capi::OpenRunner(path, runner_options));
     auto session = std::make_unique<KilnSession>();

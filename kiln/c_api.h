@@ -37,7 +37,7 @@ typedef enum KilnStatus {
   KILN_NOT_FOUND = 5, /* a missing file, an input or output name the model lacks */
   KILN_ALREADY_EXISTS = 6,
   KILN_PERMISSION_DENIED = 7,
-  KILN_RESOURCE_EXHAUSTED = 8, /* out of memory */
+  KILN_RESOURCE_EXHAUSTED = 8,  /* out of memory */
   KILN_FAILED_PRECONDITION = 9, /* a file this library cannot open (libkiln_runtime) */
   KILN_ABORTED = 10,
   KILN_OUT_OF_RANGE = 11, /* a capacity or index too small or too large */
@@ -129,7 +129,8 @@ typedef struct KilnSession KilnSession;
  * for any other file.
  *
  * Errors (the message names the path): INVALID_ARGUMENT for a NULL `path` or `out`;
- * NOT_FOUND for a missing file; DATA_LOSS for a truncated or corrupted artifact; the
+ * NOT_FOUND for a missing file; DATA_LOSS for a truncated or corrupted artifact (and for
+ * a file named .kiln that lacks the artifact header, empty files included); the
  * importer's and verifier's errors (naming the node) for a graph or ONNX model that
  * cannot be read; FAILED_PRECONDITION for a file the library cannot open. */
 KILN_EXPORT KilnStatus kiln_session_create(const char* path, const KilnSessionOptions* options,
@@ -213,8 +214,7 @@ KILN_EXPORT KilnStatus kiln_session_output_shape(const KilnSession* session,
  * and the session stays usable. Thread-safe: concurrent runs on one session are allowed,
  * each with its own output buffers. */
 KILN_EXPORT KilnStatus kiln_session_run(const KilnSession* session, const KilnTensor* inputs,
-                                        size_t num_inputs, KilnTensor* outputs,
-                                        size_t num_outputs);
+                                        size_t num_inputs, KilnTensor* outputs, size_t num_outputs);
 
 #ifdef __cplusplus
 } /* extern "C" */
