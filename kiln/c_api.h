@@ -48,11 +48,11 @@ typedef enum KilnStatus {
   KILN_UNAUTHENTICATED = 16
 } KilnStatus;
 
-/* The message of the last failed call on the calling thread, naming the function and the
- * offending input, output, field or path ("kiln_session_run: input 'x': dtype i32, the
- * model takes f32"); "" when that call succeeded. Every function that returns a
- * KilnStatus sets it. Owned by the library, valid until the next call into the library
- * on this thread; never NULL. Thread-safe (one message per thread). */
+/* The error of the calling thread's last call to a function returning a KilnStatus: a
+ * message naming the function and the offending input, output, field or path
+ * ("kiln_session_run: input 'x': i32[2,3], the model takes f32[-1,3]"), or "" when that
+ * call succeeded. Owned by the library, valid until the next call into the library on
+ * this thread; never NULL. Thread-safe (one message per thread). */
 KILN_EXPORT const char* kiln_last_error(void);
 
 /* "OK", "INVALID_ARGUMENT", ...; "UNKNOWN_STATUS" for a value not in KilnStatus. A static
