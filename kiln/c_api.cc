@@ -5,6 +5,7 @@
 // (kiln/open_runner.h).
 #include "kiln/c_api.h"
 
+#include <cstring>
 #include <exception>
 #include <fstream>
 #include <memory>
@@ -63,6 +64,17 @@ constexpr char kVersion[] = KILN_STRINGIFY_(KILN_VERSION_MAJOR) "." KILN_STRINGI
 
 // The message kiln_last_error returns on this thread.
 thread_local std::string last_error;
+
+// The integer a C caller stored in an enum. C allows any int there; in C++ a value outside
+// the enumerators' range must not even be loaded as the enum type (UBSan's -fsanitize=enum
+// rightly flags it), so the bytes are read as an int.
+template <typename Enum>
+int RawValue(const Enum& value) {
+  static_assert(sizeof(Enum) == sizeof(int), "C enums are int-sized on our targets");
+  int raw;
+  std::memcpy(&raw, &value, sizeof(raw));
+  return raw;
+}
 
 bool IsValidDataType(int dtype) { return dtype >= KILN_DTYPE_F32 && dtype <= KILN_DTYPE_U8; }
 
@@ -164,16 +176,16 @@ absl::StatusOr<std::vector<const KilnTensor*>> Match(const char* what, const cha
 absl::StatusOr<TensorType> ReadType(const char* what, const std::string& name,
                                     const KilnTensor& tensor, bool check_data) {
   const std::string label = absl::StrCat(what, " '", name, "'");
-  if (!IsValidDataType(tensor.dtype)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(label, ": unknown dtype ", static_cast<int>(tensor.dtype)));
+  const int dtype = RawValue(tensor.dtype);
+  if (!IsValidDataType(dtype)) {
+    return absl::InvalidArgumentError(absl::StrCat(label, ": unknown dtype ", dtype));
   }
   if (tensor.rank > 0 && tensor.dims == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrCat(label, ": dims is NULL and rank is ", tensor.rank));
   }
   TensorType type;
-  type.dtype = static_cast<DataType>(tensor.dtype);
+  type.dtype = static_cast<DataType>(dtype);
   type.shape = Shape(absl::Span<const int64_t>(tensor.dims, tensor.rank));
   for (size_t d = 0; d < tensor.rank; ++d) {
     if (tensor.dims[d] < 0) {
@@ -299,7 +311,7 @@ const char* kiln_status_name(KilnStatus status) {
                                        "UNAVAILABLE",
                                        "DATA_LOSS",
                                        "UNAUTHENTICATED"};
-  const int code = static_cast<int>(status);
+  const int code = kiln::capi::RawValue(status);
   if (code < 0 || code >= static_cast<int>(sizeof(kNames) / sizeof(kNames[0]))) {
     return "UNKNOWN_STATUS";
   }
@@ -312,12 +324,14 @@ const char* kiln_dtype_name(KilnDataType dtype) {
   // Spelled as DataTypeName spells them (tests/kiln:c_api_test pins each).
   static const char* const kNames[] = {"invalid", "f32", "f16", "bf16", "f64",
                                        "i8",      "i32", "i64", "bool", "u8"};
-  return kiln::capi::IsValidDataType(dtype) ? kNames[dtype] : "invalid";
+  const int raw = kiln::capi::RawValue(dtype);
+  return kiln::capi::IsValidDataType(raw) ? kNames[raw] : "invalid";
 }
 
 size_t kiln_dtype_size(KilnDataType dtype) {
-  if (!kiln::capi::IsValidDataType(dtype)) return 0;
-  return static_cast<size_t>(kiln::DataTypeSize(static_cast<kiln::DataType>(dtype)));
+  const int raw = kiln::capi::RawValue(dtype);
+  if (!kiln::capi::IsValidDataType(raw)) return 0;
+  return static_cast<size_t>(kiln::DataTypeSize(static_cast<kiln::DataType>(raw)));
 }
 
 KilnStatus kiln_session_options_create(KilnSessionOptions** out) {
