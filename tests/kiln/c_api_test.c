@@ -454,7 +454,7 @@ static void TestOutputShape(const KilnSession* session) {
                KILN_INVALID_ARGUMENT, "input 'x': f32[4,5], the model takes f32[-1,3]");
 }
 
-/* Runs with `inputs` and `b`'s named outputs, expecting `code` and `text`. */
+/* kiln_session_run fails with `code` and a message holding `text`. */
 #define CHECK_RUN_FAILS(session, inputs, n, outputs, m, code, text) \
   CHECK_STATUS(kiln_session_run(session, inputs, n, outputs, m), code, text)
 
