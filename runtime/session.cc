@@ -151,7 +151,7 @@ absl::StatusOr<TensorRef> Session::ResolveFetch(const std::string& fetch) const 
 }
 
 absl::Status Session::ResolveRun(const Feeds& feeds, const std::vector<std::string>& fetches,
-                                 RunScratch& scratch) const {
+                                 RunScratch& scratch, bool need_data) const {
   const std::vector<int>& inputs = graph_.inputs();
   scratch.feeds.assign(inputs.size(), nullptr);
   for (const auto& [name, tensor] : feeds) {
@@ -172,7 +172,7 @@ absl::Status Session::ResolveRun(const Feeds& feeds, const std::vector<std::stri
                                                      DataTypeName(tensor.dtype()), ", expected ",
                                                      DataTypeName(declared)));
     }
-    if (tensor.raw_data() == nullptr && tensor.NumElements() > 0) {
+    if (need_data && tensor.raw_data() == nullptr && tensor.NumElements() > 0) {
       return absl::InvalidArgumentError(absl::StrCat("feed '", name, "' has no data"));
     }
     if (!ShapeMatches(input.outputs[0].shape.dims(), tensor.shape())) {
@@ -333,7 +333,7 @@ absl::StatusOr<std::vector<TensorType>> Session::FetchTypes(
 absl::StatusOr<std::shared_ptr<const Plan>> Session::GetPlan(
     const Feeds& feeds, const std::vector<std::string>& fetches) const {
   RunScratch& scratch = ThreadScratch();
-  RETURN_IF_ERROR(ResolveRun(feeds, fetches, scratch));
+  RETURN_IF_ERROR(ResolveRun(feeds, fetches, scratch, /*need_data=*/false));
   ASSIGN_OR_RETURN(std::shared_ptr<CompiledPlan> compiled,
                    FindOrCompile(scratch, OutputPlacement::kCallerBuffer));
   return compiled->loaded->plan();

@@ -101,11 +101,13 @@ class Session {
                    absl::Span<Tensor> outputs) const;
 
   // The dtype and shape of each fetch for these feeds (compiling the plan if needed).
+  // Only the feeds' dtypes and shapes are read: their data may be null.
   absl::StatusOr<std::vector<TensorType>> FetchTypes(const Feeds& feeds,
                                                      const std::vector<std::string>& fetches) const;
 
   // The plan the tensor-returning Run uses for these feeds and fetches (compiled if
-  // needed): kernels write fetched tensors into the caller's buffers.
+  // needed): kernels write fetched tensors into the caller's buffers. Feeds as for
+  // FetchTypes.
   absl::StatusOr<std::shared_ptr<const Plan>> GetPlan(const Feeds& feeds,
                                                       const std::vector<std::string>& fetches) const;
 
@@ -128,9 +130,10 @@ class Session {
  private:
   Session(Graph graph, SessionOptions options);
 
-  // Checks feeds and resolves fetches into `scratch`.
+  // Checks feeds and resolves fetches into `scratch`; a feed without data is an error
+  // when `need_data` (a run), not when only a plan or the fetch types are asked for.
   absl::Status ResolveRun(const Feeds& feeds, const std::vector<std::string>& fetches,
-                          RunScratch& scratch) const;
+                          RunScratch& scratch, bool need_data = true) const;
   absl::StatusOr<TensorRef> ResolveFetch(const std::string& fetch) const;
   absl::StatusOr<std::shared_ptr<CompiledPlan>> FindOrCompile(const RunScratch& scratch,
                                                               OutputPlacement placement) const;

@@ -68,6 +68,15 @@ TEST(SessionRuntimeTest, CachesOnePlanPerShapeSignature) {
   ASSERT_TRUE(types.ok()) << types.status();
   EXPECT_EQ((*types)[0].ToString(), "f32[5,2]");
   EXPECT_EQ((*types)[1].ToString(), "f32[5,2]");
+  // Types need no data (ModelRunner::OutputTypes, the C API's kiln_session_output_shape);
+  // a run does.
+  Feeds shape_only = {{"x", Tensor::Borrow(DataType::kF32, Shape{7, 2}, nullptr)}};
+  types = session->FetchTypes(shape_only, {"y"});
+  ASSERT_TRUE(types.ok()) << types.status();
+  EXPECT_EQ((*types)[0].ToString(), "f32[7,2]");
+  absl::Status ran = session->Run(shape_only).status();
+  EXPECT_EQ(ran.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(ran.message().find("feed 'x' has no data"), absl::string_view::npos) << ran;
 }
 
 TEST(SessionRuntimeTest, WritesIntoCallerBuffers) {
