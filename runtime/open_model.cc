@@ -34,10 +34,13 @@ class SessionModelRunner final : public ModelRunner {
       return absl::InvalidArgumentError(absl::StrCat("expected ", inputs_.size(),
                                                      " inputs, got ", input_types.size()));
     }
+    // FetchTypes reads the feeds' types only, but the Session rejects a feed without
+    // data: a placeholder that is never read stands in for it.
+    static char placeholder = 0;
     Feeds feeds;
     for (size_t i = 0; i < inputs_.size(); ++i) {
-      feeds.emplace_back(inputs_[i].name,
-                         Tensor::Borrow(input_types[i].dtype, input_types[i].shape, nullptr));
+      feeds.emplace_back(inputs_[i].name, Tensor::Borrow(input_types[i].dtype,
+                                                         input_types[i].shape, &placeholder));
     }
     return session_->FetchTypes(feeds, fetches_);
   }

@@ -91,17 +91,18 @@ class PySession {
     if (!runner.ok()) ThrowStatus(runner.status());
     runner_ = *std::move(runner);
     for (const TensorSignature& input : runner_->inputs()) {
-      inputs_.push_back(MakeTensorInfo(input));
+      inputs_.push_back(py::cast(MakeTensorInfo(input)));
       input_keys_.push_back(py::str(input.name));
     }
     for (const TensorSignature& output : runner_->outputs()) {
-      outputs_.push_back(MakeTensorInfo(output));
+      outputs_.push_back(py::cast(MakeTensorInfo(output)));
       output_keys_.push_back(py::str(output.name));
     }
   }
 
-  py::list inputs() const { return py::cast(inputs_); }
-  py::list outputs() const { return py::cast(outputs_); }
+  // New lists each time (callers may change them) of the same TensorInfo objects.
+  py::list inputs() const { return ToList(inputs_); }
+  py::list outputs() const { return ToList(outputs_); }
   const std::string& path() const { return path_; }
   const char* kind() const { return runner_->kind(); }
 
@@ -154,6 +155,12 @@ class PySession {
   }
 
  private:
+  static py::list ToList(const std::vector<py::object>& infos) {
+    py::list list(infos.size());
+    for (size_t i = 0; i < infos.size(); ++i) list[i] = infos[i];
+    return list;
+  }
+
   static py::dict AsDict(const py::handle& feeds) {
     if (PyDict_Check(feeds.ptr())) return py::reinterpret_borrow<py::dict>(feeds);
     py::object mapping = py::module_::import("collections.abc").attr("Mapping");
@@ -260,8 +267,8 @@ class PySession {
 
   std::string path_;
   std::unique_ptr<ModelRunner> runner_;
-  std::vector<TensorInfo> inputs_;
-  std::vector<TensorInfo> outputs_;
+  std::vector<py::object> inputs_;  // TensorInfo
+  std::vector<py::object> outputs_;
   std::vector<py::str> input_keys_;
   std::vector<py::str> output_keys_;
 };
