@@ -60,7 +60,12 @@ void AddErrorClasses(py::module_& module) {
 
 void ThrowStatus(const absl::Status& status) {
   py::handle cls(ClassFor(status.code()));
-  py::object error = cls(py::str(std::string(status.message())));
+  // Messages may quote bytes from a damaged file: undecodable ones become escapes.
+  absl::string_view message = status.message();
+  py::object text = py::reinterpret_steal<py::object>(PyUnicode_DecodeUTF8(
+      message.data(), static_cast<Py_ssize_t>(message.size()), "backslashreplace"));
+  if (!text) throw py::error_already_set();
+  py::object error = cls(text);
   error.attr("code") = py::str(absl::StatusCodeToString(status.code()));
   PyErr_SetObject(cls.ptr(), error.ptr());
   throw py::error_already_set();
