@@ -25,6 +25,9 @@ from kiln import _kiln
 
 __version__ = "0.1.0"
 
+# The classes live in the extension; they are documented and used as kiln.*.
+Session.__module__ = TensorInfo.__module__ = "kiln"
+
 __all__ = [
     "InvalidArgumentError",
     "KilnError",
