@@ -1,13 +1,14 @@
 #include "graph/graph_io.h"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
-#include "base/status_macros.h"
 
 namespace kiln {
 namespace {
@@ -17,7 +18,8 @@ class FirstErrorCollector : public google::protobuf::io::ErrorCollector {
  public:
   void AddError(int line, google::protobuf::io::ColumnNumber column,
                 const std::string& message) override {
-    if (error_.empty()) error_ = absl::StrCat("line ", line + 1, ", column ", column + 1, ": ", message);
+    if (error_.empty())
+      error_ = absl::StrCat("line ", line + 1, ", column ", column + 1, ": ", message);
   }
   void AddWarning(int, google::protobuf::io::ColumnNumber, const std::string&) override {}
   const std::string& error() const { return error_; }
@@ -56,7 +58,8 @@ absl::StatusOr<proto::GraphDef> ParseGraphDef(absl::string_view bytes, bool text
     return def;
   }
   if (bytes.size() > static_cast<size_t>(INT32_MAX)) {
-    return absl::InvalidArgumentError("binary GraphDef is larger than 2 GiB; keep weights in external data");
+    return absl::InvalidArgumentError(
+        "binary GraphDef is larger than 2 GiB; keep weights in external data");
   }
   if (!def.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return absl::InvalidArgumentError("malformed binary GraphDef (not a valid protobuf message)");
@@ -67,6 +70,12 @@ absl::StatusOr<proto::GraphDef> ParseGraphDef(absl::string_view bytes, bool text
 absl::StatusOr<proto::GraphDef> LoadGraphDef(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot open graph file '", path, "'"));
+  // A directory opens, then reads as no bytes: an empty GraphDef.
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", path, "' is a directory, not a graph file"));
+  }
   std::stringstream buffer;
   buffer << in.rdbuf();
   if (in.bad()) return absl::DataLossError(absl::StrCat("reading '", path, "' failed"));
@@ -101,8 +110,7 @@ absl::StatusOr<Graph> LoadGraph(const std::string& path) {
   options.external_data_dir = DirectoryOf(path);
   absl::StatusOr<Graph> graph = GraphFromProto(def, options);
   if (!graph.ok()) {
-    return absl::Status(graph.status().code(),
-                        absl::StrCat(path, ": ", graph.status().message()));
+    return absl::Status(graph.status().code(), absl::StrCat(path, ": ", graph.status().message()));
   }
   return graph;
 }

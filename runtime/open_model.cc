@@ -34,7 +34,7 @@ class SessionModelRunner final : public ModelRunner {
       return absl::InvalidArgumentError(
           absl::StrCat("expected ", inputs_.size(), " inputs, got ", input_types.size()));
     }
-    // FetchTypes reads the feeds' types, never their data; it only refuses a null one.
+    // FetchTypes reads the feeds' types, never their data.
     static char unread;
     Feeds feeds;
     for (size_t i = 0; i < inputs_.size(); ++i) {

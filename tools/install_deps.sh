@@ -20,6 +20,8 @@ packages=(
   # runs (tools/onnx/export_models.py also needs python3-torch python3-torchvision, which
   # no test does: the tiny exported models are kept in tests/onnx/testdata).
   libonnx-dev python3-onnx python3-numpy
+  # The Python package (python/): its extension's headers, and its tests' runner.
+  python3-dev pybind11-dev python3-pybind11 python3-pytest python3-setuptools
 )
 
 missing=()

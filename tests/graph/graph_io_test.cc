@@ -3,6 +3,7 @@
 #include "graph/graph_io.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -173,6 +174,15 @@ TEST(GraphIoTest, MissingFileNamesThePath) {
   ASSERT_FALSE(graph.ok());
   EXPECT_EQ(graph.status().code(), absl::StatusCode::kNotFound);
   EXPECT_NE(std::string(graph.status().message()).find("does_not_exist.pb"), std::string::npos);
+}
+
+TEST(GraphIoTest, DirectoryIsNotAGraph) {
+  std::string dir = TempPath("a_directory.pb");
+  std::filesystem::create_directories(dir);
+  absl::StatusOr<Graph> graph = LoadGraph(dir);
+  ASSERT_FALSE(graph.ok());
+  EXPECT_EQ(graph.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(graph.status().message()).find("a_directory.pb"), std::string::npos);
 }
 
 }  // namespace
