@@ -80,4 +80,44 @@ if [[ -n "$compiler_deps" ]]; then
 else
   report install-runtime-ldd 0
 fi
+# The C API from C: examples/c/run_model.c linked with libkiln_runtime runs an artifact
+# that the installed `kiln compile` made, with libkiln the graph it came from; both print
+# the same y, and libkiln_runtime refuses the graph, naming libkiln.
+model=tests/kiln/testdata/mlp.pbtxt
+c_ok=0
+c_why=""
+if ! "$prefix/bin/kiln" compile "$model" -o "$work/mlp.kiln" --batch 2 > "$work/compile.log" 2>&1; then
+  c_ok=1; c_why="kiln compile: $(tail -c 1000 "$work/compile.log")"
+fi
+for variant in kiln kiln-runtime; do
+  if ! gcc -std=c11 -Wall -Werror -o "$work/run_model_$variant" examples/c/run_model.c \
+      $(pkg-config --cflags --libs "$variant") -Wl,-rpath,"$lib" > "$work/gcc.log" 2>&1; then
+    c_ok=1; c_why+="gcc with $variant: $(head -c 2000 "$work/gcc.log"); "
+  fi
+done
+if [[ $c_ok -eq 0 ]]; then
+  from_graph=$("$work/run_model_kiln" "$model" 2>&1)
+  from_artifact=$("$work/run_model_kiln-runtime" "$work/mlp.kiln" 2>&1)
+  refused=$("$work/run_model_kiln-runtime" "$model" 2>&1)
+  refused_code=$?
+  if [[ "$from_graph" != "y = [["* || "$from_graph" != "$from_artifact" ]]; then
+    c_ok=1; c_why="graph printed '$from_graph', artifact '$from_artifact'"
+  elif [[ $refused_code -eq 0 || "$refused" != *libkiln* ]]; then
+    c_ok=1; c_why="libkiln_runtime opened a graph: exit $refused_code, '$refused'"
+  fi
+fi
+report install-c-api $c_ok "$c_why"
+
+# The Python package: `pip install` from python/ against the installed library (in a
+# virtual environment over Debian's Python), then its tests on the installed package.
+if /usr/bin/python3 -m venv --system-site-packages "$work/venv" > "$work/venv.log" 2>&1 &&
+    (cd python && "$work/venv/bin/pip" install --no-build-isolation --no-deps --no-index -q . \
+      >> "$work/venv.log" 2>&1) &&
+    (cd "$work" && "$work/venv/bin/python" -m pytest -q -p no:cacheprovider \
+      "$OLDPWD/python/tests" >> "$work/venv.log" 2>&1) &&
+    (cd "$work" && "$work/venv/bin/python" -c 'import kiln, sys; sys.exit(not kiln.__file__.startswith(sys.prefix))'); then
+  report install-python-pip 0
+else
+  report install-python-pip 1 "$(tail -c 3000 "$work/venv.log")"
+fi
 exit 0
