@@ -22,6 +22,9 @@ packages=(
   libonnx-dev python3-onnx python3-numpy
   # The Python package (python/): its extension's headers, and its tests' runner.
   python3-dev pybind11-dev python3-pybind11 python3-pytest python3-setuptools
+  # `make install`'s checks (tools/install_test.sh): building against the installed
+  # library with pkg-config and CMake, and pip-installing the package into a venv.
+  pkg-config cmake python3-venv
 )
 
 missing=()
