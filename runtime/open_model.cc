@@ -34,12 +34,11 @@ class SessionModelRunner final : public ModelRunner {
       return absl::InvalidArgumentError(
           absl::StrCat("expected ", inputs_.size(), " inputs, got ", input_types.size()));
     }
-    // FetchTypes reads the feeds' types, never their data.
-    static char unread;
+    // FetchTypes reads the feeds' types only: data-less feeds describe them.
     Feeds feeds;
     for (size_t i = 0; i < inputs_.size(); ++i) {
       feeds.emplace_back(inputs_[i].name,
-                         Tensor::Borrow(input_types[i].dtype, input_types[i].shape, &unread));
+                         Tensor::Borrow(input_types[i].dtype, input_types[i].shape, nullptr));
     }
     return session_->FetchTypes(feeds, fetches_);
   }
