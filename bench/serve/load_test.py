@@ -2,12 +2,14 @@
 """Load test of kiln-serve against ONNX Runtime behind FastAPI + uvicorn (ort_server.py),
 on loopback, with wrk: throughput and p50/p99 latency at 1, 8 and 64 concurrent clients,
 each request one instance in TF Serving's row format, the same body for both servers.
-Optionally a soak (RSS sampled every 10 s) and a hot reload under load.
+Optionally a soak (RSS sampled every 10 s), a hot reload under load, and the same load
+over TF Serving's gRPC Predict with h2load (--grpc; kiln-serve only: the peer has no gRPC).
 
     bazel build -c opt //tools:kiln //tools/serve:kiln-serve
-    pip install onnxruntime fastapi uvicorn      # apt install wrk
+    pip install onnxruntime fastapi uvicorn      # apt install wrk nghttp2-client
     python3 bench/serve/load_test.py --models /tmp/kiln-models --only mlp resnet50
     python3 bench/serve/load_test.py --models /tmp/kiln-models --only mlp --soak 300 --reload
+    python3 bench/serve/load_test.py --models /tmp/kiln-models --grpc --skip-ort
 
 --models holds the suite's ONNX files (../shared/bench/make_models.py: mlp_b64.onnx,
 resnet50_b1.onnx, and their .in.npy inputs). Their batch dimension is made dynamic for
@@ -88,14 +90,65 @@ def wrk(port, name, body_file, clients, seconds):
             "p50_ms": ms("50"), "p99_ms": ms("99"), "requests": requests, "errors": errors}
 
 
+def grpc_body(work, name, input_name, x):
+    """A gRPC message (flag byte, 4-byte big-endian length, PredictRequest) for one
+    instance, encoded by protoc from Kiln's copies of TF Serving's protos."""
+    text = (f'model_spec {{ name: "{name}" }}\n'
+            f'inputs {{ key: "{input_name}" value {{ dtype: DT_FLOAT tensor_shape {{ ' +
+            " ".join(f"dim {{ size: {d} }}" for d in x.shape) + " }\n" +
+            "float_val: [" + ", ".join(repr(float(v)) for v in x.ravel()) + "] } }\n")
+    message = subprocess.run(
+        ["protoc", "--proto_path", os.path.join(ROOT, "proto"),
+         "--encode=tensorflow.serving.PredictRequest", "tensorflow_serving/apis/predict.proto"],
+        input=text.encode(), capture_output=True, check=True).stdout
+    path = os.path.join(work, f"{name}.grpc")
+    with open(path, "wb") as f:
+        f.write(b"\0" + len(message).to_bytes(4, "big") + message)
+    return path
+
+
+def grpc_failures(port):
+    """Predict calls over gRPC that kiln-serve answered with a status other than OK: gRPC
+    reports errors in trailers of an HTTP 200, which h2load does not read."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/monitoring/prometheus/metrics") as r:
+        text = r.read().decode()
+    return sum(int(m.group(2)) for m in re.finditer(
+        r'^kiln_requests_total\{[^}]*api="grpc",code="([^"]*)"\} (\d+)$', text, re.M)
+        if m.group(1) != "200")
+
+
+def h2load(port, rest_port, body_file, clients, seconds):
+    """TF Serving's Predict over gRPC from h2load: one stream at a time per connection."""
+    log = body_file + ".log"
+    failed_before = grpc_failures(rest_port)
+    out = subprocess.run(
+        ["h2load", "-c", str(clients), "-t", str(min(clients, 2)), "-m", "1",
+         "-D", str(seconds), "--warm-up-time", "1", "-d", body_file,
+         "-H", "content-type: application/grpc", "-H", "te: trailers", "--log-file", log,
+         f"http://127.0.0.1:{port}/tensorflow.serving.PredictionService/Predict"],
+        capture_output=True, text=True, check=True).stdout
+    rows = [line.split("\t") for line in open(log) if line.strip()]
+    os.remove(log)
+    latencies = sorted(int(r[2]) / 1e3 for r in rows if r[1] == "200")
+    http_errors = sum(1 for r in rows if r[1] != "200")
+    grpc_errors = grpc_failures(rest_port) - failed_before
+    if not latencies:
+        raise RuntimeError(f"h2load completed no request:\n{out}")
+    return {"rps": len(latencies) / seconds,
+            "p50_ms": latencies[len(latencies) // 2],
+            "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+            "requests": len(rows), "errors": http_errors + grpc_errors}
+
+
 def rss_mb(pid):
     with open(f"/proc/{pid}/status") as f:
         return int(re.search(r"VmRSS:\s+(\d+) kB", f.read()).group(1)) / 1024
 
 
-def start_kiln(model_dir, port, threads):
+def start_kiln(model_dir, port, threads, grpc_port=None):
+    grpc = ["--grpc_port", str(grpc_port)] if grpc_port else []
     process = subprocess.Popen([SERVE, "--model_dir", model_dir, "--port", str(port),
-                                "--threads", str(threads), "--rest_workers", "2"],
+                                "--threads", str(threads), "--rest_workers", "2"] + grpc,
                                stderr=subprocess.DEVNULL)
     wait_http(f"http://127.0.0.1:{port}/readyz")
     return process
@@ -138,6 +191,8 @@ def main():
     parser.add_argument("--soak", type=int, default=0, help="seconds of kiln-serve soak")
     parser.add_argument("--reload", action="store_true",
                         help="drop a new version in during a kiln-serve run")
+    parser.add_argument("--grpc", action="store_true",
+                        help="also load kiln-serve's gRPC Predict with h2load")
     parser.add_argument("--skip-ort", action="store_true")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="kiln-load-")
@@ -158,9 +213,16 @@ def main():
             print(f"# {name}: body {os.path.getsize(body_file)} bytes, kiln batches {batches}",
                   flush=True)
 
-            kiln = start_kiln(model_dir, 8611, args.threads)
+            kiln = start_kiln(model_dir, 8611, args.threads, 8610 if args.grpc else None)
             for clients in args.clients:
                 report("kiln", name, clients, wrk(8611, name, body_file, clients, args.seconds))
+            if args.grpc:
+                input_name = onnx.load(onnx_path).graph.input[0].name
+                grpc_file = grpc_body(work, name, input_name, x)
+                print(f"# {name}: gRPC message {os.path.getsize(grpc_file)} bytes", flush=True)
+                for clients in args.clients:
+                    report("kiln-grpc", name, clients,
+                           h2load(8610, 8611, grpc_file, clients, args.seconds))
             if args.reload:
                 # A new version lands mid-run: wrk counts any failed request.
                 def publish():

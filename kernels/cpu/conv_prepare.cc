@@ -62,7 +62,9 @@ ConvParams BaseConvParams(const Node& node, const Shape& x, const Shape& filter,
 // packing GEMM.
 PrepareResult PrepareConvGemm(const PrepareContext& ctx, ConvParams p, absl::string_view op,
                               int64_t packed_panel) {
-  ASSIGN_OR_RETURN(GemmIsa isa, ResolveGemmIsa(ctx));
+  ASSIGN_OR_RETURN(GemmIsa isa, packed_panel > 0
+                                    ? ResolvePackedGemmIsa(ctx, packed_panel, "filter_packed")
+                                    : ResolveGemmIsa(ctx));
   // The indirect GEMM reads x in place through row pointers: with a packed filter (even a
   // first layer's 3 channels per tap pay, measured on ResNet-50's 7x7 conv1: 0.91 of the
   // FMA peak against 0.62 through im2col), and for grouped NHWC convolutions with an HWIO
@@ -80,12 +82,6 @@ PrepareResult PrepareConvGemm(const PrepareContext& ctx, ConvParams p, absl::str
     isa = GemmIsa::kAvx2;
   }
   const SgemmImpl& impl = GetSgemmImpl(isa);
-  if (packed_panel > 0 && packed_panel != impl.blocking.nr) {
-    return NodeError(absl::StatusCode::kUnimplemented, ctx.node,
-                     absl::StrCat("input 'filter_packed' has panels of ", packed_panel,
-                                  " channels; the '", GemmIsaName(isa), "' GEMM reads ",
-                                  impl.blocking.nr));
-  }
   const std::vector<int64_t>& pads = ctx.node.ints_attr("pads");
   p.isa = static_cast<int32_t>(isa);
   p.kdim = p.cg * p.kh * p.kw;
@@ -107,10 +103,14 @@ PrepareResult PrepareConvGemm(const PrepareContext& ctx, ConvParams p, absl::str
                    RoundUp(PackedBFloats(p.og, p.kdim, impl.blocking.nr) * 4, 64);
     p.tiling = t;
   } else {
+    // Small tiles when no tile packs what another packs too: the filter is prepacked, or
+    // every image and group is a GEMM of its own (a grouped stride-2 convolution of
+    // ResNeXt ran on one thread without it).
+    const bool small_tiles = packed_panel > 0 || p.batch * p.groups > 1;
     p.tiling = p.nhwc ? ChooseMatMulTiling(impl, p.batch * p.groups, pixels, p.og, p.kdim,
-                                           ctx.options, packed_panel > 0)
+                                           ctx.options, small_tiles)
                       : ChooseMatMulTiling(impl, p.batch * p.groups, p.og, pixels, p.kdim,
-                                           ctx.options);
+                                           ctx.options, small_tiles);
   }
   // Few channels per tap (a first layer's 3 colours): a filter row's taps as one, read from
   // a padded copy of the tile's input rows, so the GEMM's k loop runs kw * c deep between

@@ -62,7 +62,7 @@ class CpuKernelProvider : public KernelProvider {
     } else {
       return std::nullopt;
     }
-    const std::optional<GemmIsa> isa = cpu::UsableGemmIsa(options_.gemm_isa);
+    const std::optional<GemmIsa> isa = cpu::PackedWeightIsa(options_.gemm_isa, n);
     if (!isa.has_value()) return std::nullopt;
     const int64_t nr = cpu::GetSgemmImpl(*isa).blocking.nr;
     absl::StatusOr<Tensor> packed =

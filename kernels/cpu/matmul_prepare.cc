@@ -105,14 +105,8 @@ PrepareResult PreparePackedMatMul(const PrepareContext& ctx) {
     p.m *= p.batch;
     p.batch = 1;
   }
-  ASSIGN_OR_RETURN(GemmIsa isa, ResolveGemmIsa(ctx));
+  ASSIGN_OR_RETURN(GemmIsa isa, ResolvePackedGemmIsa(ctx, packed.dim(2), "b_packed"));
   const SgemmImpl& impl = GetSgemmImpl(isa);
-  if (packed.dim(2) != impl.blocking.nr) {
-    return NodeError(absl::StatusCode::kUnimplemented, ctx.node,
-                     absl::StrCat("input 'b_packed' has panels of ", packed.dim(2),
-                                  " columns; the '", GemmIsaName(isa), "' GEMM reads ",
-                                  impl.blocking.nr));
-  }
   p.isa = static_cast<int32_t>(isa);
   p.tiling = ChooseMatMulTiling(impl, p.batch, p.m, p.n, p.k, ctx.options, true);
   p.indirect = ctx.options.indirect_gemm && p.a_col == 1 && IndirectRowsFitL1(p.a_row * 4);

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
 
 namespace kiln::cpu {
 namespace {
@@ -17,7 +18,7 @@ MatMulTiling ChooseMatMulTiling(const SgemmImpl& impl, int64_t batch, int64_t m,
                                 int64_t k, const CpuKernelOptions& options, bool small_tiles) {
   const GemmBlocking& bl = impl.blocking;
   const double min_tile_flops = options.gemm_tile_flops > 0 ? options.gemm_tile_flops
-                                : small_tiles              ? 8.0 * (1 << 20)
+                                : small_tiles              ? 2.0 * (1 << 20)
                                                            : 32.0 * (1 << 20);
   const int64_t threads = options.threads > 0
                               ? options.threads
@@ -81,6 +82,33 @@ absl::StatusOr<GemmIsa> ResolveGemmIsa(const PrepareContext& ctx) {
                                   "' needs instructions this CPU lacks"));
   }
   return *isa;
+}
+
+std::optional<GemmIsa> PackedWeightIsa(GemmIsa requested, int64_t n) {
+  const std::optional<GemmIsa> isa = UsableGemmIsa(requested);
+  if (!isa.has_value()) return std::nullopt;
+  const int64_t wide = GetSgemmImpl(GemmIsa::kAvx512).blocking.nr;
+  const int64_t narrow = GetSgemmImpl(GemmIsa::kAvx2).blocking.nr;
+  if (requested == GemmIsa::kAuto && *isa == GemmIsa::kAvx512 &&
+      GemmIsaSupported(GemmIsa::kAvx2) && n > 0 &&
+      4 * CeilDiv(n, narrow) * narrow <= 3 * CeilDiv(n, wide) * wide) {
+    return GemmIsa::kAvx2;
+  }
+  return isa;
+}
+
+absl::StatusOr<GemmIsa> ResolvePackedGemmIsa(const PrepareContext& ctx, int64_t panel,
+                                             absl::string_view what) {
+  ASSIGN_OR_RETURN(GemmIsa isa, ResolveGemmIsa(ctx));
+  if (panel == GetSgemmImpl(isa).blocking.nr) return isa;
+  if (ctx.options.gemm_isa == GemmIsa::kAuto && isa == GemmIsa::kAvx512 &&
+      GemmIsaSupported(GemmIsa::kAvx2) && panel == GetSgemmImpl(GemmIsa::kAvx2).blocking.nr) {
+    return GemmIsa::kAvx2;
+  }
+  return NodeError(absl::StatusCode::kUnimplemented, ctx.node,
+                   absl::StrCat("input '", what, "' has panels of ", panel, " columns; the '",
+                                GemmIsaName(isa), "' GEMM reads ",
+                                GetSgemmImpl(isa).blocking.nr));
 }
 
 }  // namespace kiln::cpu

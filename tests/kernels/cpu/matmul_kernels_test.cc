@@ -16,6 +16,7 @@
 
 #include "gtest/gtest.h"
 #include "kernels/cpu/cpu_kernel_provider.h"
+#include "kernels/cpu/matmul_tiling.h"
 #include "tests/kernels/cpu/kernel_harness.h"
 
 namespace kiln::testing {
@@ -150,6 +151,52 @@ TEST(MatMulKernelsTest, PrepackedWeightsChooseTheIndirectGemm) {
   EXPECT_GT(scratch_of(Shape{64, 768}, Shape{768, 96}, false, false), 0);
   EXPECT_GT(scratch_of(Shape{64, 1024}, Shape{1024, 96}, false, true), 0);
   EXPECT_GT(scratch_of(Shape{768, 64}, Shape{768, 96}, true, true), 0);
+}
+
+// A weight that would leave a quarter or more of the AVX-512 GEMM's 32-wide panels as
+// padding is packed in the AVX2 GEMM's 16-wide panels, and the prepared kernel is the AVX2
+// one; asked for by name, each ISA keeps its own panels; panels no GEMM reads are refused.
+TEST(MatMulKernelsTest, NarrowWeightsTakeTheNarrowerPanels) {
+  if (!GemmIsaSupported(GemmIsa::kAvx512) || !GemmIsaSupported(GemmIsa::kAvx2)) {
+    GTEST_SKIP() << "needs a CPU with AVX-512 and AVX2";
+  }
+  EXPECT_EQ(cpu::PackedWeightIsa(GemmIsa::kAuto, 16), GemmIsa::kAvx2);
+  EXPECT_EQ(cpu::PackedWeightIsa(GemmIsa::kAuto, 3), GemmIsa::kAvx2);
+  EXPECT_EQ(cpu::PackedWeightIsa(GemmIsa::kAuto, 48), GemmIsa::kAvx2);
+  EXPECT_EQ(cpu::PackedWeightIsa(GemmIsa::kAuto, 24), GemmIsa::kAvx512);
+  EXPECT_EQ(cpu::PackedWeightIsa(GemmIsa::kAuto, 32), GemmIsa::kAvx512);
+  EXPECT_EQ(cpu::PackedWeightIsa(GemmIsa::kAuto, 1000), GemmIsa::kAvx512);
+  EXPECT_EQ(cpu::PackedWeightIsa(GemmIsa::kAvx512, 16), GemmIsa::kAvx512);
+
+  auto prepared = [](int64_t n, GemmIsa isa) -> absl::StatusOr<PreparedKernel> {
+    CpuKernelOptions options;
+    options.gemm_isa = isa;
+    KernelCase matmul = MakeCase({Shape{20, 40}, Shape{40, n}, false}, DataType::kF32, 9);
+    std::optional<Tensor> packed = PackedWeightOf(matmul, options);
+    if (!packed.has_value()) return absl::InternalError("not packed");
+    KernelCase c{"PackedMatMul", {matmul.inputs[0], *packed}, {{"n", n}}, options};
+    return PrepareCase(c);
+  };
+  absl::StatusOr<PreparedKernel> narrow = prepared(16, GemmIsa::kAuto);
+  ASSERT_TRUE(narrow.ok()) << narrow.status();
+  EXPECT_EQ(narrow->name, "cpu.packed_mat_mul.f32.avx2");
+  absl::StatusOr<PreparedKernel> wide = prepared(24, GemmIsa::kAuto);
+  ASSERT_TRUE(wide.ok()) << wide.status();
+  EXPECT_EQ(wide->name, "cpu.packed_mat_mul.f32.avx512");
+
+  // 16-wide panels handed to a kernel asked for AVX-512 by name.
+  CpuKernelOptions auto_options;
+  KernelCase matmul = MakeCase({Shape{20, 40}, Shape{40, 16}, false}, DataType::kF32, 9);
+  std::optional<Tensor> packed = PackedWeightOf(matmul, auto_options);
+  ASSERT_TRUE(packed.has_value());
+  CpuKernelOptions avx512;
+  avx512.gemm_isa = GemmIsa::kAvx512;
+  KernelCase c{"PackedMatMul", {matmul.inputs[0], *packed}, {{"n", int64_t{16}}}, avx512};
+  absl::StatusOr<PreparedKernel> refused = PrepareCase(c);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("input 'b_packed' has panels of 16 columns"),
+            std::string::npos)
+      << refused.status();
 }
 
 TEST(MatMulKernelsTest, F32LargerThanOneTileAtTheDefaultSize) {
