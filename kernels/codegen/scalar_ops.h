@@ -23,8 +23,10 @@ class ScalarBuilder {
 
   // The element type ("f32").
   const std::string& type() const { return type_; }
-  // Appends "%sN = OP ARGS : TYPE" and returns "%sN" ("arith.addf", {"%a", "%b"}).
-  std::string Op(absl::string_view op, absl::Span<const std::string> args);
+  // Appends "%sN = OP ARGS : TYPE" and returns "%sN" ("arith.addf", {"%a", "%b"}); with
+  // `attributes`, "%sN = OP ARGS ATTRIBUTES : TYPE" ("fastmath<contract>").
+  std::string Op(absl::string_view op, absl::Span<const std::string> args,
+                 absl::string_view attributes = "");
   // Appends a comparison "arith.cmpf PREDICATE" and returns its i1 result.
   std::string Compare(absl::string_view predicate, const std::string& a, const std::string& b);
   // Appends arith.select and returns its result.
