@@ -155,13 +155,17 @@ PrepareResult PrepareConv2D(const PrepareContext& ctx) {
   const int64_t units = p.batch * p.o * p.oh;
   const bool empty = y.NumElements() == 0;
 
-  // Depthwise with channels innermost everywhere: the channel-vectorized kernel.
+  // Depthwise, or groups of 2, 4 or 8 channels in and out, with channels innermost
+  // everywhere: the channel-vectorized kernel (its groups lie within one 8-float vector).
   const bool depthwise = p.cg == 1 && p.og == 1;
-  if (dtype == DataType::kF32 && depthwise && !empty && p.xs[1] == 1 && p.ys[1] == 1 &&
-      p.fs[0] == 1) {
-    std::string symbol = "cpu.depthwise_conv2d_nhwc.f32";
+  const bool small_groups = p.cg == p.og && (p.cg == 2 || p.cg == 4 || p.cg == 8) &&
+                            ctx.options.small_group_conv;
+  if (dtype == DataType::kF32 && (depthwise || small_groups) && !empty && p.xs[1] == 1 &&
+      p.ys[1] == 1 && p.fs[0] == 1) {
+    std::string symbol =
+        depthwise ? "cpu.depthwise_conv2d_nhwc.f32" : "cpu.small_group_conv2d_nhwc.f32";
     if ((HostCpuFeatures() & kCpuAvx2Fma) != 0) symbol += ".avx2";
-    const int64_t row_work = std::max<int64_t>(1, p.ow * p.o * p.kh * p.kw);
+    const int64_t row_work = std::max<int64_t>(1, p.ow * p.o * p.cg * p.kh * p.kw);
     return MakeKernel(ctx, symbol, p,
                       WorkgroupsFor(p.batch * p.oh, (1 << 18) / row_work + 1));
   }

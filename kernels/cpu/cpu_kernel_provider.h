@@ -35,6 +35,10 @@ struct CpuKernelOptions {
   // through Winograd's F(4x4, 3x3), their filters transformed at compile time
   // (PackWinogradFilter); false keeps them on the GEMM (for tests and benchmarks).
   bool winograd = true;
+  // Grouped NHWC convolutions with 2, 4 or 8 channels per group in and out run the
+  // depthwise kernel's channel-vectorized loop (kernels/cpu/conv.cc); false keeps them on
+  // the grouped indirect GEMM (for tests and benchmarks).
+  bool small_group_conv = true;
 };
 
 // The provider ("cpu-portable"). Prepare expects a verified graph (VerifyGraph) whose

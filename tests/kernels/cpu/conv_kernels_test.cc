@@ -50,6 +50,12 @@ const std::vector<ConvCase> kCases = {
     // Few channels (merged filter-row taps on the indirect path): dilated rows, asymmetric
     // pads wider on the right, a column stride.
     {1, 4, 10, 9, 8, 3, 3, {1, 2}, {2, 0, 1, 2}, {2, 1}, 1, true},
+    // Groups of 2, 4 and 8 channels in and out (NHWC with HWIO: the small-group kernel, or
+    // the grouped indirect GEMM): a full and a partial channel block, dilated rows with
+    // asymmetric pads on both sides, a stride over rows wide enough for 4-pixel runs.
+    {1, 24, 7, 11, 24, 3, 3, {1, 1}, {1, 1, 1, 1}, {1, 1}, 3, true},
+    {2, 12, 6, 13, 12, 3, 3, {1, 2}, {0, 1, 2, 1}, {2, 1}, 6, true},
+    {1, 64, 5, 17, 64, 3, 3, {2, 1}, {1, 1, 1, 1}, {1, 1}, 16},
     // Grouped (NHWC with HWIO: the indirect GEMM, the group's columns packed per tile):
     // ResNeXt's 4 channels per group, 16 per group strided, and 40 outputs per group.
     {1, 32, 9, 9, 32, 3, 3, {1, 1}, {1, 1, 1, 1}, {1, 1}, 8, true},
@@ -99,6 +105,8 @@ TEST(ConvKernelsTest, F32AllLayoutsAndMicrokernels) {
             c.options.gemm_isa = isa;
             c.options.gemm_tile_flops = tile_flops;
             c.options.threads = 8;
+            // Small groups through both of their paths.
+            c.options.small_group_conv = (variant / 2) % 2 == 0;
             CheckKernel(c, ConvTol(cc, DataType::kF32));
           }
         }
@@ -163,6 +171,36 @@ TEST(ConvKernelsTest, DepthwiseNhwcKernelIsChosen) {
     ASSERT_TRUE(kernel.ok()) << kernel.status();
     EXPECT_EQ(kernel->name.rfind("cpu.depthwise_conv2d_nhwc.f32", 0) == 0, nhwc) << kernel->name;
   }
+}
+
+// Groups of 2, 4 or 8 channels in and out, f32 NHWC with an HWIO filter, take the
+// small-group kernel unless the option turns it off; 16 per group, unequal in and out
+// counts, and NCHW keep the GEMM paths.
+TEST(ConvKernelsTest, SmallGroupNhwcKernelIsChosen) {
+  auto kernel_of = [](const ConvCase& cc, bool nhwc, bool small_groups) -> std::string {
+    absl::StatusOr<Graph> graph = SingleOpGraph(MakeCase(cc, nhwc, nhwc, DataType::kF32, 1));
+    EXPECT_TRUE(graph.ok()) << graph.status();
+    if (!graph.ok()) return "";
+    CpuKernelOptions options;
+    options.small_group_conv = small_groups;
+    const Node& conv = graph->node(graph->num_nodes() - 1);
+    absl::StatusOr<PreparedKernel> kernel =
+        CreateCpuKernelProvider(options)->Prepare(*graph, conv);
+    EXPECT_TRUE(kernel.ok()) << kernel.status();
+    return kernel.ok() ? kernel->name : "";
+  };
+  const std::string small = "cpu.small_group_conv2d_nhwc.f32";
+  for (int64_t per_group : {2, 4, 8}) {
+    const ConvCase cc{1, 8 * per_group, 6, 6, 8 * per_group, 3, 3, {1, 1}, {1, 1, 1, 1},
+                      {1, 1}, 8};
+    EXPECT_EQ(kernel_of(cc, true, true).rfind(small, 0), 0u) << per_group;
+    EXPECT_NE(kernel_of(cc, true, false).rfind(small, 0), 0u) << per_group;
+    EXPECT_NE(kernel_of(cc, false, true).rfind(small, 0), 0u) << per_group;
+  }
+  const ConvCase sixteen{1, 32, 6, 6, 32, 3, 3, {1, 1}, {1, 1, 1, 1}, {1, 1}, 2};
+  EXPECT_NE(kernel_of(sixteen, true, true).rfind(small, 0), 0u);
+  const ConvCase unequal{1, 16, 6, 6, 32, 3, 3, {1, 1}, {1, 1, 1, 1}, {1, 1}, 4};
+  EXPECT_NE(kernel_of(unequal, true, true).rfind(small, 0), 0u);
 }
 
 TEST(ConvKernelsTest, OtherFloatDtypes) {
