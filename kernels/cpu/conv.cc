@@ -447,14 +447,6 @@ typedef float Float8U __attribute__((vector_size(32), aligned(4), may_alias));
 // column against the row.
 typedef int32_t Int8 __attribute__((vector_size(32)));
 
-// Lane k of the shuffle that gives each output lane input channel c of its group.
-template <int kGroup>
-constexpr Int8 GroupLanes(int c) {
-  Int8 lanes{};
-  for (int k = 0; k < 8; ++k) lanes[k] = (k / kGroup) * kGroup + c;
-  return lanes;
-}
-
 template <int kGroup, int kPix, bool kFull, bool kCheck>
 __attribute__((always_inline)) inline void DepthwisePixels(const ConvParams& p, const float* x,
                                                           const float* f, const float* bias,
@@ -497,7 +489,9 @@ __attribute__((always_inline)) inline void DepthwisePixels(const ConvParams& p, 
 #pragma GCC unroll 8
               for (int c = 0; c < kGroup; ++c) {
                 const Float8 wc = *reinterpret_cast<const Float8U*>(fp + c * p.fs[1] + 8 * v);
-                acc[q][v] += __builtin_shuffle(in, GroupLanes<kGroup>(c)) * wc;
+                // Lane k reads channel (k / kGroup) * kGroup + c (folded to a constant).
+                const Int8 lanes = Int8{0, 1, 2, 3, 4, 5, 6, 7} / kGroup * kGroup + c;
+                acc[q][v] += __builtin_shuffle(in, lanes) * wc;
               }
             }
           }
