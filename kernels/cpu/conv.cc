@@ -11,6 +11,7 @@
 #include <cstring>
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #include "kernels/cpu/cpu_kernel_library.h"
 #include "kernels/cpu/gemm.h"
@@ -445,7 +446,20 @@ typedef float Float8U __attribute__((vector_size(32), aligned(4), may_alias));
 // == kDepthwiseBlock when kFull (then in explicit vectors, so the accumulators are
 // registers whatever the auto-vectorizer makes of the loop). kCheck: test each tap's
 // column against the row.
-typedef int32_t Int8 __attribute__((vector_size(32)));
+// acc += the input channel kC of each lane's group (lane k reads channel
+// (k / kGroup) * kGroup + kC of `in`, a constant shuffle) times the filter's row kC at
+// `row`, for every kC in the sequence.
+template <int kGroup, int... kC>
+__attribute__((always_inline)) inline void GroupTaps(Float8& acc, const Float8& in,
+                                                     const float* row, int64_t c_stride,
+                                                     std::integer_sequence<int, kC...>) {
+  ((acc += __builtin_shufflevector(in, in, 0 / kGroup * kGroup + kC, 1 / kGroup * kGroup + kC,
+                                   2 / kGroup * kGroup + kC, 3 / kGroup * kGroup + kC,
+                                   4 / kGroup * kGroup + kC, 5 / kGroup * kGroup + kC,
+                                   6 / kGroup * kGroup + kC, 7 / kGroup * kGroup + kC) *
+          *reinterpret_cast<const Float8U*>(row + kC * c_stride)),
+   ...);
+}
 
 template <int kGroup, int kPix, bool kFull, bool kCheck>
 __attribute__((always_inline)) inline void DepthwisePixels(const ConvParams& p, const float* x,
@@ -486,13 +500,8 @@ __attribute__((always_inline)) inline void DepthwisePixels(const ConvParams& p, 
             if constexpr (kGroup == 1) {
               acc[q][v] += in * w[v];
             } else {
-#pragma GCC unroll 8
-              for (int c = 0; c < kGroup; ++c) {
-                const Float8 wc = *reinterpret_cast<const Float8U*>(fp + c * p.fs[1] + 8 * v);
-                // Lane k reads channel (k / kGroup) * kGroup + c (folded to a constant).
-                const Int8 lanes = Int8{0, 1, 2, 3, 4, 5, 6, 7} / kGroup * kGroup + c;
-                acc[q][v] += __builtin_shuffle(in, lanes) * wc;
-              }
+              GroupTaps<kGroup>(acc[q][v], in, fp + 8 * v, p.fs[1],
+                                std::make_integer_sequence<int, kGroup>());
             }
           }
         }
