@@ -14,7 +14,7 @@ ORT ms / Kiln ms and OpenVINO ms / Kiln ms (above 1: Kiln is faster).
 A TAG is a file stem of --dir (TAG.onnx, TAG.in.npy; make_models.py's TAG.json and
 TAG.out.npy when present). Peers: ort (bench_ort.py's settings: intra-op threads, one
 inter-op thread, sequential, all graph optimizations, bound inputs/outputs) and openvino
-(CPU plugin, THREADS streams-free inference threads, latency hint, precision pinned to f32:
+(CPU plugin, THREADS inference threads in one stream, latency hint, precision pinned to f32:
 its default on CPUs with AVX-512 BF16/AMX is bf16, outside fp32 tolerance). Prints one line
 per run, then the table, then one "json:" line per model.
 """

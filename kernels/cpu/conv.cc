@@ -442,10 +442,6 @@ constexpr int64_t kDepthwiseBlock = 16;
 typedef float Float8 __attribute__((vector_size(32)));
 typedef float Float8U __attribute__((vector_size(32), aligned(4), may_alias));
 
-// Output pixels ox .. ox + kPix - 1 of row (n, oy), channels [c0, c0 + cols) with cols
-// == kDepthwiseBlock when kFull (then in explicit vectors, so the accumulators are
-// registers whatever the auto-vectorizer makes of the loop). kCheck: test each tap's
-// column against the row.
 // acc += the input channel kC of each lane's group (lane k reads channel
 // (k / kGroup) * kGroup + kC of `in`, a constant shuffle) times the filter's row kC at
 // `row`, for every kC in the sequence.
@@ -461,6 +457,10 @@ __attribute__((always_inline)) inline void GroupTaps(Float8& acc, const Float8& 
    ...);
 }
 
+// Output pixels ox .. ox + kPix - 1 of row (n, oy), channels [c0, c0 + cols) with cols
+// == kDepthwiseBlock when kFull (then in explicit vectors, so the accumulators are
+// registers whatever the auto-vectorizer makes of the loop). kCheck: test each tap's
+// column against the row.
 template <int kGroup, int kPix, bool kFull, bool kCheck>
 __attribute__((always_inline)) inline void DepthwisePixels(const ConvParams& p, const float* x,
                                                           const float* f, const float* bias,

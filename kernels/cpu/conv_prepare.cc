@@ -104,9 +104,10 @@ PrepareResult PrepareConvGemm(const PrepareContext& ctx, ConvParams p, absl::str
     p.tiling = t;
   } else {
     // Small tiles when no tile packs what another packs too: the filter is prepacked, or
-    // every image and group is a GEMM of its own (a grouped stride-2 convolution of
-    // ResNeXt ran on one thread without it).
-    const bool small_tiles = packed_panel > 0 || p.batch * p.groups > 1;
+    // each group is a GEMM with a filter of its own (a grouped stride-2 convolution of
+    // ResNeXt ran on one thread without it). Images of one group share its filter, so
+    // more images alone do not qualify.
+    const bool small_tiles = packed_panel > 0 || p.groups > 1;
     p.tiling = p.nhwc ? ChooseMatMulTiling(impl, p.batch * p.groups, pixels, p.og, p.kdim,
                                            ctx.options, small_tiles)
                       : ChooseMatMulTiling(impl, p.batch * p.groups, p.og, pixels, p.kdim,

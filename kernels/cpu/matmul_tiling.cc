@@ -84,13 +84,23 @@ absl::StatusOr<GemmIsa> ResolveGemmIsa(const PrepareContext& ctx) {
   return *isa;
 }
 
+namespace {
+
+// Whether a weight may go to the AVX2 GEMM's narrower panels: the ISA was detected (not
+// named) as AVX-512 and the CPU runs AVX2 too.
+bool NarrowPanelsAllowed(GemmIsa requested, GemmIsa resolved) {
+  return requested == GemmIsa::kAuto && resolved == GemmIsa::kAvx512 &&
+         GemmIsaSupported(GemmIsa::kAvx2);
+}
+
+}  // namespace
+
 std::optional<GemmIsa> PackedWeightIsa(GemmIsa requested, int64_t n) {
   const std::optional<GemmIsa> isa = UsableGemmIsa(requested);
   if (!isa.has_value()) return std::nullopt;
   const int64_t wide = GetSgemmImpl(GemmIsa::kAvx512).blocking.nr;
   const int64_t narrow = GetSgemmImpl(GemmIsa::kAvx2).blocking.nr;
-  if (requested == GemmIsa::kAuto && *isa == GemmIsa::kAvx512 &&
-      GemmIsaSupported(GemmIsa::kAvx2) && n > 0 &&
+  if (NarrowPanelsAllowed(requested, *isa) && n > 0 &&
       4 * CeilDiv(n, narrow) * narrow <= 3 * CeilDiv(n, wide) * wide) {
     return GemmIsa::kAvx2;
   }
@@ -101,8 +111,8 @@ absl::StatusOr<GemmIsa> ResolvePackedGemmIsa(const PrepareContext& ctx, int64_t 
                                              absl::string_view what) {
   ASSIGN_OR_RETURN(GemmIsa isa, ResolveGemmIsa(ctx));
   if (panel == GetSgemmImpl(isa).blocking.nr) return isa;
-  if (ctx.options.gemm_isa == GemmIsa::kAuto && isa == GemmIsa::kAvx512 &&
-      GemmIsaSupported(GemmIsa::kAvx2) && panel == GetSgemmImpl(GemmIsa::kAvx2).blocking.nr) {
+  if (NarrowPanelsAllowed(ctx.options.gemm_isa, isa) &&
+      panel == GetSgemmImpl(GemmIsa::kAvx2).blocking.nr) {
     return GemmIsa::kAvx2;
   }
   return NodeError(absl::StatusCode::kUnimplemented, ctx.node,
