@@ -5,9 +5,11 @@
 // BM_FmaPeak on the same machine ("peak_frac"). Run:
 //   bazel run -c opt //bench:cpu_kernels_bench -- --benchmark_repetitions=5
 //     --benchmark_report_aggregates_only=true
+#include <algorithm>
 #include <atomic>
 #include <ctime>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -24,6 +26,7 @@
 #include "kernels/cpu/cpu_kernel_provider.h"
 #include "kernels/cpu/gemm.h"
 #include "runtime/kernel_env.h"
+#include "runtime/region.h"
 
 namespace kiln {
 namespace {
@@ -78,13 +81,6 @@ class SpinPool {
   int64_t count_ = 0;
 };
 
-void* AlignedAlloc(int64_t bytes) {
-  void* p = nullptr;
-  if (posix_memalign(&p, 64, static_cast<size_t>(bytes < 64 ? 64 : bytes)) != 0) return nullptr;
-  std::memset(p, 0, static_cast<size_t>(bytes < 64 ? 64 : bytes));
-  return p;
-}
-
 // One prepared node with random f32 inputs and allocated outputs/scratch.
 class PreparedOp {
  public:
@@ -128,21 +124,25 @@ class PreparedOp {
     p->call_.env = p->env_.env();
     return p;
   }
-  ~PreparedOp() {
-    for (void* q : owned_) std::free(q);
-  }
   const std::string& error() const { return error_; }
   const PreparedKernel& kernel() const { return kernel_; }
   void Run(SpinPool& pool) { pool.Run(kernel_.fn, &call_, kernel_.workgroup_count); }
 
  private:
+  // Operands, outputs and scratch in regions mapped as the executor maps its arena
+  // (2 MiB pages from 2 MiB up), so TLB misses cost what they cost in a run.
   void* Own(int64_t bytes) {
-    owned_.push_back(AlignedAlloc(bytes));
-    return owned_.back();
+    absl::StatusOr<MappedRegion> region = MappedRegion::Create(std::max<int64_t>(bytes, 64));
+    if (!region.ok()) {
+      std::fprintf(stderr, "%s\n", std::string(region.status().message()).c_str());
+      std::abort();
+    }
+    owned_.push_back(*std::move(region));
+    return owned_.back().data();
   }
   std::string error_;
   PreparedKernel kernel_;
-  std::vector<void*> owned_;
+  std::vector<MappedRegion> owned_;
   std::vector<void*> pointers_;
   void* params_ = nullptr;
   KernelEnv env_;
