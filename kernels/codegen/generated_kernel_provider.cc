@@ -48,7 +48,7 @@ class GeneratedKernelProvider : public KernelProvider {
       return library_->Prepare(graph, node);
     }
     codegen::KernelSource source{std::move(loop.mlir), codegen::kLoopFunction,
-                                 loop.num_buffers, kind};
+                                 loop.num_buffers, kind, loop.stream_stores};
     auto compiled = codegen::GetOrCompileKernel(source, options_);
     if (!compiled.ok()) {
       return absl::Status(compiled.status().code(),

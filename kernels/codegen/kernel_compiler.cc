@@ -18,6 +18,7 @@
 #include "kernels/codegen/lowering.h"
 #include "kernels/kernel_library.h"
 #include "kernels/codegen/native.h"
+#include "kernels/codegen/streaming_stores.h"
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
 #include "llvm/IR/LLVMContext.h"
@@ -184,6 +185,7 @@ class KernelCache {
 std::string KernelName(const KernelSource& source) {
   const std::string key = absl::StrCat(kCodegenVersion, "\n", HostTargetKey(), "\n",
                                        source.function, "\n", source.num_buffers, "\n",
+                                       source.stream_stores ? "streaming stores\n" : "",
                                        source.mlir);
   return absl::StrFormat("%s%s.%016x", kGeneratedKernelPrefix, source.kind,
                          llvm::xxHash64(key));
@@ -209,6 +211,7 @@ absl::StatusOr<OptimizedModule> Optimize(const KernelSource& source, absl::strin
                                  EntrySymbol(name)));
   ASSIGN_OR_RETURN(result.machine, CreateHostTargetMachine());
   OptimizeModule(*result.module, *result.machine);
+  if (source.stream_stores) StreamVectorStores(*result.module);
   return result;
 }
 

@@ -37,6 +37,7 @@ struct KernelSource {
   std::string function;  // the function the entry calls
   int num_buffers = 0;
   std::string kind;      // "loop": part of the name
+  bool stream_stores = false;  // non-temporal vector stores (streaming_stores.h)
 };
 
 // The relocatable object (ELF) of `source` for this host, with the kernel-ABI entry

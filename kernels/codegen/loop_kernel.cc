@@ -14,7 +14,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "base/status_macros.h"
 #include "graph/fusion.h"
 #include "graph/graph_rewrite.h"
@@ -112,6 +114,20 @@ struct BodyValue {
   double scalar = 0;   // kScalar
   std::string ssa;     // kMember: the linalg.generic's result
 };
+
+// The arithmetic per element of a payload: its operations, each math function that MLIR
+// expands (tanh, erf, log, ...) counted as the 20 or so operations it becomes.
+int PayloadCost(absl::string_view payload) {
+  int cost = 0;
+  for (absl::string_view line : absl::StrSplit(payload, '\n', absl::SkipEmpty())) {
+    if (absl::StrContains(line, "arith.constant")) continue;
+    const bool expanded = absl::StrContains(line, "= math.") &&
+                          !absl::StrContains(line, "math.fma") &&
+                          !absl::StrContains(line, "math.absf");
+    cost += expanded ? 20 : 1;
+  }
+  return cost;
+}
 
 }  // namespace
 
@@ -313,6 +329,7 @@ absl::StatusOr<LoopKernelSource> EmitLoopKernel(const Graph& graph, const Node& 
 
   // One linalg.generic per member, in topological order.
   ScalarBuilder scalars(kElementType);
+  int payload_cost = 0;
   std::vector<std::string> iterators(collapsed.rank, "\"parallel\"");
   const std::string identity = IndexingMap(dims, dims);
   for (int id : order) {
@@ -341,6 +358,7 @@ absl::StatusOr<LoopKernelSource> EmitLoopKernel(const Graph& graph, const Node& 
       }
     }
     ASSIGN_OR_RETURN(std::string result, EmitScalarOp(scalars, member, element_args));
+    payload_cost += PayloadCost(scalars.text());
     std::string init = absl::StrCat("%init", id);
     auto out = output_of.find(id);
     if (out != output_of.end()) {
@@ -364,6 +382,11 @@ absl::StatusOr<LoopKernelSource> EmitLoopKernel(const Graph& graph, const Node& 
                     absl::StrJoin(block_args, ", "), "):\n", scalars.text(), "      linalg.yield ",
                     result, " : ", kElementType, "\n    } -> ", row_type, "\n");
   }
+
+  source.stream_stores = payload_cost <= kStreamingMaxCost &&
+                         static_cast<int64_t>(fusion.outputs.size()) * total *
+                                 static_cast<int64_t>(sizeof(float)) >=
+                             kStreamingOutputBytes;
 
   std::vector<std::string> results;
   for (size_t j = 0; j < body.outputs().size(); ++j) {

@@ -27,7 +27,21 @@ struct LoopKernelSource {
   int num_buffers = 0;
   // Workgroups the rows of the loop split into (the outermost collapsed dimension).
   int64_t workgroup_count = 1;
+  // Whether the kernel's vector stores bypass the caches (streaming_stores.h): its
+  // outputs hold at least kStreamingOutputBytes and it computes at most kStreamingMaxCost
+  // operations per element.
+  bool stream_stores = false;
 };
+
+// The output bytes of one loop kernel from which its stores may stream: about a server's
+// last-level cache (32 MiB on the machines measured), beyond which the output is evicted
+// before its consumer runs anyway.
+inline constexpr int64_t kStreamingOutputBytes = int64_t{32} << 20;
+// The most operations per element of a kernel whose stores stream. Streaming paid only
+// where memory bounds the loop (16M floats, 2 threads: a multiply-add and a ReLU,
+// 4 operations, 1.2-1.8x faster); with more arithmetic it cost time instead (x *
+// sigmoid(x), about 35 operations: 5% slower; the suite's eltwise chain: 17% slower).
+inline constexpr int kStreamingMaxCost = 16;
 
 // Whether a Fusion node can become a generated loop kernel, from what is known before
 // shapes are bound: kind "loop", every member op in the scalar table (scalar_ops.h), every

@@ -58,7 +58,7 @@ absl::Status EmitKernels(const Graph& optimized, const EmitRequest& request,
       continue;
     }
     codegen::KernelSource source{loop->mlir, codegen::kLoopFunction, loop->num_buffers,
-                                 fusion ? "loop" : "row"};
+                                 fusion ? "loop" : "row", loop->stream_stores};
     std::string trace;
     ASSIGN_OR_RETURN(std::string text,
                      codegen::EmitKernel(source, request.stage,

@@ -1,6 +1,6 @@
 // The code generator's outputs and caches: relocatable objects with the kernel entry,
-// stable names, the process cache, the on-disk cache (hit, damaged file replaced), and
-// errors that carry MLIR's diagnostics.
+// stable names, the process cache, the on-disk cache (hit, damaged file replaced),
+// streaming stores, and errors that carry MLIR's diagnostics.
 #include "kernels/codegen/kernel_compiler.h"
 
 #include <filesystem>
@@ -49,6 +49,33 @@ TEST(KernelCompilerTest, ObjectsAreElfWithTheEntry) {
   EXPECT_EQ(object->substr(0, 4), "\x7f" "ELF");
   EXPECT_THAT(*object, HasSubstr(EntrySymbol(name)));
   EXPECT_EQ(EntrySymbol("gen.loop.00ab"), "kiln_gen_loop_00ab");
+}
+
+TEST(KernelCompilerTest, StreamingStoresAreNonTemporalAndFenced) {
+  KernelSource streaming = ScaleKernel(6.0f);
+  streaming.stream_stores = true;
+  EXPECT_NE(KernelName(streaming), KernelName(ScaleKernel(6.0f)));
+  absl::StatusOr<std::string> ir = EmitKernel(streaming, EmitStage::kLlvmIr);
+  ASSERT_TRUE(ir.ok()) << ir.status();
+  EXPECT_THAT(*ir, HasSubstr("!nontemporal"));
+  EXPECT_THAT(*ir, HasSubstr("@llvm.x86.sse.sfence()"));
+  absl::StatusOr<std::string> plain = EmitKernel(ScaleKernel(6.0f), EmitStage::kLlvmIr);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_THAT(*plain, ::testing::Not(HasSubstr("!nontemporal")));
+
+  absl::StatusOr<CompiledKernel> kernel = GetOrCompileKernel(streaming, {});
+  ASSERT_TRUE(kernel.ok()) << kernel.status();
+  // Into an aligned output (non-temporal stores) and one 4 bytes past it (ordinary ones).
+  alignas(64) float in[8], out[9];
+  for (int i = 0; i < 8; ++i) in[i] = static_cast<float>(i) - 3.5f;
+  for (float* dst : {out, out + 1}) {
+    void* buffers[2] = {in, dst};
+    kiln_kernel_call call{};
+    call.buffers = buffers;
+    call.num_buffers = 2;
+    ASSERT_EQ(kernel->fn(&call, 0, 1), KILN_KERNEL_OK);
+    for (int i = 0; i < 8; ++i) EXPECT_EQ(dst[i], in[i] * 6.0f) << i;
+  }
 }
 
 TEST(KernelCompilerTest, ProcessCacheCompilesOnce) {

@@ -2,7 +2,7 @@
 // through MLIR and LLVM for this host and run by the kernel harness (outputs poisoned with
 // NaN, several workgroup splits in shuffled order). Sizes 0, 1, 7, 64, 1000 and odd
 // shapes, broadcasts on every side, channel-axis bias, dense and scalar constants, several
-// outputs, and NaN/inf propagation.
+// outputs, NaN/inf propagation, and the streaming stores of large outputs.
 //
 // Tolerances (f32, relative to the double-precision reference): arithmetic-only chains
 // within 4 ulp (each op rounds once, a chain of a few ops); chains with MLIR's polynomial
@@ -188,6 +188,38 @@ TEST(LoopKernelTest, ClustersThatCanonicalizeToCopiesStillLower) {
     });
     EXPECT_TRUE(CheckKernel(c, kArithmetic)) << shape.ToString();
   }
+}
+
+// Whether the loop kernel of case `c` streams its stores (loop_kernel.h).
+bool Streams(const KernelCase& c) {
+  absl::StatusOr<Graph> graph = testing::SingleOpGraph(c);
+  EXPECT_TRUE(graph.ok()) << graph.status();
+  if (!graph.ok()) return false;
+  absl::StatusOr<codegen::LoopKernelSource> source =
+      codegen::EmitLoopKernel(*graph, graph->node(*graph->FindNode("op")));
+  EXPECT_TRUE(source.ok()) << source.status();
+  return source.ok() && source->stream_stores;
+}
+
+TEST(LoopKernelTest, LargeLightLoopsStreamTheirStores) {
+  // A multiply-add, a ReLU and a negation into two outputs of 4M + 5 floats (over 32 MiB
+  // together): non-temporal stores where a workgroup's part is aligned, ordinary ones
+  // where the splits cut it elsewhere, both against the reference.
+  const BodyFn light = [](GraphBuilder& b, const std::vector<Value>& x) {
+    Value y = Relu(b, Add(b, Mul(b, x[0], ScalarLike(b, x[0], 2)), ScalarLike(b, x[0], 1)));
+    return std::vector<Value>{y, Neg(b, x[0])};
+  };
+  const Shape large{(int64_t{1} << 22) + 5};
+  KernelCase c = FusionCase({Random(DataType::kF32, large, 50)}, light);
+  EXPECT_TRUE(Streams(c));
+  EXPECT_TRUE(CheckKernel(c, kArithmetic));
+
+  // Small outputs stay in the caches; heavier arithmetic per element gains nothing.
+  EXPECT_FALSE(Streams(FusionCase({Random(DataType::kF32, {1000}, 51)}, light)));
+  EXPECT_FALSE(Streams(FusionCase({Random(DataType::kF32, large, 52)},
+                                  [](GraphBuilder& b, const std::vector<Value>& x) {
+    return std::vector<Value>{Tanh(b, x[0]), Neg(b, x[0])};
+  })));
 }
 
 TEST(LoopKernelTest, UnsupportedClustersSayWhy) {
