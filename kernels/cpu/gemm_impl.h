@@ -273,7 +273,7 @@ struct PackedGemm {
       }
     }
     const float* b = panel + k0 * kNr;
-    int64_t t = g.tap_k > 0 ? k0 / g.tap_k : 0;
+    int64_t t = k0 > 0 && g.tap_k > 0 ? k0 / g.tap_k : 0;  // no division for a first block
     int64_t p0 = k0 - t * g.tap_k;
     for (int64_t k = k0; k < k1; ++t, p0 = 0) {
       const int64_t p1 = Min(g.tap_k, p0 + (k1 - k));
@@ -330,7 +330,10 @@ struct PackedGemm {
       }
       return;
     }
+    // Unrolled, as every loop over acc, so that the accumulators stay in registers.
+#pragma GCC unroll 32
     for (int i = 0; i < kRows; ++i) {
+#pragma GCC unroll 8
       for (int j = 0; j < kNv; ++j) {
         const int64_t valid = cols - j * kLanes;
         if (valid >= kLanes) {
