@@ -234,10 +234,57 @@ double ProcessCpuSeconds() {
   return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
 }
 
+double WallSeconds() {
+  timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+// One workgroup of the FMA loop: params point to its iteration count.
+int32_t FmaWorkgroup(const kiln_kernel_call* call, int64_t, int64_t) {
+  FmaLoop(*static_cast<const int64_t*>(call->params));
+  return KILN_KERNEL_OK;
+}
+
+// GFLOP/s of the FMA loop on `pool`'s threads (whose idle workers spin, so the loop must
+// run on them), over about `seconds`: 16 workgroups a thread, so they spread evenly.
+double FmaGflops(SpinPool& pool, int threads, double seconds) {
+  const double per_iteration = FmaLoop(1);  // the flops of one iteration
+  const int64_t workgroups = 16 * static_cast<int64_t>(threads);
+  int64_t count = std::max<int64_t>(
+      1, static_cast<int64_t>(seconds * threads * PeakGflopsPerCore() * 1e9 / per_iteration /
+                              static_cast<double>(workgroups)));
+  kiln_kernel_call call{};
+  call.params = &count;
+  const double t0 = WallSeconds();
+  pool.Run(&FmaWorkgroup, &call, workgroups);
+  const double s = WallSeconds() - t0;
+  return s > 0 ? static_cast<double>(workgroups * count) * per_iteration / s / 1e9 : 0;
+}
+
+// The median over 7 pairs of (one run's GFLOP/s) / (the FMA loop's GFLOP/s on as many
+// threads, run right after it for as long): each pair sees the same load on this shared
+// machine, where a peak measured once at start-up and a later run may not.
+double PairedPeakFraction(PreparedOp& op, SpinPool& pool, double flops, int threads) {
+  std::vector<double> ratios;
+  for (int pair = 0; pair < 7; ++pair) {
+    const double t0 = WallSeconds();
+    op.Run(pool);
+    const double s = WallSeconds() - t0;
+    if (s <= 0) continue;
+    const double fma = FmaGflops(pool, threads, s);
+    if (fma > 0) ratios.push_back(flops / s / 1e9 / fma);
+  }
+  if (ratios.empty()) return 0;
+  std::sort(ratios.begin(), ratios.end());
+  return ratios[ratios.size() / 2];
+}
+
 // Counters: GFLOPS (per wall-clock second), peak_frac (GFLOPS over threads x the per-core
 // FMA peak), and the same per second of CPU time the process got (cpu_GFLOPS_per_core,
 // cpu_peak_frac): on a shared, oversubscribed machine the wall-clock figures fall with
 // the load, the CPU-time ones much less (time spent waiting for work counts against them).
+// paired_peak_frac (PairedPeakFraction) holds best under load.
 void RunGemmLike(benchmark::State& state, PreparedOp& op, double flops, int threads) {
   if (!op.error().empty()) {
     state.SkipWithError(op.error().c_str());
@@ -256,6 +303,7 @@ void RunGemmLike(benchmark::State& state, PreparedOp& op, double flops, int thre
   state.counters["cpu_GFLOPS_per_core"] = gflop / cpu;
   state.counters["cpu_peak_frac"] = gflop / cpu / peak;
   state.counters["workgroups"] = static_cast<double>(op.kernel().workgroup_count);
+  state.counters["paired_peak_frac"] = PairedPeakFraction(op, pool, flops, threads);
 }
 
 // ---------------------------------------------------------------------------------------
