@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "llvm/Analysis/ValueTracking.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/DerivedTypes.h"
 #include "llvm/IR/IRBuilder.h"
@@ -15,21 +16,25 @@
 namespace kiln::codegen {
 namespace {
 
-// The store's vector size in bytes when it may become a non-temporal store, else 0.
+// The store's vector size in bytes when it may become a non-temporal store, else 0: a
+// plain store of a 16-, 32- or 64-byte vector to memory other than the stack.
 uint64_t StreamableBytes(const llvm::StoreInst& store, const llvm::DataLayout& layout) {
   if (store.isVolatile() || store.isAtomic()) return 0;
-  const llvm::Type* type = store.getValueOperand()->getType();
+  llvm::Type* type = store.getValueOperand()->getType();
   if (!llvm::isa<llvm::FixedVectorType>(type)) return 0;
-  const uint64_t bytes = layout.getTypeStoreSize(const_cast<llvm::Type*>(type)).getFixedValue();
+  if (llvm::isa<llvm::AllocaInst>(llvm::getUnderlyingObject(store.getPointerOperand()))) {
+    return 0;
+  }
+  const uint64_t bytes = layout.getTypeStoreSize(type).getFixedValue();
   return bytes == 16 || bytes == 32 || bytes == 64 ? bytes : 0;
 }
 
 void MarkNonTemporal(llvm::StoreInst& store, uint64_t bytes) {
   llvm::LLVMContext& context = store.getContext();
+  llvm::Constant* one = llvm::ConstantInt::get(llvm::Type::getInt32Ty(context), 1);
   store.setAlignment(llvm::Align(bytes));
   store.setMetadata(llvm::LLVMContext::MD_nontemporal,
-                    llvm::MDNode::get(context, llvm::ConstantAsMetadata::get(llvm::ConstantInt::get(
-                                                   llvm::Type::getInt32Ty(context), 1))));
+                    llvm::MDNode::get(context, llvm::ConstantAsMetadata::get(one)));
 }
 
 }  // namespace
