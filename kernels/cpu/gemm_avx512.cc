@@ -18,8 +18,11 @@ struct Avx512Vec {
   static Reg Broadcast(const float* p) { return _mm512_set1_ps(*p); }
   static Reg Fma(Reg a, Reg b, Reg c) { return _mm512_fmadd_ps(a, b, c); }
   static Reg Add(Reg a, Reg b) { return _mm512_add_ps(a, b); }
-  static Reg Max(Reg a, Reg b) { return _mm512_max_ps(a, b); }
-  static Reg Min(Reg a, Reg b) { return _mm512_min_ps(a, b); }
+  // Through the zero-masking forms with every lane selected (the same vmaxps/vminps):
+  // GCC 12's _mm512_max_ps passes _mm512_undefined_ps(), which it then warns may be used
+  // uninitialized wherever it inlines the call into unrolled code.
+  static Reg Max(Reg a, Reg b) { return _mm512_maskz_max_ps(static_cast<__mmask16>(-1), a, b); }
+  static Reg Min(Reg a, Reg b) { return _mm512_maskz_min_ps(static_cast<__mmask16>(-1), a, b); }
   static Reg LoadPartial(const float* p, int n) {
     return _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << n) - 1), p);
   }
