@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/cpu/cpu_kernel_library.h"
@@ -22,6 +23,54 @@ inline void Window(int64_t o, int64_t stride, int64_t pad, int64_t kernel, int64
   const int64_t start = o * stride - pad;
   *begin = std::max<int64_t>(start, 0);
   *end = std::min<int64_t>(start + kernel, size);
+}
+
+// y[c] = the maximum (MaxNaN's: NaN wins) over the window [y0, y1) x [x0, x1) of x's
+// channel c, c < cols, for f32 in NHWC: 4-lane vectors (GCC's vector extensions, one SSE
+// register in the baseline build), four per pass over the taps. Each tap is a maxps
+// (`m > v ? m : v`, which drops a NaN already in m) and an OR of v's NaN lanes into a
+// mask that makes those lanes NaN at the end: 3 operations where MaxNaN's select takes 7
+// without SSE4's blend.
+void MaxWindowF32(const float* x, int64_t row_step, int64_t col_step, int64_t y0, int64_t y1,
+                  int64_t x0, int64_t x1, int64_t cols, float* y) {
+  typedef float F4 __attribute__((vector_size(16)));
+  typedef int32_t I4 __attribute__((vector_size(16)));
+  constexpr float kLowest = -std::numeric_limits<float>::infinity();
+  constexpr int kVectors = 4;
+  int64_t c = 0;
+  for (; c + 4 * kVectors <= cols; c += 4 * kVectors) {
+    F4 m[kVectors];
+    I4 nan[kVectors];
+#pragma GCC unroll 4
+    for (int q = 0; q < kVectors; ++q) {
+      m[q] = F4{} + kLowest;
+      nan[q] = I4{};
+    }
+    for (int64_t iy = y0; iy < y1; ++iy) {
+      for (int64_t ix = x0; ix < x1; ++ix) {
+        const float* v = x + iy * row_step + ix * col_step + c;
+#pragma GCC unroll 4
+        for (int q = 0; q < kVectors; ++q) {
+          F4 in;
+          __builtin_memcpy(&in, v + 4 * q, sizeof(F4));
+          nan[q] |= in != in;
+          m[q] = m[q] > in ? m[q] : in;
+        }
+      }
+    }
+#pragma GCC unroll 4
+    for (int q = 0; q < kVectors; ++q) {
+      const F4 out = reinterpret_cast<F4>(reinterpret_cast<I4>(m[q]) | nan[q]);  // all ones: NaN
+      __builtin_memcpy(y + c + 4 * q, &out, sizeof(F4));
+    }
+  }
+  for (; c < cols; ++c) {
+    float m = kLowest;
+    for (int64_t iy = y0; iy < y1; ++iy) {
+      for (int64_t ix = x0; ix < x1; ++ix) m = MaxNaN(m, x[iy * row_step + ix * col_step + c]);
+    }
+    y[c] = m;
+  }
 }
 
 template <typename T, bool kMax>
@@ -76,7 +125,9 @@ int32_t PoolKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t work
       int64_t x0, x1;
       Window(ox, p.stride_w, p.pad_left, p.kw, p.w, &x0, &x1);
       T* out = y + n * p.ys[0] + oy * p.ys[2] + ox * p.ys[3] + c0;
-      if constexpr (kMax) {
+      if constexpr (kMax && std::is_same_v<T, float>) {
+        MaxWindowF32(image, p.xs[2], p.xs[3], y0, y1, x0, x1, cols, out);
+      } else if constexpr (kMax) {
         C m[kChannelBlock];
         for (int64_t c = 0; c < cols; ++c) m[c] = -std::numeric_limits<C>::infinity();
         for (int64_t iy = y0; iy < y1; ++iy) {

@@ -62,5 +62,32 @@ TEST(PoolKernelsTest, MaxAndAvgMatchReference) {
   }
 }
 
+TEST(PoolKernelsTest, NhwcMaxKeepsNanAndInfinities) {
+  // 37 channels: two passes of the f32 kernel's 16-channel vectors and 5 channels after.
+  // A NaN first in its window, one last, one in a vector lane and one in the scalar tail,
+  // and infinities of both signs, which must win or lose as numbers.
+  for (DataType dtype : kFloats) {
+    Tensor x = Random(dtype, Shape{1, 5, 6, 37}, 70, -5, 5);
+    const auto at = [](int64_t h, int64_t w, int64_t c) { return (h * 6 + w) * 37 + c; };
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    const double inf = std::numeric_limits<double>::infinity();
+    x.SetFromDouble(at(0, 0, 3), nan);
+    x.SetFromDouble(at(4, 5, 20), nan);
+    x.SetFromDouble(at(2, 3, 17), nan);
+    x.SetFromDouble(at(1, 1, 35), nan);
+    x.SetFromDouble(at(2, 2, 9), inf);
+    x.SetFromDouble(at(3, 1, 30), -inf);
+    for (const std::vector<int64_t>& strides : {std::vector<int64_t>{1, 1}, {2, 2}}) {
+      CheckKernel(KernelCase{"MaxPool",
+                             {x},
+                             {{"kernel", std::vector<int64_t>{3, 3}},
+                              {"strides", strides},
+                              {"pads", std::vector<int64_t>{1, 1, 1, 1}},
+                              {"data_format", std::string("NHWC")}}},
+                  Tolerance{});
+    }
+  }
+}
+
 }  // namespace
 }  // namespace kiln::testing
