@@ -6,6 +6,7 @@
 //   h(T(x, p), params) axis=a  -> T(h(x, params) axis=p[a], p)   h a channel-axis op
 //   Concat(T(a, p), T(b, p)) axis=a -> T(Concat(a, b) axis=p[a], p)   (every input
 //                                      transposed alike, or a constant transposed here)
+//   R(T(x, p)) axes=A keepdims     -> T(R(x) axes=p[A], p)   R ReduceSum/Mean/Max
 // An op whose inputs carry different permutations, or a non-constant of lower rank (which
 // would broadcast against other dimensions), stays.
 #include <optional>
@@ -52,6 +53,7 @@ class SinkTransposesPass : public Pass {
     // that concatenate channels, as SqueezeNet and DenseNet do, otherwise transpose back
     // to NCHW around every Concat).
     const bool concat = n.op == "Concat";
+    if (IsKeepDimsReduction(n)) return SinkBelowReduction(g, id);
     if (!elementwise && !channel && !concat) return false;
     // The permutation: that of the first transposed input.
     std::optional<std::vector<int64_t>> perm;
@@ -117,6 +119,47 @@ class SinkTransposesPass : public Pass {
       return absl::InternalError(absl::StrCat("sink-transposes: '", old.name, "' changed type"));
     }
     ReplaceAllUses(g, TensorRef{id, 0}, TensorRef{t, 0});
+    RETURN_IF_ERROR(TakeOverName(g, id, moved));
+    return true;
+  }
+
+  // ReduceSum, ReduceMean or ReduceMax keeping the reduced dimensions (their output has
+  // the input's rank, so the permutation still applies to it).
+  static bool IsKeepDimsReduction(const Node& n) {
+    return (n.op == "ReduceSum" || n.op == "ReduceMean" || n.op == "ReduceMax") &&
+           n.inputs.size() == 1 && n.outputs.size() == 1 && n.bool_attr("keepdims");
+  }
+
+  // R(T(x, p)) axes A -> T(R(x) axes p[A], p): a global pooling of an NHWC network (ONNX's
+  // GlobalAveragePool, a ReduceMean over H and W) then reduces the NHWC tensor in place
+  // of transposing all of it back to NCHW first; the transpose left behind moves only
+  // size-1 dimensions, and simplify-algebra makes it a reshape.
+  absl::StatusOr<bool> SinkBelowReduction(Graph& g, int id) {
+    const Node& n = g.node(id);
+    const Node* t = ProducerIs(g, n.inputs[0], "Transpose");
+    if (t == nullptr) return false;
+    const std::vector<int64_t> perm = t->ints_attr("perm");
+    const int rank = static_cast<int>(perm.size());
+    std::vector<int64_t> axes;
+    for (int64_t axis : n.ints_attr("axes")) {
+      if (axis < -rank || axis >= rank) return false;  // verification reports it
+      axes.push_back(perm[axis < 0 ? axis + rank : axis]);
+    }
+    LogDecision(options_, name(), absl::StrCat("sink transpose below '", n.name, "'"),
+                Decision::Yes());
+    const Node old = n;
+    AttrMap attrs = old.attrs;
+    if (!axes.empty()) attrs["axes"] = axes;
+    ASSIGN_OR_RETURN(int moved, AddNodeInferred(g, old.name, old.op, {t->inputs[0]}, attrs));
+    AttrMap t_attrs;
+    t_attrs["perm"] = perm;
+    ASSIGN_OR_RETURN(int moved_t, AddNodeInferred(g, absl::StrCat(old.name, "/transpose"),
+                                                  "Transpose", {TensorRef{moved, 0}},
+                                                  std::move(t_attrs)));
+    if (!(g.node(moved_t).outputs[0] == old.outputs[0])) {
+      return absl::InternalError(absl::StrCat("sink-transposes: '", old.name, "' changed type"));
+    }
+    ReplaceAllUses(g, TensorRef{id, 0}, TensorRef{moved_t, 0});
     RETURN_IF_ERROR(TakeOverName(g, id, moved));
     return true;
   }
