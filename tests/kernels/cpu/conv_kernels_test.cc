@@ -46,6 +46,10 @@ const std::vector<ConvCase> kCases = {
     // asymmetric pads, 9 taps of 33 crossing the kc boundary, edge columns.
     {1, 33, 9, 11, 37, 3, 3, {2, 1}, {1, 2, 0, 1}, {2, 1}, 1, true},
     {1, 300, 4, 5, 20, 1, 1, {1, 1}, {0, 0, 0, 0}, {1, 1}, 1, true},  // one tap deeper than kc
+    // The indirect GEMM's k blocks (3 kc = 768): 9 taps of 100 with the block boundary
+    // inside the eighth tap, and one tap of 1000 split across two blocks.
+    {1, 100, 6, 7, 40, 3, 3, {1, 1}, {1, 1, 1, 1}, {1, 1}, 1, true},
+    {1, 1000, 3, 4, 20, 1, 1, {1, 1}, {0, 0, 0, 0}, {1, 1}, 1, true},
     {1, 1024, 3, 4, 40, 1, 1},  // pixels 4 KiB apart: the packing GEMM even when indirect
     // Few channels (merged filter-row taps on the indirect path): dilated rows, asymmetric
     // pads wider on the right, a column stride.
