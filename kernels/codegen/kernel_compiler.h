@@ -3,10 +3,10 @@
 // (LLVM ORC). The object is the one output of the code generator: the JIT loads it, the
 // on-disk cache stores it, and an artifact carries it (shared_object.h links the objects).
 //
-// Kernels are cached per process, keyed by a hash of the module text and the host target;
-// with CodegenOptions::cache_dir, objects are also kept on disk so a second process loads
-// them instead of compiling. Loaded code, and its object, stays for the life of the
-// process.
+// Kernels are cached per process, keyed by a hash of the source (module text, streaming
+// stores or not) and the host target; with CodegenOptions::cache_dir, objects are also
+// kept on disk so a second process loads them instead of compiling. Loaded code, and its
+// object, stays for the life of the process.
 #ifndef KILN_KERNELS_CODEGEN_KERNEL_COMPILER_H_
 #define KILN_KERNELS_CODEGEN_KERNEL_COMPILER_H_
 
