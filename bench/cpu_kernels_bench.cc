@@ -196,9 +196,10 @@ double FmaLoop(int64_t iterations) {
   return 0;
 }
 
-double ThreadCpuSeconds() {
+// Seconds on `clock`: this thread's CPU time, the process's, or the wall clock.
+double ClockSeconds(clockid_t clock) {
   timespec t;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  clock_gettime(clock, &t);
   return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
 }
 
@@ -210,9 +211,9 @@ double PeakGflopsPerCore() {
     FmaLoop(1 << 20);  // warm up (clock ramp)
     double best = 0;
     for (int rep = 0; rep < 7; ++rep) {
-      const double t0 = ThreadCpuSeconds();
+      const double t0 = ClockSeconds(CLOCK_THREAD_CPUTIME_ID);
       const double flops = FmaLoop(1 << 23);
-      const double s = ThreadCpuSeconds() - t0;
+      const double s = ClockSeconds(CLOCK_THREAD_CPUTIME_ID) - t0;
       if (s > 0 && flops / s / 1e9 > best) best = flops / s / 1e9;
     }
     return best;
@@ -227,18 +228,6 @@ void BM_FmaPeak(benchmark::State& state) {
   state.counters["cpu_peak_GFLOPS"] = PeakGflopsPerCore();
 }
 BENCHMARK(BM_FmaPeak)->Unit(benchmark::kMillisecond);
-
-double ProcessCpuSeconds() {
-  timespec t;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
-}
-
-double WallSeconds() {
-  timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
-}
 
 // One workgroup of the FMA loop: params point to its iteration count.
 int32_t FmaWorkgroup(const kiln_kernel_call* call, int64_t, int64_t) {
@@ -256,9 +245,9 @@ double FmaGflops(SpinPool& pool, int threads, double seconds) {
                               static_cast<double>(workgroups)));
   kiln_kernel_call call{};
   call.params = &count;
-  const double t0 = WallSeconds();
+  const double t0 = ClockSeconds(CLOCK_MONOTONIC);
   pool.Run(&FmaWorkgroup, &call, workgroups);
-  const double s = WallSeconds() - t0;
+  const double s = ClockSeconds(CLOCK_MONOTONIC) - t0;
   return s > 0 ? static_cast<double>(workgroups * count) * per_iteration / s / 1e9 : 0;
 }
 
@@ -268,9 +257,9 @@ double FmaGflops(SpinPool& pool, int threads, double seconds) {
 double PairedPeakFraction(PreparedOp& op, SpinPool& pool, double flops, int threads) {
   std::vector<double> ratios;
   for (int pair = 0; pair < 7; ++pair) {
-    const double t0 = WallSeconds();
+    const double t0 = ClockSeconds(CLOCK_MONOTONIC);
     op.Run(pool);
-    const double s = WallSeconds() - t0;
+    const double s = ClockSeconds(CLOCK_MONOTONIC) - t0;
     if (s <= 0) continue;
     const double fma = FmaGflops(pool, threads, s);
     if (fma > 0) ratios.push_back(flops / s / 1e9 / fma);
@@ -293,9 +282,9 @@ void RunGemmLike(benchmark::State& state, PreparedOp& op, double flops, int thre
   const double peak = PeakGflopsPerCore();
   SpinPool pool(threads);
   op.Run(pool);  // warm up: page in operands and scratch
-  const double cpu0 = ProcessCpuSeconds();
+  const double cpu0 = ClockSeconds(CLOCK_PROCESS_CPUTIME_ID);
   for (auto _ : state) op.Run(pool);
-  const double cpu = ProcessCpuSeconds() - cpu0;
+  const double cpu = ClockSeconds(CLOCK_PROCESS_CPUTIME_ID) - cpu0;
   const double gflop = flops * static_cast<double>(state.iterations()) / 1e9;
   state.counters["GFLOPS"] = benchmark::Counter(gflop, benchmark::Counter::kIsRate);
   state.counters["peak_frac"] =

@@ -110,17 +110,25 @@ class SinkTransposesPass : public Pass {
       ASSIGN_OR_RETURN(int axis, NormalizeAxis(old.int_attr("axis"), rank));
       attrs["axis"] = (*perm)[axis];
     }
-    ASSIGN_OR_RETURN(int moved, AddNodeInferred(g, old.name, old.op, inputs, attrs));
+    RETURN_IF_ERROR(ReplaceBelowTranspose(g, id, old, inputs, std::move(attrs), *perm));
+    return true;
+  }
+
+  // Replaces node `id` (a copy of it: `old`) by T(OP(inputs) attrs, perm), the op taking
+  // over its name; the result must have old's type.
+  absl::Status ReplaceBelowTranspose(Graph& g, int id, const Node& old,
+                                     const std::vector<TensorRef>& inputs, AttrMap attrs,
+                                     const std::vector<int64_t>& perm) {
+    ASSIGN_OR_RETURN(int moved, AddNodeInferred(g, old.name, old.op, inputs, std::move(attrs)));
     AttrMap t_attrs;
-    t_attrs["perm"] = *perm;
+    t_attrs["perm"] = perm;
     ASSIGN_OR_RETURN(int t, AddNodeInferred(g, absl::StrCat(old.name, "/transpose"), "Transpose",
                                             {TensorRef{moved, 0}}, std::move(t_attrs)));
     if (!(g.node(t).outputs[0] == old.outputs[0])) {
       return absl::InternalError(absl::StrCat("sink-transposes: '", old.name, "' changed type"));
     }
     ReplaceAllUses(g, TensorRef{id, 0}, TensorRef{t, 0});
-    RETURN_IF_ERROR(TakeOverName(g, id, moved));
-    return true;
+    return TakeOverName(g, id, moved);
   }
 
   // ReduceSum, ReduceMean or ReduceMax keeping the reduced dimensions (their output has
@@ -150,17 +158,7 @@ class SinkTransposesPass : public Pass {
     const Node old = n;
     AttrMap attrs = old.attrs;
     if (!axes.empty()) attrs["axes"] = axes;
-    ASSIGN_OR_RETURN(int moved, AddNodeInferred(g, old.name, old.op, {t->inputs[0]}, attrs));
-    AttrMap t_attrs;
-    t_attrs["perm"] = perm;
-    ASSIGN_OR_RETURN(int moved_t, AddNodeInferred(g, absl::StrCat(old.name, "/transpose"),
-                                                  "Transpose", {TensorRef{moved, 0}},
-                                                  std::move(t_attrs)));
-    if (!(g.node(moved_t).outputs[0] == old.outputs[0])) {
-      return absl::InternalError(absl::StrCat("sink-transposes: '", old.name, "' changed type"));
-    }
-    ReplaceAllUses(g, TensorRef{id, 0}, TensorRef{moved_t, 0});
-    RETURN_IF_ERROR(TakeOverName(g, id, moved));
+    RETURN_IF_ERROR(ReplaceBelowTranspose(g, id, old, {t->inputs[0]}, std::move(attrs), perm));
     return true;
   }
 

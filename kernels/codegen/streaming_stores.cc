@@ -1,5 +1,6 @@
 #include "kernels/codegen/streaming_stores.h"
 
+#include <utility>
 #include <vector>
 
 #include "llvm/Analysis/ValueTracking.h"
@@ -45,14 +46,14 @@ int StreamVectorStores(llvm::Module& module) {
   int rewritten = 0;
   for (llvm::Function& function : module) {
     if (function.isDeclaration()) continue;
-    std::vector<llvm::StoreInst*> stores;
+    std::vector<std::pair<llvm::StoreInst*, uint64_t>> stores;  // with their vector bytes
     for (llvm::Instruction& instruction : llvm::instructions(function)) {
       auto* store = llvm::dyn_cast<llvm::StoreInst>(&instruction);
-      if (store != nullptr && StreamableBytes(*store, layout) > 0) stores.push_back(store);
+      const uint64_t bytes = store != nullptr ? StreamableBytes(*store, layout) : 0;
+      if (bytes > 0) stores.emplace_back(store, bytes);
     }
     if (stores.empty()) continue;
-    for (llvm::StoreInst* store : stores) {
-      const uint64_t bytes = StreamableBytes(*store, layout);
+    for (auto [store, bytes] : stores) {
       if (store->getAlign().value() >= bytes) {
         MarkNonTemporal(*store, bytes);
         continue;
