@@ -52,6 +52,7 @@ const KernelLibrary& CpuKernelLibrary() {
     cpu::AddReductionKernels(list);
     cpu::AddShapeKernels(list);
     cpu::AddSourceKernels(list);
+    cpu::AddAttentionKernels(list);
     return new KernelLibrary("cpu", list.Take());
   }();
   return *library;

@@ -66,6 +66,7 @@ class SymbolList {
 void AddElementwiseKernels(SymbolList& list);
 void AddCastKernels(SymbolList& list);
 void AddMatMulKernels(SymbolList& list);
+void AddAttentionKernels(SymbolList& list);
 void AddConvKernels(SymbolList& list);
 void AddWinogradKernels(SymbolList& list);
 void AddPoolKernels(SymbolList& list);

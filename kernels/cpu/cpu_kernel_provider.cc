@@ -7,8 +7,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "graph/fusion.h"
 #include "graph/op_registry.h"
 #include "base/status_macros.h"
+#include "kernels/cpu/attention.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/kernel_table.h"
 #include "kernels/cpu/kernels.h"
@@ -40,6 +42,10 @@ class CpuKernelProvider : public KernelProvider {
   explicit CpuKernelProvider(CpuKernelOptions options) : options_(options) {}
 
   absl::string_view name() const override { return "cpu-portable"; }
+
+  bool RunsFusion(const Node& fusion) const override {
+    return options_.attention && cpu::CheckAttentionFusion(fusion).ok();
+  }
 
   std::optional<Tensor> PackGemmWeight(const Node& node, const Tensor& weight) const override {
     if (!options_.pack_weights || weight.dtype() != DataType::kF32) return std::nullopt;
@@ -127,8 +133,16 @@ class CpuKernelProvider : public KernelProvider {
     // Shape inference again: the params are derived from these types, so they must be
     // exactly what the op defines for these inputs.
     std::vector<TensorType> inferred;
-    InferContext infer{node, ctx.inputs, inferred};
-    absl::Status status = node.def->infer(infer);
+    absl::Status status;
+    if (node.op == kFusionOp) {
+      // A Fusion's types come from its body (graph/fusion.h), not from an infer function.
+      absl::StatusOr<std::vector<TensorType>> outputs = InferFusionOutputs(node, ctx.inputs);
+      status = outputs.status();
+      if (outputs.ok()) inferred = *std::move(outputs);
+    } else {
+      InferContext infer{node, ctx.inputs, inferred};
+      status = node.def->infer(infer);
+    }
     if (!status.ok()) {
       return NodeError(absl::StatusCode::kFailedPrecondition, node, status.message());
     }

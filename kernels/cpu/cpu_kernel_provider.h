@@ -39,6 +39,9 @@ struct CpuKernelOptions {
   // depthwise kernel's channel-vectorized loop (kernels/cpu/conv.cc); false keeps them on
   // the grouped indirect GEMM (for tests and benchmarks).
   bool small_group_conv = true;
+  // "attention" Fusion clusters whose body reads as strided views (kernels/cpu/attention.h)
+  // run as one kernel; false expands them back into their ops (for tests and benchmarks).
+  bool attention = true;
 };
 
 // The provider ("cpu-portable"). Prepare expects a verified graph (VerifyGraph) whose

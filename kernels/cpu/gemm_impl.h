@@ -188,6 +188,23 @@ struct PackedGemm {
           d += kNr * kc;
         }
       }
+    } else if (b_row == 1 && kNr % 4 == 0) {
+      // Transposed B with contiguous columns (attention's keys, read in place): 4 x 4
+      // blocks transposed in registers, as PackA does for row-major A.
+      float* panel = dst;
+      for (int64_t j0 = 0; j0 < full; j0 += kNr) {
+        int64_t p = 0;
+        for (; p + 4 <= kc; p += 4) {
+#pragma GCC unroll 8
+          for (int64_t j = 0; j < kNr; j += 4) {
+            Transpose4(b + (j0 + j) * b_col + p, b_col, panel + p * kNr + j, kNr);
+          }
+        }
+        for (; p < kc; ++p) {
+          for (int64_t j = 0; j < kNr; ++j) panel[p * kNr + j] = b[(j0 + j) * b_col + p];
+        }
+        panel += kNr * kc;
+      }
     } else {
       // Transposed B: read along each column, write with stride kNr.
       float* panel = dst;

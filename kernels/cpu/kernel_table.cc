@@ -26,6 +26,8 @@ constexpr KernelTableEntry kTable[] = {
     {"Erf", PrepareUnary, kErf},
     {"Exp", PrepareUnary, kExp},
     {"Flatten", PrepareCopy, 0},
+    // "attention" clusters only (attention.h); CpuKernelProvider::RunsFusion says which.
+    {"Fusion", PrepareFusion, 0},
     {"Gather", PrepareGather, 0},
     {"Gelu", PrepareUnary, kGelu},
     {"GlobalAvgPool", PrepareGlobalAvgPool, 0},

@@ -68,6 +68,10 @@ PrepareResult PreparePad(const PrepareContext& ctx);
 // source.cc
 PrepareResult PrepareConstant(const PrepareContext& ctx);
 
+// attention_prepare.cc: "attention" Fusion nodes (attention.h); other kinds are
+// kUnimplemented.
+PrepareResult PrepareFusion(const PrepareContext& ctx);
+
 }  // namespace kiln::cpu
 
 #endif  // KILN_KERNELS_CPU_KERNELS_H_

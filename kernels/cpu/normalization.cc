@@ -11,6 +11,7 @@
 #include "kernels/cpu/fast_math.h"
 #include "kernels/cpu/kernel_util.h"
 #include "kernels/cpu/params.h"
+#include "kernels/cpu/row_math.h"
 
 namespace kiln::cpu {
 namespace {
@@ -125,44 +126,8 @@ int32_t LayerNormKernel(const kiln_kernel_call* call, int64_t workgroup, int64_t
   return KILN_KERNEL_OK;
 }
 
-// ---- f32 rows, vectorized: the same math as the kernels above (f32 values, row sums in
-// double), with each reduction kept in kLanes independent partial results so that every
-// pass is a loop the compiler vectorizes (a single running max or sum is a serial
-// dependency it may not reorder). Only the order of the double additions differs.
-
-constexpr int kLanes = 16;
-
-// max over x[0, n) with NaN propagating (MaxNaN).
-__attribute__((always_inline)) inline float RowMaxF32(const float* x, int64_t n) {
-  float lanes[kLanes];
-  for (float& lane : lanes) lane = -std::numeric_limits<float>::infinity();
-  int64_t j = 0;
-  for (; j + kLanes <= n; j += kLanes) {
-    for (int l = 0; l < kLanes; ++l) lanes[l] = MaxNaN(lanes[l], x[j + l]);
-  }
-  float max = -std::numeric_limits<float>::infinity();
-  for (float lane : lanes) max = MaxNaN(max, lane);
-  for (; j < n; ++j) max = MaxNaN(max, x[j]);
-  return max;
-}
-
-// sum over (x[j] - center)^kPower for j in [0, n), in double (kPower 1 or 2).
-template <int kPower>
-__attribute__((always_inline)) inline Sum RowSumF32(const float* x, int64_t n, Sum center) {
-  Sum lanes[kLanes] = {};
-  auto term = [center](float v) {
-    const Sum d = static_cast<Sum>(v) - center;
-    return kPower == 1 ? d : d * d;
-  };
-  int64_t j = 0;
-  for (; j + kLanes <= n; j += kLanes) {
-    for (int l = 0; l < kLanes; ++l) lanes[l] += term(x[j + l]);
-  }
-  Sum sum = 0;
-  for (Sum lane : lanes) sum += lane;
-  for (; j < n; ++j) sum += term(x[j]);
-  return sum;
-}
+// ---- f32 rows, vectorized (row_math.h): the same math as the kernels above (f32 values,
+// row sums in double); only the order of the double additions differs.
 
 template <bool kUnusedTag>
 __attribute__((always_inline)) inline int32_t SoftmaxRowsF32Body(const kiln_kernel_call* call,
@@ -176,10 +141,7 @@ __attribute__((always_inline)) inline int32_t SoftmaxRowsF32Body(const kiln_kern
   for (int64_t r = range.begin; r < range.end; ++r) {
     const float* xr = x + r * n;
     float* yr = y + r * n;
-    const float max = RowMaxF32(xr, n);
-    for (int64_t j = 0; j < n; ++j) yr[j] = ExpF(xr[j] - max);
-    const float scale = static_cast<float>(1.0 / RowSumF32<1>(yr, n, 0.0));
-    for (int64_t j = 0; j < n; ++j) yr[j] *= scale;
+    SoftmaxRowF32(xr, yr, n);
   }
   return KILN_KERNEL_OK;
 }

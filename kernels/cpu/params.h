@@ -227,6 +227,56 @@ struct SoftmaxParams {
   int64_t blocks;
 };
 
+// attention.cc
+
+// One matrix operand of the attention kernel read in place: element (batch index b,
+// row i, column j) at operand + sum_d b_d * batch[d] + i * row + j * col (strides in
+// elements; 0 where the operand broadcasts).
+struct AttentionOperand {
+  int64_t batch[kMaxBatchRank];
+  int64_t row;
+  int64_t col;
+};
+
+// Scaled dot-product attention per batch element (batch dims, then heads):
+// out = softmax(steps(Q K)) V with Q [sq, d], K (as MatMul's b) [d, skv], V [skv, dv],
+// where steps are the body's scale and mask add in their order.
+struct AttentionParams {
+  static constexpr uint32_t kVersion = 1;
+  enum Step : int32_t { kNone = 0, kMultiply = 1, kDivide = 2, kAddMask = 3 };
+  int64_t batch;  // product of batch_dims
+  int32_t batch_rank;
+  int32_t isa;  // GemmIsa of both products
+  int64_t batch_dims[kMaxBatchRank];
+  int64_t sq;
+  int64_t skv;
+  int64_t d;
+  int64_t dv;
+  AttentionOperand q;
+  AttentionOperand k;
+  AttentionOperand v;
+  AttentionOperand mask;  // row: query, col: key
+  AttentionOperand out;   // col == 1
+  int32_t steps[2];
+  float scale;
+  int32_t has_mask;
+  // Operand indices: q, k, v, mask (-1 when absent); the output follows the inputs.
+  int32_t q_operand;
+  int32_t k_operand;
+  int32_t v_operand;
+  int32_t mask_operand;
+  int32_t out_operand;
+  int32_t unused;
+  // Query rows per work item (its scores, rows x skv, stay in cache); items are
+  // batch x row_blocks, split over the workgroups.
+  int64_t row_block;
+  int64_t row_blocks;
+  // Scratch per workgroup slot: the scores, then the GEMMs' packing space.
+  int64_t slots;
+  int64_t slot_bytes;
+  int64_t scores_bytes;
+};
+
 struct LayerNormParams {
   static constexpr uint32_t kVersion = 1;
   int64_t rows;

@@ -28,7 +28,6 @@ TEST(KernelTableTest, SortedAndUnique) {
 const absl::flat_hash_set<std::string>& OpsWithoutCpuKernel() {
   static const auto* ops = new absl::flat_hash_set<std::string>{
       "Input",
-      "Fusion",  // runs its body; generated kernels will replace this
       // Added for ONNX import; reference kernels until CPU kernels are written.
       "Acos",
       "Acosh",
