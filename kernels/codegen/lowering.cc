@@ -6,8 +6,9 @@
 //     bufferization with function boundaries turns tensors into the argument buffers
 //     (identity layouts, so arguments stay bare pointers), and canonicalization removes
 //     the copy of an output slice onto itself.
-//  2. math.tanh/exp/log/erf become polynomial approximations (MLIR's math dialect
-//     patterns: plain arith, so the loops vectorize), then linalg becomes scf loops.
+//  2. math.log, math.erf and the other math ops left become polynomial approximations
+//     (MLIR's math dialect patterns: plain arith, so the loops vectorize), then linalg
+//     becomes scf loops.
 //  3. scf/cf, affine, memref, arith, math and func to the LLVM dialect, with the
 //     bare-pointer calling convention for memrefs of static shape.
 // Vectorization happens in LLVM (native.h): the loops have unit-stride innermost

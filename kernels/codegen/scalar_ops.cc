@@ -1,5 +1,6 @@
 #include "kernels/codegen/scalar_ops.h"
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -17,14 +18,14 @@ namespace {
 using Args = absl::Span<const std::string>;
 using Lowering = std::function<absl::StatusOr<std::string>(ScalarBuilder&, const Node&, Args)>;
 
-// The f32 math of kernels/cpu/fast_math.h, operation for operation, with each multiply
-// feeding an add fused as the library's AVX2 and AVX-512 builds fuse them (GCC contracts
-// a * b + c), so generated kernels and those builds compute the same operations and share
-// the measured bounds (ExpF 1 ulp, SigmoidF 3, ErfcF 10); a fused step is one instruction
-// in the add pipes' place (the eltwise chain's loop is bound by its vector pipes). MLIR's math.exp approximation loses accuracy for large arguments (no
-// Cody-Waite split of ln 2: 80 ulp at x = 72). tanh stays MLIR's rational approximation
-// (5 ulp measured; Kiln's TanhF, an exp and a division, made the eltwise chain 1.4x
-// slower).
+// The f32 math of kernels/cpu/fast_math.h (its algorithms and coefficients), with each
+// multiply feeding an add fused as the library's AVX2 and AVX-512 builds fuse them (GCC
+// contracts a * b + c), and within those bounds as few vector operations as the loops
+// allow: the eltwise chain's loop is bound by its vector pipes, not by memory. Clamps keep
+// NaN by their operand order instead of a select at the end; the sigmoid divides once.
+// MLIR's math.exp approximation loses accuracy for large arguments (no Cody-Waite split
+// of ln 2: 80 ulp at x = 72). tanh is MLIR's rational approximation with cheaper clamps
+// (Kiln's TanhF, an exp and a division, made the eltwise chain 1.4x slower).
 
 std::string Mul(ScalarBuilder& b, const std::string& x, const std::string& y) {
   return b.Op("arith.mulf", {x, y});
@@ -39,6 +40,16 @@ std::string SubF(ScalarBuilder& b, const std::string& x, const std::string& y) {
 std::string Pick(ScalarBuilder& b, absl::string_view predicate, const std::string& x,
                  const std::string& y) {
   return b.Select(b.Compare(predicate, x, y), x, y);
+}
+
+// x clamped to [lo, hi] with NaN passing through: each bound a select on "x beyond it",
+// false for NaN, which LLVM emits as one max or min instruction whose NaN operand wins
+// (a select on "x within it" would replace NaN by the bound).
+std::string ClampKeepingNaN(ScalarBuilder& b, const std::string& x, double lo, double hi) {
+  const std::string low = b.Constant(lo);
+  const std::string above = b.Select(b.Compare("olt", x, low), low, x);
+  const std::string high = b.Constant(hi);
+  return b.Select(b.Compare("ogt", above, high), high, above);
 }
 
 // Pick, but NaN when either is NaN (the reference's Maximum and Minimum). arith.maxf lowers
@@ -71,9 +82,16 @@ std::string Pow2(ScalarBuilder& b, const std::string& n) {
   return b.Raw(absl::StrCat("arith.bitcast ", bits, " : i32 to f32"));
 }
 
-std::string ExpF(ScalarBuilder& b, const std::string& in) {
-  std::string x = Pick(b, "ogt", in, b.Constant(-104.0));
-  x = Pick(b, "olt", x, b.Constant(89.0));
+// exp(x). A NaN passes the clamp and makes the polynomial, and so the result, NaN.
+// `nonpositive`: the caller knows x <= 0 (or NaN), and the upper clamp is left out.
+std::string ExpF(ScalarBuilder& b, const std::string& in, bool nonpositive = false) {
+  std::string x;
+  if (nonpositive) {
+    const std::string low = b.Constant(-104.0);
+    x = b.Select(b.Compare("olt", in, low), low, in);
+  } else {
+    x = ClampKeepingNaN(b, in, -104.0, 89.0);
+  }
   const std::string magic = b.Constant(12582912.0);
   const std::string t = Fma(b, x, b.Constant(1.44269504088896341), magic);
   const std::string n = SubF(b, t, magic);
@@ -85,18 +103,46 @@ std::string ExpF(ScalarBuilder& b, const std::string& in) {
   const std::string z = Mul(b, r, r);
   std::string p = Horner(b, r, cpu::kExpPolynomial);
   p = AddF(b, Fma(b, p, z, r), b.Constant(1.0));
+  if (nonpositive) {
+    // n in [-151, 0]: p 2^(n + 64) is normal and exact, and the multiply by 2^-64 rounds
+    // once, into the subnormals where it must: the same result as two half-scales, in
+    // half the operations.
+    const std::string shifted = b.Raw(absl::StrCat("arith.addi ", ni, ", ", b.I32(64), " : i32"));
+    return Mul(b, Mul(b, p, Pow2(b, shifted)), b.Constant(std::ldexp(1.0, -64)));
+  }
+  // 2^n in two halves, each a normal power of two, for n in [-151, 128].
   const std::string n1 = b.Raw(absl::StrCat("arith.shrsi ", ni, ", ", b.I32(1), " : i32"));
   const std::string n2 = b.Raw(absl::StrCat("arith.subi ", ni, ", ", n1, " : i32"));
-  const std::string result = Mul(b, Mul(b, p, Pow2(b, n1)), Pow2(b, n2));
-  return b.Select(b.Compare("oeq", in, in), result, in);
+  return Mul(b, Mul(b, p, Pow2(b, n1)), Pow2(b, n2));
 }
 
+// e = exp(-|x|) never overflows; 1 / (1 + e) for x >= 0, e / (1 + e) below (one division,
+// no cancellation on either side). NaN: -|x| and e are NaN.
 std::string SigmoidF(ScalarBuilder& b, const std::string& x) {
   const std::string zero = b.Constant(0.0);
   const std::string e =
-      ExpF(b, b.Select(b.Compare("olt", x, zero), x, b.Op("arith.negf", {x})));
-  const std::string r = b.Op("arith.divf", {b.Constant(1.0), AddF(b, b.Constant(1.0), e)});
-  return b.Select(b.Compare("oge", x, zero), r, Mul(b, e, r));
+      ExpF(b, b.Select(b.Compare("olt", x, zero), x, b.Op("arith.negf", {x})), true);
+  const std::string numerator = b.Select(b.Compare("oge", x, zero), b.Constant(1.0), e);
+  return b.Op("arith.divf", {numerator, AddF(b, b.Constant(1.0), e)});
+}
+
+// tanh as the rational approximation MLIR's math.tanh expands to (Eigen's coefficients:
+// x p(x^2) / q(x^2) over x clamped to [-7.9988, 7.9988], where f32 tanh is 1), written
+// here for fewer operations in the same accuracy: the clamp keeps NaN through two
+// max/min instructions (MLIR's compares and blends, then restores nothing), and x times
+// p / q is accurate down to subnormal x without MLIR's |x| < 0.0004 select.
+std::string RationalTanh(ScalarBuilder& b, const std::string& in) {
+  static constexpr float kNumerator[] = {-2.76076847742355e-16f, 2.00018790482477e-13f,
+                                         -8.60467152213735e-11f, 5.12229709037114e-08f,
+                                         1.48572235717979e-05f,  6.37261928875436e-04f,
+                                         4.89352455891786e-03f};
+  static constexpr float kDenominator[] = {1.19825839466702e-06f, 1.18534705686654e-04f,
+                                           2.26843463243900e-03f, 4.89352518554385e-03f};
+  const std::string x = ClampKeepingNaN(b, in, -7.99881172180175781, 7.99881172180175781);
+  const std::string z = Mul(b, x, x);
+  const std::string ratio =
+      b.Op("arith.divf", {Horner(b, z, kNumerator), Horner(b, z, kDenominator)});
+  return Mul(b, x, ratio);
 }
 
 std::string ErfcF(ScalarBuilder& b, const std::string& x) {
@@ -113,7 +159,7 @@ std::string ErfcF(ScalarBuilder& b, const std::string& x) {
   const std::string lo = AddF(b, AddF(b, SubF(b, Mul(b, bh, bh), hi),
                                       Mul(b, Mul(b, b.Constant(2.0), bh), bl)),
                               Mul(b, bl, bl));
-  const std::string e = Mul(b, ExpF(b, b.Op("arith.negf", {hi})), SubF(b, one, lo));
+  const std::string e = Mul(b, ExpF(b, b.Op("arith.negf", {hi}), true), SubF(b, one, lo));
   const std::string q = b.Op("arith.divf", {one, clamped});
   const std::string y = Mul(b, q, q);
   const std::string p = Horner(b, y, cpu::kErfcTo2);
@@ -182,7 +228,9 @@ const std::map<std::string, Lowering>& Table() {
       {"Log", Direct("math.log")},
       {"Sqrt", Direct("math.sqrt")},
       {"Rsqrt", Direct("math.rsqrt")},
-      {"Tanh", Direct("math.tanh")},
+      {"Tanh", [](ScalarBuilder& b, const Node&, Args a) -> absl::StatusOr<std::string> {
+         return RationalTanh(b, a[0]);
+       }},
       {"Erf", Direct("math.erf")},
       {"Maximum", [](ScalarBuilder& b, const Node&, Args a) -> absl::StatusOr<std::string> {
          return NanPropagatingPick(b, "ogt", a[0], a[1]);

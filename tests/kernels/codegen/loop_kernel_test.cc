@@ -156,6 +156,14 @@ TEST(LoopKernelTest, NanAndInfinityPropagate) {
     return std::vector<Value>{Add(b, Tanh(b, x[0]), Sigmoid(b, x[0]))};
   });
   EXPECT_TRUE(CheckKernel(t, kTranscendental));
+  // exp and erf-GELU's exp of a non-positive argument take NaN through their clamps.
+  for (const char* op : {"Exp", "Gelu"}) {
+    KernelCase e = FusionCase({testing::FromSet(DataType::kF32, {41}, 16, specials)},
+                              [op](GraphBuilder& b, const std::vector<Value>& x) {
+      return std::vector<Value>{b.AddOp1(op, {x[0]})};
+    });
+    EXPECT_TRUE(CheckKernel(e, kTranscendental)) << op;
+  }
 }
 
 TEST(LoopKernelTest, EveryLoweredOpAlone) {
