@@ -10,6 +10,12 @@
 // Rounding: the folded weights are computed in double and rounded once to the weight
 // dtype; the unfolded graph rounds the contraction's output and then BatchNorm's. For f32
 // the two differ by a few ulps of the terms' magnitude (tests use 1e-5 relative).
+//
+// A BatchNorm (f32 or f64, constant statistics) that has no contraction to fold into
+// becomes (x - mean) * s + beta with per-channel constants, s computed in double: three
+// elementwise ops that loop fusion joins with their neighbours (a pre-activation
+// network's BatchNorm and ReLU in one pass over memory instead of two kernels).
+// Subtracting the mean first keeps x close to the mean exact, as BatchNorm's own kernel.
 #include <cmath>
 #include <optional>
 #include <vector>
@@ -102,6 +108,9 @@ class FoldBatchNormPass : public Pass {
     for (int id : order) {
       UseInfo uses = ComputeUses(graph);
       ASSIGN_OR_RETURN(bool folded, TryFold(graph, uses, id));
+      if (!folded && graph.node(id).op == "BatchNorm") {
+        ASSIGN_OR_RETURN(folded, ExpandToAffine(graph, id));
+      }
       changed = changed || folded;
     }
     if (changed) RemoveDeadNodes(graph);
@@ -189,6 +198,56 @@ class FoldBatchNormPass : public Pass {
     RETURN_IF_ERROR(TakeOverName(g, affine->input.node, g.node(result.node).op == "Add"
                                                            ? g.node(result.node).inputs[0].node
                                                            : result.node));
+    return true;
+  }
+
+  // BatchNorm `id` as Sub, Mul and Add of per-channel constants (see the file comment);
+  // false when its statistics are not constant or its dtype is not f32/f64.
+  absl::StatusOr<bool> ExpandToAffine(Graph& g, int id) {
+    const Node& n = g.node(id);
+    const TensorType out = n.outputs[0];
+    if (out.dtype != DataType::kF32 && out.dtype != DataType::kF64) return false;
+    const Tensor* gamma = ConstantValue(g, n.inputs[1]);
+    const Tensor* beta = ConstantValue(g, n.inputs[2]);
+    const Tensor* mean = ConstantValue(g, n.inputs[3]);
+    const Tensor* var = ConstantValue(g, n.inputs[4]);
+    const int rank = out.shape.rank();
+    absl::StatusOr<int> axis = NormalizeAxis(n.int_attr("axis"), rank);
+    if (!gamma || !beta || !mean || !var || !axis.ok()) return false;
+    const int64_t channels = gamma->NumElements();
+    const double eps = n.float_attr("epsilon");
+    std::vector<double> scale(channels), shift(channels), center(channels);
+    for (int64_t c = 0; c < channels; ++c) {
+      scale[c] = gamma->GetAsDouble(c) / std::sqrt(var->GetAsDouble(c) + eps);
+      shift[c] = beta->GetAsDouble(c);
+      center[c] = mean->GetAsDouble(c);
+    }
+    // [C, 1, ..., 1]: the channel dimension, then ones to the last axis (NumPy alignment).
+    std::vector<int64_t> dims(rank - *axis, 1);
+    dims[0] = channels;
+    const Shape shape(dims);
+    const std::string base = n.name;
+    const TensorRef x = n.inputs[0];
+    LogDecision(options_, name(), absl::StrCat("expand '", base, "' to (x - mean) * s + beta"),
+                Decision::Yes());
+    ASSIGN_OR_RETURN(Tensor mean_t, TensorFromDoubles(out.dtype, shape, center));
+    ASSIGN_OR_RETURN(Tensor scale_t, TensorFromDoubles(out.dtype, shape, scale));
+    ASSIGN_OR_RETURN(Tensor shift_t, TensorFromDoubles(out.dtype, shape, shift));
+    ASSIGN_OR_RETURN(TensorRef mean_ref, AddConstant(g, absl::StrCat(base, "/mean"), mean_t));
+    ASSIGN_OR_RETURN(TensorRef scale_ref, AddConstant(g, absl::StrCat(base, "/scale"), scale_t));
+    ASSIGN_OR_RETURN(TensorRef shift_ref, AddConstant(g, absl::StrCat(base, "/shift"), shift_t));
+    ASSIGN_OR_RETURN(int centered, AddNodeInferred(g, absl::StrCat(base, "/centered"), "Sub",
+                                                   {x, mean_ref}));
+    ASSIGN_OR_RETURN(int scaled, AddNodeInferred(g, absl::StrCat(base, "/scaled"), "Mul",
+                                                 {TensorRef{centered, 0}, scale_ref}));
+    ASSIGN_OR_RETURN(int shifted, AddNodeInferred(g, absl::StrCat(base, "/shifted"), "Add",
+                                                  {TensorRef{scaled, 0}, shift_ref}));
+    if (!(g.node(shifted).outputs[0] == out)) {
+      return absl::InternalError(
+          absl::StrCat("fold-batch-norm: expanding '", base, "' changed its type"));
+    }
+    ReplaceAllUses(g, TensorRef{id, 0}, TensorRef{shifted, 0});
+    RETURN_IF_ERROR(TakeOverName(g, id, shifted));
     return true;
   }
 

@@ -42,7 +42,8 @@ const std::vector<PassInfo>& AllPasses() {
        "BatchNorm along the output channels of a Conv2D or MatMul with constant weights, a "
        "Mul by a per-channel or scalar constant, and (for Conv2D) an Add/BiasAdd of one, when "
        "the contraction has no other reader. Weights are recomputed in double and rounded "
-       "once.",
+       "once. A BatchNorm (f32/f64, constant statistics) left over becomes (x - mean) * s + "
+       "beta with per-channel constants, for loop fusion.",
        CreateFoldBatchNormPass},
       {"assign-layout", "Run Conv2D and pooling in NHWC with HWIO filters.",
        "Each NCHW layout-selectable op is rewritten to NHWC between a Transpose to NHWC and "
