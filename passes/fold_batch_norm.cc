@@ -215,6 +215,8 @@ class FoldBatchNormPass : public Pass {
     absl::StatusOr<int> axis = NormalizeAxis(n.int_attr("axis"), rank);
     if (!gamma || !beta || !mean || !var || !axis.ok()) return false;
     const int64_t channels = gamma->NumElements();
+    // An unknown channel dimension would take the constants' size in the Sub's type.
+    if (out.shape.dim(*axis) != channels) return false;
     const double eps = n.float_attr("epsilon");
     std::vector<double> scale(channels), shift(channels), center(channels);
     for (int64_t c = 0; c < channels; ++c) {

@@ -104,7 +104,7 @@ std::string ExpF(ScalarBuilder& b, const std::string& in, bool nonpositive = fal
   std::string p = Horner(b, r, cpu::kExpPolynomial);
   p = AddF(b, Fma(b, p, z, r), b.Constant(1.0));
   if (nonpositive) {
-    // n in [-151, 0]: p 2^(n + 64) is normal and exact, and the multiply by 2^-64 rounds
+    // n in [-150, 0]: p 2^(n + 64) is normal and exact, and the multiply by 2^-64 rounds
     // once, into the subnormals where it must: the same result as two half-scales, in
     // half the operations.
     const std::string shifted = b.Raw(absl::StrCat("arith.addi ", ni, ", ", b.I32(64), " : i32"));
@@ -129,8 +129,9 @@ std::string SigmoidF(ScalarBuilder& b, const std::string& x) {
 // tanh as the rational approximation MLIR's math.tanh expands to (Eigen's coefficients:
 // x p(x^2) / q(x^2) over x clamped to [-7.9988, 7.9988], where f32 tanh is 1), written
 // here for fewer operations in the same accuracy: the clamp keeps NaN through two
-// max/min instructions (MLIR's compares and blends, then restores nothing), and x times
-// p / q is accurate down to subnormal x without MLIR's |x| < 0.0004 select.
+// max/min instructions (MLIR compares and blends), and x times p / q stays within 2 ulp
+// down to subnormal x (p(0) / q(0) rounds to 1 - 2^-23) without MLIR's |x| < 0.0004
+// select, which returns x itself there.
 std::string RationalTanh(ScalarBuilder& b, const std::string& in) {
   static constexpr float kNumerator[] = {-2.76076847742355e-16f, 2.00018790482477e-13f,
                                          -8.60467152213735e-11f, 5.12229709037114e-08f,

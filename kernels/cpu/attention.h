@@ -20,7 +20,8 @@ namespace kiln::cpu {
 absl::StatusOr<AttentionParams> AnalyzeAttentionBody(const Graph& body);
 
 // Whether Fusion node `fusion` is an attention fusion whose body AnalyzeAttentionBody
-// accepts, from what is known before shapes are bound (unknown dimensions count as 2).
+// accepts, from what is known before shapes are bound (unknown dimensions bound to 1, 2,
+// 3 and 7 in turn: each size the body binds at must pass), with inputs of rank <= 8.
 absl::Status CheckAttentionFusion(const Node& fusion);
 
 }  // namespace kiln::cpu

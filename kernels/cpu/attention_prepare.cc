@@ -264,6 +264,9 @@ absl::StatusOr<AttentionParams> AnalyzeAttentionBody(const Graph& body) {
   }
   const Node& qk = body.node(node);
   if (qk.op != "MatMul") return Refuse("Softmax does not read MatMul(q, k)");
+  // A mask may not broadcast the scores past the product (q's rows or k's columns would
+  // be read beyond their end).
+  if (qk.outputs[0].shape != scores) return Refuse("the mask broadcasts the product");
   std::reverse(steps.begin(), steps.end());
   for (size_t s = 0; s < steps.size(); ++s) p.steps[s] = steps[s];
 
@@ -309,18 +312,38 @@ absl::Status CheckAttentionFusion(const Node& fusion) {
       fusion.string_attr(kFusionKindAttr) != FusionKindName(FusionKind::kAttention)) {
     return Refuse("not an attention fusion");
   }
-  // Unknown dimensions (a batch bound later) as 2: whether a reshape merges
-  // non-contiguous dimensions does not depend on their sizes beyond 1.
-  std::vector<TensorType> types;
   for (int id : body->inputs()) {
-    TensorType t = body->node(id).outputs[0];
-    for (int64_t& d : t.shape.dims()) {
-      if (d < 0) d = 2;
-    }
-    types.push_back(std::move(t));
+    if (body->node(id).outputs[0].shape.rank() > kMaxRank) return Refuse("an input's rank exceeds 8");
   }
-  ASSIGN_OR_RETURN(Graph bound, BindFusionBody(*body, types));
-  return AnalyzeAttentionBody(bound).status();
+  // Unknown dimensions (a batch bound later) bound to several sizes: every size the body
+  // binds at must pass, since how a reshape groups dimensions can depend on them, and a
+  // body accepted here but refused once its shapes are bound would run on the reference
+  // kernel. A size the body does not bind at (a reshape to a fixed batch) cannot occur.
+  absl::Status bind_error;
+  bool bound_once = false;
+  for (int64_t size : {1, 2, 3, 7}) {
+    std::vector<TensorType> types;
+    bool unknown = false;
+    for (int id : body->inputs()) {
+      TensorType t = body->node(id).outputs[0];
+      for (int64_t& d : t.shape.dims()) {
+        if (d < 0) {
+          d = size;
+          unknown = true;
+        }
+      }
+      types.push_back(std::move(t));
+    }
+    absl::StatusOr<Graph> bound = BindFusionBody(*body, types);
+    if (bound.ok()) {
+      bound_once = true;
+      RETURN_IF_ERROR(AnalyzeAttentionBody(*bound).status());
+    } else {
+      bind_error = bound.status();
+    }
+    if (!unknown) break;
+  }
+  return bound_once ? absl::OkStatus() : bind_error;
 }
 
 PrepareResult PrepareFusion(const PrepareContext& ctx) {

@@ -44,7 +44,8 @@ class CpuKernelProvider : public KernelProvider {
   absl::string_view name() const override { return "cpu-portable"; }
 
   bool RunsFusion(const Node& fusion) const override {
-    return options_.attention && cpu::CheckAttentionFusion(fusion).ok();
+    return options_.attention && cpu::UsableGemmIsa(options_.gemm_isa).has_value() &&
+           cpu::CheckAttentionFusion(fusion).ok();
   }
 
   std::optional<Tensor> PackGemmWeight(const Node& node, const Tensor& weight) const override {

@@ -18,6 +18,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
 #include "graph/fusion.h"
 #include "graph/text_format.h"
@@ -215,6 +216,10 @@ TEST(AttentionKernelsTest, AcceptsUnknownBatchBeforeBinding) {
       "  %o = MatMul(%p, %vt)\n"
       "  return y = %o\n}\n"));
   EXPECT_TRUE(status.ok()) << status;
+  // Reshapes to a fixed batch of 1: the body binds at batch 1 only, which must pass.
+  status = cpu::CheckAttentionFusion(FusionNode(absl::StrReplaceAll(
+      BertBody(1, 4, 2, 3, "2"), {{"%q: f32[1,", "%q: f32[-1,"}})));
+  EXPECT_TRUE(status.ok()) << status;
 }
 
 TEST(AttentionKernelsTest, RefusesBodiesItCannotReadInPlace) {
@@ -239,6 +244,11 @@ TEST(AttentionKernelsTest, RefusesBodiesItCannotReadInPlace) {
        "  %s = MatMul(%q, %q) {transpose_b = true}\n  %sc = Mul(%s, %c)\n"
        "  %p = Softmax(%sc)\n  %o = MatMul(%p, %v)\n  return y = %o\n}\n"},
       // The result's last dimension transposed away: the GEMM writes rows contiguously.
+      // One query row broadcast by the mask to three: q would be read past its end.
+      {"the mask broadcasts the product",
+       "graph(%q: f32[2,1,4], %k: f32[2,5,4], %v: f32[2,5,6], %m: f32[2,3,5]) {\n"
+       "  %s = MatMul(%q, %k) {transpose_b = true}\n  %a = Add(%s, %m)\n"
+       "  %p = Softmax(%a)\n  %o = MatMul(%p, %v)\n  return y = %o\n}\n"},
       {"last dimension is not contiguous",
        "graph(%q: f32[2,4,4], %v: f32[2,4,5]) {\n"
        "  %s = MatMul(%q, %q) {transpose_b = true}\n  %p = Softmax(%s)\n"
