@@ -27,7 +27,6 @@ namespace kiln::codegen {
 namespace {
 
 constexpr int kMaxLoopRank = 8;
-constexpr char kElementType[] = "f32";
 
 absl::Status Unsupported(const Node& fusion, absl::string_view why) {
   return absl::UnimplementedError(
@@ -35,12 +34,13 @@ absl::Status Unsupported(const Node& fusion, absl::string_view why) {
 }
 
 // "tensor<?x768xf32>" (first dimension dynamic) or "tensor<16x768xf32>".
-std::string TensorTypeText(absl::Span<const int64_t> dims, bool dynamic_rows) {
+std::string TensorTypeText(absl::Span<const int64_t> dims, bool dynamic_rows,
+                           absl::string_view element) {
   std::string text = "tensor<";
   for (size_t d = 0; d < dims.size(); ++d) {
     absl::StrAppend(&text, d == 0 && dynamic_rows ? "?" : absl::StrCat(dims[d]), "x");
   }
-  return absl::StrCat(text, kElementType, ">");
+  return absl::StrCat(text, element, ">");
 }
 
 // affine_map<(d0, d1) -> (0, d1)>: dimension d of the operand reads loop index d, or 0
@@ -137,17 +137,25 @@ absl::Status CheckLoopFusion(const Node& fusion) {
   if (!fusion.HasAttr(kFusionKindAttr) || fusion.string_attr(kFusionKindAttr) != "loop") {
     return Unsupported(fusion, "its kind is not 'loop'");
   }
+  if (body->outputs().empty()) return Unsupported(fusion, "no outputs");
+  const DataType dtype = body->type(body->outputs()[0].tensor).dtype;
+  if (dtype != DataType::kF32 && dtype != DataType::kF64) {
+    return Unsupported(fusion, absl::StrCat("it computes ", DataTypeName(dtype),
+                                            " (generated loops are f32 or f64)"));
+  }
   for (const Node& node : body->nodes()) {
     for (const TensorType& out : node.outputs) {
-      if (out.dtype != DataType::kF32) {
+      if (out.dtype != dtype) {
         return Unsupported(fusion, absl::StrCat("'", node.name, "' is ", DataTypeName(out.dtype),
-                                                " (generated loops are f32 only)"));
+                                                ", not ", DataTypeName(dtype),
+                                                " (one element type per loop)"));
       }
     }
     if (node.op == "Input" || node.op == "Constant") continue;
-    if (!HasScalarLowering(node) || node.outputs.size() != 1) {
+    if (!HasScalarLowering(node, dtype) || node.outputs.size() != 1) {
       return Unsupported(fusion, absl::StrCat("member '", node.name, "' (", node.op,
-                                              ") has no scalar lowering"));
+                                              ") has no ", DataTypeName(dtype),
+                                              " scalar lowering"));
     }
   }
   // Each output must be computed by its own member op: an output that passes an input or
@@ -170,6 +178,8 @@ absl::StatusOr<LoopKernelSource> EmitLoopKernel(const Graph& graph, const Node& 
   std::vector<TensorType> input_types;
   for (const TensorRef& in : fusion.inputs) input_types.push_back(graph.type(in));
   ASSIGN_OR_RETURN(Graph body, BindFusionBody(*FusionBody(fusion), input_types));
+  const DataType dtype = body.type(body.outputs()[0].tensor).dtype;
+  const std::string element(DataTypeName(dtype));  // "f32", "f64": MLIR's names too
   const Shape& loop = fusion.outputs[0].shape;
   for (const TensorType& out : fusion.outputs) {
     if (out.shape != loop) return Unsupported(fusion, "its outputs differ in shape");
@@ -207,7 +217,8 @@ absl::StatusOr<LoopKernelSource> EmitLoopKernel(const Graph& graph, const Node& 
     source_elements.push_back(value->NumElements());
     absl::StrAppend(&constants, "    ", ssa, " = arith.constant dense<\"",
                     HexBytes(value->bytes()), "\"> : ",
-                    TensorTypeText({std::max<int64_t>(value->NumElements(), 1)}, false), "\n");
+                    TensorTypeText({std::max<int64_t>(value->NumElements(), 1)}, false, element),
+                    "\n");
   }
 
   // Views: each (source, aligned shape) pair a member reads.
@@ -239,17 +250,18 @@ absl::StatusOr<LoopKernelSource> EmitLoopKernel(const Graph& graph, const Node& 
   source.num_buffers = static_cast<int>(fusion.inputs.size() + fusion.outputs.size());
   source.workgroup_count =
       total == 0 ? 1
-                 : std::clamp<int64_t>(cpu::ElementwiseWorkgroups(total, 4), 1, rows);
+                 : std::clamp<int64_t>(cpu::ElementwiseWorkgroups(total, DataTypeSize(dtype)), 1, rows);
 
   // The signature.
   std::vector<std::string> args, result_types;
   for (size_t i = 0; i < fusion.inputs.size(); ++i) {
     args.push_back(absl::StrCat("%in", i, ": ",
-                                TensorTypeText({std::max<int64_t>(source_elements[i], 1)}, false),
+                                TensorTypeText({std::max<int64_t>(source_elements[i], 1)},
+                                               false, element),
                                 " {llvm.noalias}"));
   }
-  const std::string out_type = TensorTypeText(dims, false);
-  const std::string row_type = TensorTypeText(dims, true);
+  const std::string out_type = TensorTypeText(dims, false, element);
+  const std::string row_type = TensorTypeText(dims, true, element);
   for (size_t j = 0; j < fusion.outputs.size(); ++j) {
     args.push_back(absl::StrCat("%out", j, ": ", out_type,
                                 " {bufferization.writable = true, llvm.noalias}"));
@@ -304,15 +316,16 @@ absl::StatusOr<LoopKernelSource> EmitLoopKernel(const Graph& graph, const Node& 
       for (int d = 0; d < collapsed.rank; ++d) group.push_back(absl::StrCat(d));
       const std::string expanded = absl::StrCat("%v", v);
       absl::StrAppend(&text, "    ", expanded, " = tensor.expand_shape ", ssa, " [[",
-                      absl::StrJoin(group, ", "), "]] : ", TensorTypeText({elements}, false),
-                      " into ", TensorTypeText(view_dims, false), "\n");
+                      absl::StrJoin(group, ", "), "]] : ",
+                      TensorTypeText({elements}, false, element), " into ",
+                      TensorTypeText(view_dims, false, element), "\n");
       ssa = expanded;
     }
     const bool row_split = view_dims[0] == rows;
-    std::string type = TensorTypeText(view_dims, false);
+    std::string type = TensorTypeText(view_dims, false, element);
     if (row_split) {
       const std::string sliced = absl::StrCat("%vs", v);
-      const std::string sliced_type = TensorTypeText(view_dims, true);
+      const std::string sliced_type = TensorTypeText(view_dims, true, element);
       absl::StrAppend(&text, "    ", sliced, " = tensor.extract_slice ", ssa,
                       RowSlice(view_dims), " : ", type, " to ", sliced_type, "\n");
       ssa = sliced;
@@ -328,7 +341,7 @@ absl::StatusOr<LoopKernelSource> EmitLoopKernel(const Graph& graph, const Node& 
   }
 
   // One linalg.generic per member, in topological order.
-  ScalarBuilder scalars(kElementType);
+  ScalarBuilder scalars(element);
   int payload_cost = 0;
   std::vector<std::string> iterators(collapsed.rank, "\"parallel\"");
   const std::string identity = IndexingMap(dims, dims);
@@ -344,7 +357,7 @@ absl::StatusOr<LoopKernelSource> EmitLoopKernel(const Graph& graph, const Node& 
         continue;
       }
       const std::string arg = absl::StrCat("%b", id, "_", k);
-      block_args.push_back(absl::StrCat(arg, ": ", kElementType));
+      block_args.push_back(absl::StrCat(arg, ": ", element));
       element_args.push_back(arg);
       if (in.kind == BodyValue::kMember) {
         ins.push_back(in.ssa);
@@ -368,7 +381,7 @@ absl::StatusOr<LoopKernelSource> EmitLoopKernel(const Graph& graph, const Node& 
       absl::StrAppend(&text, "    ", init, " = tensor.empty(%n) : ", row_type, "\n");
     }
     maps.push_back(identity);
-    block_args.push_back(absl::StrCat("%o", id, ": ", kElementType));
+    block_args.push_back(absl::StrCat("%o", id, ": ", element));
     values[id].kind = BodyValue::kMember;
     values[id].ssa = absl::StrCat("%m", id);
     absl::StrAppend(&text, "    ", values[id].ssa, " = linalg.generic {indexing_maps = [",
@@ -380,12 +393,12 @@ absl::StatusOr<LoopKernelSource> EmitLoopKernel(const Graph& graph, const Node& 
     }
     absl::StrAppend(&text, " outs(", init, " : ", row_type, ") {\n    ^bb0(",
                     absl::StrJoin(block_args, ", "), "):\n", scalars.text(), "      linalg.yield ",
-                    result, " : ", kElementType, "\n    } -> ", row_type, "\n");
+                    result, " : ", element, "\n    } -> ", row_type, "\n");
   }
 
   source.stream_stores = payload_cost <= kStreamingMaxCost &&
                          static_cast<int64_t>(fusion.outputs.size()) * total *
-                                 static_cast<int64_t>(sizeof(float)) >=
+                                 DataTypeSize(dtype) >=
                              kStreamingOutputBytes;
 
   std::vector<std::string> results;

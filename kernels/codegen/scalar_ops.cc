@@ -5,6 +5,7 @@
 #include <cstring>
 #include <functional>
 #include <map>
+#include <set>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -309,7 +310,15 @@ std::string ScalarBuilder::Constant(double value) {
   return result;
 }
 
-bool HasScalarLowering(const Node& node) { return Table().count(node.op) > 0; }
+bool HasScalarLowering(const Node& node, DataType dtype) {
+  if (dtype == DataType::kF32) return Table().count(node.op) > 0;
+  // The math functions above are f32 polynomials; these lower through arith and
+  // math.absf/math.sqrt, which LLVM has as instructions for any float type.
+  static const auto* kAnyFloat = new std::set<std::string>{
+      "Add", "Sub", "Mul", "Div", "BiasAdd", "Neg", "Abs", "Sqrt", "Maximum", "Minimum",
+      "Relu", "Identity"};
+  return dtype == DataType::kF64 && kAnyFloat->count(node.op) > 0;
+}
 
 absl::StatusOr<std::string> EmitScalarOp(ScalarBuilder& builder, const Node& node,
                                          absl::Span<const std::string> args) {

@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "base/dtype.h"
 #include "graph/graph.h"
 
 namespace kiln::codegen {
@@ -50,9 +51,9 @@ class ScalarBuilder {
   int next_ = 0;
 };
 
-// True when generated loop kernels can compute `node` (its op is in the table). Its dtypes
-// are checked by the caller (f32 only for now).
-bool HasScalarLowering(const Node& node);
+// True when generated loop kernels can compute `node` in element type `dtype`: f32, every
+// op in the table; f64, the arithmetic ops (no math function: those are f32 polynomials).
+bool HasScalarLowering(const Node& node, DataType dtype);
 
 // Emits the scalar computation of `node` on its operands' element values `args` (in input
 // order) and returns the SSA name of the result. kUnimplemented naming the node when the

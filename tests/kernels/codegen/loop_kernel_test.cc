@@ -166,6 +166,38 @@ TEST(LoopKernelTest, NanAndInfinityPropagate) {
   }
 }
 
+// f64 loops: the arithmetic ops (the math functions are f32 polynomials), broadcasts
+// on both sides, a channel-axis bias and scalar constants, within 4 ulp of f64.
+TEST(LoopKernelTest, F64ArithmeticChains) {
+  const Tolerance f64{4 * testing::Ulp(DataType::kF64), 1e-300, 0};
+  uint64_t seed = 60;
+  for (const Shape& shape : kShapes) {
+    const Shape row{shape.rank() == 0 ? 1 : shape.dim(shape.rank() - 1)};
+    KernelCase c = FusionCase(
+        {Random(DataType::kF64, shape, seed++, -3, 3), Random(DataType::kF64, row, seed++, 0.5, 2)},
+        [](GraphBuilder& b, const std::vector<Value>& x) {
+          Value t = Div(b, Sub(b, Mul(b, x[0], x[1]), ScalarLike(b, x[0], 0.25)), x[1]);
+          Value u = Maximum(b, Relu(b, Neg(b, t)), Abs(b, Minimum(b, x[0], x[1])));
+          Value v = Sqrt(b, Add(b, u, x[1]));
+          Value w = b.AddOp1("BiasAdd", {Mul(b, x[0], x[0]), x[1]}, {{"axis", int64_t{-1}}});
+          return std::vector<Value>{v, w};
+        });
+    EXPECT_TRUE(CheckKernel(c, f64)) << shape.ToString();
+  }
+  // A math function in f64 has no generated lowering; the cluster says so.
+  KernelCase exp = FusionCase({Random(DataType::kF64, {5}, seed++)},
+                              [](GraphBuilder& b, const std::vector<Value>& x) {
+    return std::vector<Value>{Exp(b, Add(b, x[0], x[0]))};
+  });
+  Node fusion;
+  fusion.name = "fusion_f64";
+  fusion.op = std::string(kFusionOp);
+  fusion.attrs = exp.attrs;
+  const absl::Status status = codegen::CheckLoopFusion(fusion);
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnimplemented);
+  EXPECT_NE(status.message().find("has no f64 scalar lowering"), std::string::npos) << status;
+}
+
 TEST(LoopKernelTest, EveryLoweredOpAlone) {
   for (const std::string& op : codegen::ScalarLoweringOps()) {
     const bool binary = op == "Add" || op == "Sub" || op == "Mul" || op == "Div" ||
