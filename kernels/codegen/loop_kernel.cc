@@ -139,9 +139,10 @@ absl::Status CheckLoopFusion(const Node& fusion) {
   }
   if (body->outputs().empty()) return Unsupported(fusion, "no outputs");
   const DataType dtype = body->type(body->outputs()[0].tensor).dtype;
-  if (dtype != DataType::kF32 && dtype != DataType::kF64) {
+  if (dtype != DataType::kF32 && dtype != DataType::kF64 && dtype != DataType::kI32 &&
+      dtype != DataType::kI64) {
     return Unsupported(fusion, absl::StrCat("it computes ", DataTypeName(dtype),
-                                            " (generated loops are f32 or f64)"));
+                                            " (generated loops are f32, f64, i32 or i64)"));
   }
   for (const Node& node : body->nodes()) {
     for (const TensorType& out : node.outputs) {
@@ -207,7 +208,8 @@ absl::StatusOr<LoopKernelSource> EmitLoopKernel(const Graph& graph, const Node& 
     if (node.op != "Constant") continue;
     const Tensor* value = ConstantValue(body, {id, 0});
     if (value == nullptr) return absl::InternalError("constant without a value");
-    if (value->NumElements() == 1) {
+    // Integers stay dense (a double would round those beyond 2^53).
+    if (value->NumElements() == 1 && IsFloating(dtype)) {
       values[id] = {BodyValue::kScalar, -1, value->GetAsDouble(0)};
       continue;
     }

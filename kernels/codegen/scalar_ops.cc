@@ -255,6 +255,40 @@ const std::map<std::string, Lowering>& Table() {
   return *table;
 }
 
+// Integer loops (i32, i64): two's-complement arithmetic that wraps, which is the
+// reference's int64 computation narrowed to the type. No Div (division by zero is an
+// error the kernel would have to report) and no math functions.
+absl::StatusOr<std::string> IntegerMax(ScalarBuilder& b, const std::string& x,
+                                       const std::string& y) {
+  return b.Op("arith.maxsi", {x, y});
+}
+
+const std::map<std::string, Lowering>& IntegerTable() {
+  static const auto* table = new std::map<std::string, Lowering>{
+      {"Add", Direct("arith.addi")},
+      {"Sub", Direct("arith.subi")},
+      {"Mul", Direct("arith.muli")},
+      {"Neg", [](ScalarBuilder& b, const Node&, Args a) -> absl::StatusOr<std::string> {
+         return b.Op("arith.subi", {b.Constant(0), a[0]});
+       }},
+      // |x| as max(x, 0 - x): the minimum negates to itself and stays, as the reference.
+      {"Abs", [](ScalarBuilder& b, const Node&, Args a) -> absl::StatusOr<std::string> {
+         return IntegerMax(b, a[0], b.Op("arith.subi", {b.Constant(0), a[0]}));
+       }},
+      {"Maximum", Direct("arith.maxsi")},
+      {"Minimum", Direct("arith.minsi")},
+      {"Relu", [](ScalarBuilder& b, const Node&, Args a) -> absl::StatusOr<std::string> {
+         return IntegerMax(b, a[0], b.Constant(0));
+       }},
+      {"Identity", [](ScalarBuilder&, const Node&, Args a) -> absl::StatusOr<std::string> {
+         return a[0];
+       }},
+  };
+  return *table;
+}
+
+bool IsIntegerType(const std::string& type) { return type == "i32" || type == "i64"; }
+
 }  // namespace
 
 std::string ScalarBuilder::Fresh() { return absl::StrCat("%s", next_++); }
@@ -295,7 +329,9 @@ std::string ScalarBuilder::I32(int32_t value) {
 
 std::string ScalarBuilder::Constant(double value) {
   std::string literal;
-  if (type_ == "f64") {
+  if (IsIntegerType(type_)) {
+    literal = absl::StrCat(static_cast<int64_t>(value));
+  } else if (type_ == "f64") {
     uint64_t bits;
     std::memcpy(&bits, &value, sizeof(bits));
     literal = absl::StrFormat("0x%016X", bits);
@@ -312,6 +348,9 @@ std::string ScalarBuilder::Constant(double value) {
 
 bool HasScalarLowering(const Node& node, DataType dtype) {
   if (dtype == DataType::kF32) return Table().count(node.op) > 0;
+  if (dtype == DataType::kI32 || dtype == DataType::kI64) {
+    return IntegerTable().count(node.op) > 0;
+  }
   // The math functions above are f32 polynomials; these lower through arith and
   // math.absf/math.sqrt, which LLVM has as instructions for any float type.
   static const auto* kAnyFloat = new std::set<std::string>{
@@ -322,8 +361,9 @@ bool HasScalarLowering(const Node& node, DataType dtype) {
 
 absl::StatusOr<std::string> EmitScalarOp(ScalarBuilder& builder, const Node& node,
                                          absl::Span<const std::string> args) {
-  auto it = Table().find(node.op);
-  if (it == Table().end()) {
+  const auto& table = IsIntegerType(builder.type()) ? IntegerTable() : Table();
+  auto it = table.find(node.op);
+  if (it == table.end()) {
     return absl::UnimplementedError(
         absl::StrCat("node '", node.name, "' (", node.op, "): no generated-code lowering"));
   }

@@ -52,7 +52,8 @@ class ScalarBuilder {
 };
 
 // True when generated loop kernels can compute `node` in element type `dtype`: f32, every
-// op in the table; f64, the arithmetic ops (no math function: those are f32 polynomials).
+// op in the table; f64, the arithmetic ops (no math function: those are f32 polynomials);
+// i32 and i64, Add, Sub, Mul, Neg, Abs, Maximum, Minimum, Relu and Identity (wrapping).
 bool HasScalarLowering(const Node& node, DataType dtype);
 
 // Emits the scalar computation of `node` on its operands' element values `args` (in input

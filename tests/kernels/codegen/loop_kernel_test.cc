@@ -198,6 +198,39 @@ TEST(LoopKernelTest, F64ArithmeticChains) {
   EXPECT_NE(status.message().find("has no f64 scalar lowering"), std::string::npos) << status;
 }
 
+// i32 and i64 loops wrap as the reference does (its int64 result narrowed): values at
+// the type's limits, broadcasts, a dense one-element constant, exact comparison.
+TEST(LoopKernelTest, IntegerChainsWrap) {
+  uint64_t seed = 80;
+  for (DataType dtype : {DataType::kI32, DataType::kI64}) {
+    const double lo = dtype == DataType::kI32 ? -2147483648.0 : -9223372036854775808.0;
+    const double hi = dtype == DataType::kI32 ? 2147483647.0 : 9223372036854775807.0;
+    for (const Shape& shape : kShapes) {
+      const Shape row{shape.rank() == 0 ? 1 : shape.dim(shape.rank() - 1)};
+      KernelCase c = FusionCase(
+          {testing::FromSet(dtype, shape, seed++, {lo, hi, -7, -1, 0, 1, 3, 1000000}),
+           testing::FromSet(dtype, row, seed++, {lo, -2, 0, 5, hi})},
+          [](GraphBuilder& b, const std::vector<Value>& x) {
+            Value t = Sub(b, Mul(b, x[0], x[1]), Neg(b, x[0]));
+            Value u = Maximum(b, Relu(b, t), Abs(b, Minimum(b, x[0], x[1])));
+            return std::vector<Value>{Add(b, u, ScalarLike(b, x[0], 3)), Abs(b, Sub(b, x[1], x[0]))};
+          });
+      EXPECT_TRUE(CheckKernel(c, Tolerance{})) << DataTypeName(dtype) << shape.ToString();
+    }
+  }
+  // Division is not generated for integers (its divisor may be zero).
+  KernelCase div = FusionCase({Random(DataType::kI32, {5}, seed++, 1, 9)},
+                              [](GraphBuilder& b, const std::vector<Value>& x) {
+    return std::vector<Value>{Div(b, Add(b, x[0], x[0]), x[0])};
+  });
+  Node fusion;
+  fusion.name = "fusion_i32";
+  fusion.op = std::string(kFusionOp);
+  fusion.attrs = div.attrs;
+  EXPECT_NE(codegen::CheckLoopFusion(fusion).message().find("has no i32 scalar lowering"),
+            std::string::npos);
+}
+
 TEST(LoopKernelTest, EveryLoweredOpAlone) {
   for (const std::string& op : codegen::ScalarLoweringOps()) {
     const bool binary = op == "Add" || op == "Sub" || op == "Mul" || op == "Div" ||
