@@ -1,4 +1,4 @@
-// ONNX's backend node tests through the importer and the reference runtime: fails when
+// ONNX's backend node tests through the importer and a default Session: fails when
 // fewer tests pass than the floor recorded in conformance_floor.txt, or when a test that
 // passed when the floor was set (a sample named below) stops passing.
 #include <cstdlib>

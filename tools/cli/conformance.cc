@@ -1,5 +1,5 @@
 // `kiln conformance DIR`: runs ONNX's backend node tests (generated into DIR) through the
-// importer and the reference runtime, and prints pass / fail / unsupported per test.
+// importer and a default Session, and prints pass / fail / unsupported per test.
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,10 +19,11 @@ constexpr absl::string_view kHelp = R"help(Usage: kiln conformance DIR [--filter
 Runs every ONNX backend test folder under DIR (a folder holding model.onnx and
 test_data_set_*/input_*.pb, output_*.pb; made by
   python3 tools/onnx/generate_backend_tests.py DIR
-): imports the model, runs it on the reference runtime and compares each output
-with the expected one. Prints one line per test, PASS NAME, FAIL NAME: REASON or
-UNSUPPORTED NAME: REASON, then the totals, the op types of failing models and the
-reasons for unsupported tests.
+): imports the model, runs it through a Session with the default kernels (at -O2:
+generated loops, the CPU library, the reference kernels where neither has one) and
+compares each output with the expected one. Prints one line per test, PASS NAME,
+FAIL NAME: REASON or UNSUPPORTED NAME: REASON, then the totals, the op types of
+failing models and the reasons for unsupported tests.
 
 A test is unsupported when Kiln lacks something it needs (an op, an attribute
 value, a dtype such as string, sequences, optional values, training ops); it
