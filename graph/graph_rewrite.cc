@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "graph/op_registry.h"
 #include "graph/shape_inference.h"
 #include "base/status_macros.h"
 
@@ -130,6 +131,11 @@ const Tensor* ConstantValue(const Graph& graph, TensorRef ref) {
   auto it = node.attrs.find("value");
   if (it == node.attrs.end()) return nullptr;
   return std::get_if<Tensor>(&it->second);
+}
+
+bool IsLayoutOp(const Node& node) {
+  return node.def != nullptr && node.inputs.size() == 1 &&
+         (node.op == "Transpose" || node.def->Has(kBitcast));
 }
 
 std::optional<double> SplatValue(const Graph& graph, TensorRef ref) {

@@ -59,6 +59,10 @@ absl::Status SortNodesTopologically(Graph& graph);
 // The value of a Constant node's output, or null when `ref` is not a Constant.
 const Tensor* ConstantValue(const Graph& graph, TensorRef ref);
 
+// True for a one-input Transpose or bitcast op (Reshape, Flatten, ...): data moved or
+// regrouped, nothing computed, so a strided view can stand for its output.
+bool IsLayoutOp(const Node& node);
+
 // When `ref` is a Constant whose elements all equal one value (a splat, including a
 // scalar), that value as a double; otherwise nullopt. Empty constants have no value.
 std::optional<double> SplatValue(const Graph& graph, TensorRef ref);

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/status_macros.h"
 #include "graph/fusion.h"
 #include "graph/op_registry.h"
 
@@ -73,6 +74,16 @@ std::string NodeErrorPrefix(const Node& node) {
   return absl::StrCat("node '", node.name, "' (", node.op, "): ");
 }
 
+absl::StatusOr<std::vector<TensorType>> InferOutputTypes(const Node& node,
+                                                         absl::Span<const TensorType> inputs) {
+  // Fusion: the verifier binds and verifies the body (graph/fusion.h).
+  if (node.def->structural) return InferFusionOutputs(node, inputs);
+  std::vector<TensorType> outputs;
+  InferContext ctx{node, inputs, outputs};
+  RETURN_IF_ERROR(node.def->infer(ctx));
+  return outputs;
+}
+
 absl::Status InferNode(Graph& graph, int id) {
   Node& node = graph.node(id);
   const OpDef* def = OpRegistry::Global().Find(node.op);
@@ -115,17 +126,9 @@ absl::Status InferNode(Graph& graph, int id) {
                                         ", expected one of ", absl::StrJoin(names, ", ")));
   }
 
-  std::vector<TensorType> outputs;
-  if (def->structural) {
-    // Fusion: the verifier binds and verifies the body (graph/fusion.h).
-    absl::StatusOr<std::vector<TensorType>> fused = InferFusionOutputs(node, input_types);
-    if (!fused.ok()) return NodeError(node, fused.status().message());
-    outputs = *std::move(fused);
-  } else {
-    InferContext ctx{node, input_types, outputs};
-    absl::Status inferred = def->infer(ctx);
-    if (!inferred.ok()) return NodeError(node, inferred.message());
-  }
+  absl::StatusOr<std::vector<TensorType>> inferred = InferOutputTypes(node, input_types);
+  if (!inferred.ok()) return NodeError(node, inferred.status().message());
+  std::vector<TensorType> outputs = *std::move(inferred);
   if (def->num_outputs >= 0 && static_cast<int>(outputs.size()) != def->num_outputs) {
     return NodeError(node, absl::StrCat("shape function produced ", outputs.size(),
                                         " outputs, expected ", def->num_outputs));

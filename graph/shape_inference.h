@@ -2,7 +2,11 @@
 #ifndef KILN_GRAPH_SHAPE_INFERENCE_H_
 #define KILN_GRAPH_SHAPE_INFERENCE_H_
 
+#include <vector>
+
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "graph/graph.h"
 
 namespace kiln {
@@ -13,6 +17,12 @@ namespace kiln {
 // the input dtype, runs the op's shape function and validates the resulting shapes.
 // Errors read "node 'NAME' (OP): reason".
 absl::Status InferNode(Graph& graph, int id);
+
+// The output types of `node`, whose op definition is resolved (node.def), for input types
+// `inputs`: the op's shape function, or for a structural op (Fusion) its body bound to
+// them (graph/fusion.h). Errors carry the shape function's message, without the node.
+absl::StatusOr<std::vector<TensorType>> InferOutputTypes(const Node& node,
+                                                         absl::Span<const TensorType> inputs);
 
 // Formats the standard prefix of an error about a node: "node 'NAME' (OP): ".
 std::string NodeErrorPrefix(const Node& node);

@@ -71,6 +71,29 @@ std::optional<ContractionLayout> FoldableContraction(const Graph& g, TensorRef r
   return l;
 }
 
+// A BatchNorm whose four statistics are constants, per channel in double: its scale
+// s = gamma / sqrt(var + eps), beta and mean.
+struct ConstantBatchNorm {
+  std::vector<double> scale;
+  std::vector<double> beta;
+  std::vector<double> mean;
+};
+std::optional<ConstantBatchNorm> ReadConstantBatchNorm(const Graph& g, const Node& n) {
+  const Tensor* gamma = ConstantValue(g, n.inputs[1]);
+  const Tensor* beta = ConstantValue(g, n.inputs[2]);
+  const Tensor* mean = ConstantValue(g, n.inputs[3]);
+  const Tensor* var = ConstantValue(g, n.inputs[4]);
+  if (!gamma || !beta || !mean || !var) return std::nullopt;
+  const double eps = n.float_attr("epsilon");
+  ConstantBatchNorm bn;
+  for (int64_t c = 0; c < gamma->NumElements(); ++c) {
+    bn.scale.push_back(gamma->GetAsDouble(c) / std::sqrt(var->GetAsDouble(c) + eps));
+    bn.beta.push_back(beta->GetAsDouble(c));
+    bn.mean.push_back(mean->GetAsDouble(c));
+  }
+  return bn;
+}
+
 // W with every slice along `axis` multiplied by scale[c].
 absl::StatusOr<Tensor> ScaleAlongAxis(const Tensor& w, int axis, const std::vector<double>& scale) {
   std::vector<int64_t> strides = RowMajorStrides(w.shape());
@@ -207,23 +230,13 @@ class FoldBatchNormPass : public Pass {
     const Node& n = g.node(id);
     const TensorType out = n.outputs[0];
     if (out.dtype != DataType::kF32 && out.dtype != DataType::kF64) return false;
-    const Tensor* gamma = ConstantValue(g, n.inputs[1]);
-    const Tensor* beta = ConstantValue(g, n.inputs[2]);
-    const Tensor* mean = ConstantValue(g, n.inputs[3]);
-    const Tensor* var = ConstantValue(g, n.inputs[4]);
     const int rank = out.shape.rank();
     absl::StatusOr<int> axis = NormalizeAxis(n.int_attr("axis"), rank);
-    if (!gamma || !beta || !mean || !var || !axis.ok()) return false;
-    const int64_t channels = gamma->NumElements();
+    std::optional<ConstantBatchNorm> bn = ReadConstantBatchNorm(g, n);
+    if (!bn || !axis.ok()) return false;
+    const int64_t channels = static_cast<int64_t>(bn->scale.size());
     // An unknown channel dimension would take the constants' size in the Sub's type.
     if (out.shape.dim(*axis) != channels) return false;
-    const double eps = n.float_attr("epsilon");
-    std::vector<double> scale(channels), shift(channels), center(channels);
-    for (int64_t c = 0; c < channels; ++c) {
-      scale[c] = gamma->GetAsDouble(c) / std::sqrt(var->GetAsDouble(c) + eps);
-      shift[c] = beta->GetAsDouble(c);
-      center[c] = mean->GetAsDouble(c);
-    }
     // [C, 1, ..., 1]: the channel dimension, then ones to the last axis (NumPy alignment).
     std::vector<int64_t> dims(rank - *axis, 1);
     dims[0] = channels;
@@ -232,9 +245,9 @@ class FoldBatchNormPass : public Pass {
     const TensorRef x = n.inputs[0];
     LogDecision(options_, name(), absl::StrCat("expand '", base, "' to (x - mean) * s + beta"),
                 Decision::Yes());
-    ASSIGN_OR_RETURN(Tensor mean_t, TensorFromDoubles(out.dtype, shape, center));
-    ASSIGN_OR_RETURN(Tensor scale_t, TensorFromDoubles(out.dtype, shape, scale));
-    ASSIGN_OR_RETURN(Tensor shift_t, TensorFromDoubles(out.dtype, shape, shift));
+    ASSIGN_OR_RETURN(Tensor mean_t, TensorFromDoubles(out.dtype, shape, bn->mean));
+    ASSIGN_OR_RETURN(Tensor scale_t, TensorFromDoubles(out.dtype, shape, bn->scale));
+    ASSIGN_OR_RETURN(Tensor shift_t, TensorFromDoubles(out.dtype, shape, bn->beta));
     ASSIGN_OR_RETURN(TensorRef mean_ref, AddConstant(g, absl::StrCat(base, "/mean"), mean_t));
     ASSIGN_OR_RETURN(TensorRef scale_ref, AddConstant(g, absl::StrCat(base, "/scale"), scale_t));
     ASSIGN_OR_RETURN(TensorRef shift_ref, AddConstant(g, absl::StrCat(base, "/shift"), shift_t));
@@ -265,16 +278,11 @@ class FoldBatchNormPass : public Pass {
     if (n.op == "BatchNorm" && side == 0) {
       absl::StatusOr<int> axis = NormalizeAxis(n.int_attr("axis"), rank);
       if (!axis.ok() || *axis != l.output_axis) return std::nullopt;
-      const Tensor* gamma = ConstantValue(g, n.inputs[1]);
-      const Tensor* beta = ConstantValue(g, n.inputs[2]);
-      const Tensor* mean = ConstantValue(g, n.inputs[3]);
-      const Tensor* var = ConstantValue(g, n.inputs[4]);
-      if (!gamma || !beta || !mean || !var) return std::nullopt;
-      const double eps = n.float_attr("epsilon");
+      std::optional<ConstantBatchNorm> bn = ReadConstantBatchNorm(g, n);
+      if (!bn) return std::nullopt;
       for (int64_t c = 0; c < l.channels; ++c) {
-        double s = gamma->GetAsDouble(c) / std::sqrt(var->GetAsDouble(c) + eps);
-        a.scale.push_back(s);
-        a.shift.push_back(beta->GetAsDouble(c) - mean->GetAsDouble(c) * s);
+        a.scale.push_back(bn->scale[c]);
+        a.shift.push_back(bn->beta[c] - bn->mean[c] * bn->scale[c]);
       }
       return a;
     }

@@ -23,11 +23,6 @@
 namespace kiln::passes {
 namespace {
 
-bool IsLayoutOp(const Node& n) {
-  return n.def != nullptr && n.inputs.size() == 1 &&
-         (n.op == "Transpose" || n.def->Has(kBitcast));
-}
-
 bool SingleReader(const UseInfo& uses, int n, int reader) {
   std::vector<int> readers = uses.DistinctConsumers(n);
   return !uses.is_output[n] && readers.size() == 1 && readers[0] == reader;

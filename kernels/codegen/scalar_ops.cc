@@ -258,11 +258,6 @@ const std::map<std::string, Lowering>& Table() {
 // Integer loops (i32, i64): two's-complement arithmetic that wraps, which is the
 // reference's int64 computation narrowed to the type. No Div (division by zero is an
 // error the kernel would have to report) and no math functions.
-absl::StatusOr<std::string> IntegerMax(ScalarBuilder& b, const std::string& x,
-                                       const std::string& y) {
-  return b.Op("arith.maxsi", {x, y});
-}
-
 const std::map<std::string, Lowering>& IntegerTable() {
   static const auto* table = new std::map<std::string, Lowering>{
       {"Add", Direct("arith.addi")},
@@ -273,12 +268,12 @@ const std::map<std::string, Lowering>& IntegerTable() {
        }},
       // |x| as max(x, 0 - x): the minimum negates to itself and stays, as the reference.
       {"Abs", [](ScalarBuilder& b, const Node&, Args a) -> absl::StatusOr<std::string> {
-         return IntegerMax(b, a[0], b.Op("arith.subi", {b.Constant(0), a[0]}));
+         return b.Op("arith.maxsi", {a[0], b.Op("arith.subi", {b.Constant(0), a[0]})});
        }},
       {"Maximum", Direct("arith.maxsi")},
       {"Minimum", Direct("arith.minsi")},
       {"Relu", [](ScalarBuilder& b, const Node&, Args a) -> absl::StatusOr<std::string> {
-         return IntegerMax(b, a[0], b.Constant(0));
+         return b.Op("arith.maxsi", {a[0], b.Constant(0)});
        }},
       {"Identity", [](ScalarBuilder&, const Node&, Args a) -> absl::StatusOr<std::string> {
          return a[0];

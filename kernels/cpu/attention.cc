@@ -54,7 +54,7 @@ __attribute__((always_inline)) inline void ProbabilitiesRow(const AttentionParam
   SoftmaxRowF32(row, row, p.skv);
 }
 
-template <bool kUnusedTag>
+// Inlined into each entry point below, so it compiles once per instruction set.
 __attribute__((always_inline)) inline int32_t AttentionBody(const kiln_kernel_call* call,
                                                            int64_t workgroup,
                                                            int64_t workgroups) {
@@ -122,7 +122,7 @@ __attribute__((always_inline)) inline int32_t AttentionBody(const kiln_kernel_ca
 }
 
 int32_t AttentionF32(const kiln_kernel_call* call, int64_t workgroup, int64_t workgroups) {
-  return AttentionBody<false>(call, workgroup, workgroups);
+  return AttentionBody(call, workgroup, workgroups);
 }
 
 // The softmax rows vectorized for AVX2 + FMA or AVX-512 (the GEMMs choose their own
@@ -130,11 +130,11 @@ int32_t AttentionF32(const kiln_kernel_call* call, int64_t workgroup, int64_t wo
 __attribute__((target("avx2,fma"))) int32_t AttentionF32Avx2(const kiln_kernel_call* call,
                                                              int64_t workgroup,
                                                              int64_t workgroups) {
-  return AttentionBody<false>(call, workgroup, workgroups);
+  return AttentionBody(call, workgroup, workgroups);
 }
 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))) int32_t AttentionF32Avx512(
     const kiln_kernel_call* call, int64_t workgroup, int64_t workgroups) {
-  return AttentionBody<false>(call, workgroup, workgroups);
+  return AttentionBody(call, workgroup, workgroups);
 }
 
 }  // namespace

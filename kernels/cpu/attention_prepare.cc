@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
 #include "graph/fusion.h"
+#include "graph/graph_rewrite.h"
 #include "graph/op_registry.h"
 #include "kernels/cpu/attention.h"
 #include "kernels/cpu/cpu_kernel_library.h"
@@ -35,13 +36,7 @@ struct View {
 };
 
 View Contiguous(int operand, const Shape& shape) {
-  View v{operand, shape.dims(), std::vector<int64_t>(shape.rank(), 0)};
-  int64_t stride = 1;
-  for (int d = shape.rank() - 1; d >= 0; --d) {
-    v.strides[d] = stride;
-    stride *= shape.dim(d);
-  }
-  return v;
+  return View{operand, shape.dims(), RowMajorStrides(shape)};
 }
 
 int64_t Product(const std::vector<int64_t>& dims) {
@@ -115,11 +110,6 @@ View UntransposeView(const View& y, const std::vector<int64_t>& perm) {
   return x;
 }
 
-bool IsLayoutOp(const Node& n) {
-  return n.def != nullptr && n.inputs.size() == 1 &&
-         (n.op == "Transpose" || n.def->Has(kBitcast));
-}
-
 absl::Status Refuse(absl::string_view why) {
   return absl::UnimplementedError(absl::StrCat("attention body: ", why));
 }
@@ -176,11 +166,9 @@ absl::StatusOr<AttentionOperand> MatrixOperand(const View& view, bool transposed
 
 // A one-element f32 constant's value.
 std::optional<float> ScalarConstant(const Graph& body, TensorRef ref) {
-  const Node& n = body.node(ref.node);
-  if (n.op != "Constant" || !n.HasAttr("value")) return std::nullopt;
-  const Tensor& t = n.attr<Tensor>("value");
-  if (t.dtype() != DataType::kF32 || t.NumElements() != 1) return std::nullopt;
-  return t.data<float>()[0];
+  const Tensor* t = ConstantValue(body, ref);
+  if (t == nullptr || t->dtype() != DataType::kF32 || t->NumElements() != 1) return std::nullopt;
+  return t->data<float>()[0];
 }
 
 }  // namespace

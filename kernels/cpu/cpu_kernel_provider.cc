@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "graph/fusion.h"
 #include "graph/op_registry.h"
+#include "graph/shape_inference.h"
 #include "base/status_macros.h"
 #include "kernels/cpu/attention.h"
 #include "kernels/cpu/gemm.h"
@@ -133,21 +133,11 @@ class CpuKernelProvider : public KernelProvider {
     }
     // Shape inference again: the params are derived from these types, so they must be
     // exactly what the op defines for these inputs.
-    std::vector<TensorType> inferred;
-    absl::Status status;
-    if (node.op == kFusionOp) {
-      // A Fusion's types come from its body (graph/fusion.h), not from an infer function.
-      absl::StatusOr<std::vector<TensorType>> outputs = InferFusionOutputs(node, ctx.inputs);
-      status = outputs.status();
-      if (outputs.ok()) inferred = *std::move(outputs);
-    } else {
-      InferContext infer{node, ctx.inputs, inferred};
-      status = node.def->infer(infer);
+    absl::StatusOr<std::vector<TensorType>> inferred = InferOutputTypes(node, ctx.inputs);
+    if (!inferred.ok()) {
+      return NodeError(absl::StatusCode::kFailedPrecondition, node, inferred.status().message());
     }
-    if (!status.ok()) {
-      return NodeError(absl::StatusCode::kFailedPrecondition, node, status.message());
-    }
-    if (inferred != node.outputs) {
+    if (*inferred != node.outputs) {
       return NodeError(absl::StatusCode::kFailedPrecondition, node,
                        "the node's output types differ from shape inference; verify the graph");
     }
