@@ -1,5 +1,6 @@
 #include "tools/serve/json_tensor_reader.h"
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -63,17 +64,37 @@ bool JsonTensorReader::Number(absl::string_view text) {
     return Mismatch(absl::StrCat(text.substr(0, kMaxQuoted), "..."));
   }
   if (depth_ > 0) ++counts_[depth_ - 1];
-  const size_t end = elements_.size();
-  elements_.resize(end + element_size_);
-  absl::Status status = ParseNumber(text, spec_.dtype, elements_.data() + end);
+  absl::Status status = ParseNumber(text, spec_.dtype, AppendElement());
   if (!status.ok()) return Fail(status.message());
   return true;
+}
+
+bool JsonTensorReader::ReadNumber(const char* text, size_t* length) {
+  char* element = AppendElement();
+  absl::Status status;
+  *length = ReadJsonNumber(text, spec_.dtype, element, &status);
+  if (*length == 0) {
+    size_ -= element_size_;
+    return true;
+  }
+  ++counts_[depth_ - 1];
+  if (!status.ok()) return Fail(status.message());
+  return true;
+}
+
+char* JsonTensorReader::AppendElement() {
+  if (size_ + element_size_ > elements_.size()) {
+    elements_.resize(std::max<size_t>(2 * elements_.size(), 64 * element_size_));
+  }
+  char* element = elements_.data() + size_;
+  size_ += element_size_;
+  return element;
 }
 
 bool JsonTensorReader::Bool(bool value) {
   if (depth_ != rank_ || spec_.dtype != DataType::kBool) return Mismatch(value ? "true" : "false");
   if (depth_ > 0) ++counts_[depth_ - 1];
-  elements_.push_back(value ? 1 : 0);
+  *AppendElement() = value ? 1 : 0;
   return true;
 }
 
@@ -102,12 +123,13 @@ absl::StatusOr<Tensor> JsonTensorReader::TakeTensor(const Shape& shape) {
     return absl::Status(tensor.status().code(),
                         absl::StrCat("input '", spec_.name, "': ", tensor.status().message()));
   }
-  if (tensor->ByteSize() != static_cast<int64_t>(elements_.size())) {
+  if (tensor->ByteSize() != static_cast<int64_t>(size_)) {
     return absl::InternalError(absl::StrCat("input '", spec_.name, "': read ", num_elements(),
                                             " elements for shape ", shape.ToString()));
   }
-  if (!elements_.empty()) std::memcpy(tensor->raw_data(), elements_.data(), elements_.size());
+  if (size_ > 0) std::memcpy(tensor->raw_data(), elements_.data(), size_);
   std::vector<char>().swap(elements_);
+  size_ = 0;
   return tensor;
 }
 

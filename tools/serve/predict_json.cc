@@ -1,5 +1,6 @@
 // ParsePredictRequest: one pass of RapidJSON's SAX reader over the body, each input's
-// value streamed into its JsonTensorReader.
+// value streamed into its JsonTensorReader; the innermost lists of numbers are read
+// from the body directly.
 #include "tools/serve/predict_json.h"
 
 #include <cstring>
@@ -14,6 +15,7 @@
 #include "base/status_macros.h"
 #include "rapidjson/error/en.h"
 #include "rapidjson/reader.h"
+#include "tools/serve/json_number.h"
 #include "tools/serve/json_tensor_reader.h"
 
 namespace kiln::serve {
@@ -90,8 +92,9 @@ enum class Position {
 // position or fails with the reason in status(), which stops the parser.
 class RequestHandler {
  public:
-  explicit RequestHandler(absl::Span<const TensorSpec> specs)
-      : specs_(specs), seen_(specs.size(), false) {}
+  // `stream` is what the parser reads; lists of numbers are read from it directly.
+  RequestHandler(absl::Span<const TensorSpec> specs, rapidjson::InsituStringStream* stream)
+      : specs_(specs), stream_(stream), seen_(specs.size(), false) {}
 
   bool Null() {
     return Value("null", [](JsonTensorReader& reader) { return reader.Unexpected("null"); });
@@ -118,7 +121,11 @@ class RequestHandler {
       position_ = Position::kInstance;
       return true;
     }
-    return Value("a list", [](JsonTensorReader& reader) { return reader.StartList(); });
+    if (!Value("a list", [](JsonTensorReader& reader) { return reader.StartList(); })) {
+      return false;
+    }
+    if (position_ == Position::kValue && active_->expects_numbers()) return ReadNumberList();
+    return true;
   }
   bool EndArray(rapidjson::SizeType /*count*/);
   bool StartObject();
@@ -148,6 +155,12 @@ class RequestHandler {
     return Misplaced(got);
   }
   bool StartBareValue(absl::string_view got);
+  bool ReadNumberList();
+  // A syntax error found while reading the body directly, as the parser words its own.
+  bool Malformed(const char* at, rapidjson::ParseErrorCode code) {
+    return Fail(absl::StrCat("malformed JSON at offset ", at - stream_->head_, ": ",
+                             rapidjson::GetParseError_En(code)));
+  }
   bool TopKey(absl::string_view key);
   bool InputKey(absl::string_view key);
   bool MakeReaders(PredictFormat format);
@@ -172,6 +185,7 @@ class RequestHandler {
   std::string InputNames() const;
 
   absl::Span<const TensorSpec> specs_;
+  rapidjson::InsituStringStream* stream_;
   std::vector<JsonTensorReader> readers_;  // one per spec, once the format is known
   std::optional<PredictFormat> format_;
   Position position_ = Position::kStart;
@@ -263,6 +277,39 @@ bool RequestHandler::StartBareValue(absl::string_view got) {
   // A bare "inputs" value is the whole request's only input.
   resume_ = instance ? Position::kInstance : Position::kTopKey;
   position_ = Position::kValue;
+  return true;
+}
+
+// Whitespace as RFC 8259 (and the parser, without comments) has it.
+char* SkipJsonSpace(char* p) {
+  while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t') ++p;
+  return p;
+}
+
+// Reads the numbers of an innermost list straight from the body, leaving the parser at
+// its ']': RapidJSON's scan, one event per number and from_chars cost several times
+// what ReadJsonNumber does (bench/predict_json_bench). Anything but a plain number (NaN, Infinity, a
+// string, a list, malformed text) ends the run where that value starts, and the parser
+// reads it as usual. The parser, resuming just after '[', takes a ']' as the list's end,
+// so a run may end there or at the start of a value, never after a trailing comma.
+bool RequestHandler::ReadNumberList() {
+  char* p = stream_->src_;
+  bool after_comma = false;
+  for (;;) {
+    p = SkipJsonSpace(p);
+    size_t length = 0;
+    if (!active_->ReadNumber(p, &length)) return Forward(false);
+    if (length == 0) break;
+    p = SkipJsonSpace(p + length);
+    after_comma = *p == ',';
+    if (!after_comma) {
+      if (*p != ']') return Malformed(p, rapidjson::kParseErrorArrayMissCommaOrSquareBracket);
+      break;
+    }
+    ++p;
+  }
+  if (after_comma && *p == ']') return Malformed(p, rapidjson::kParseErrorValueInvalid);
+  stream_->src_ = p;
   return true;
 }
 
@@ -418,7 +465,7 @@ absl::StatusOr<PredictRequest> RequestHandler::Finish() {
 absl::StatusOr<PredictRequest> ParsePredictRequest(absl::string_view body,
                                                    absl::Span<const TensorSpec> specs) {
   std::string buffer;
-  buffer.reserve(body.size() + 3);
+  buffer.reserve(body.size() + 8);
   buffer.append(body.data(), body.size());
   return ParsePredictRequestInPlace(std::move(buffer), specs);
 }
@@ -433,13 +480,14 @@ absl::StatusOr<PredictRequest> ParsePredictRequestInPlace(std::string&& body,
         "malformed JSON at offset ", static_cast<const char*>(nul) - body.data(), ": a NUL byte"));
   }
   // RapidJSON's UTF-8 check reads a whole multi-byte sequence before judging it, past
-  // the terminating NUL when the body ends inside one: pad with a sequence's worth. The
-  // body is parsed in place (its keys and numbers become pointers into it).
+  // the terminating NUL when the body ends inside one, and ReadJsonNumber reads digits 8
+  // bytes at a time: pad with 8 NULs. The body is parsed in place (its keys and numbers
+  // become pointers into it).
   std::string buffer = std::move(body);
-  buffer.append(3, '\0');
+  buffer.append(8, '\0');
   rapidjson::InsituStringStream stream(buffer.data());
   rapidjson::Reader reader;
-  RequestHandler handler(specs);
+  RequestHandler handler(specs, &stream);
   rapidjson::ParseResult result = reader.Parse<kParseFlags>(stream, handler);
   if (result.IsError()) {
     if (!handler.status().ok()) return handler.status();

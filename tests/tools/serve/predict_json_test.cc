@@ -3,7 +3,9 @@
 // hostile bodies (deep nesting, dims the body cannot back) and a body of 1M floats.
 #include "tools/serve/predict_json.h"
 
+#include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -16,6 +18,7 @@
 #include "base/half.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "rapidjson/error/en.h"
 #include "rapidjson/reader.h"
 
 namespace kiln::serve {
@@ -480,7 +483,10 @@ TEST(PredictJsonErrorTest, MalformedJson) {
   // Ends inside a multi-byte character: the parser's UTF-8 check must not read past it.
   EXPECT_EQ(ErrorOf("{\"signature_name\": \"\xF0", x),
             "malformed JSON at offset 20: Invalid encoding in string.");
-  EXPECT_THAT(ErrorOf(R"({"inputs": [1e400]})", x), HasSubstr("malformed JSON at offset 12"));
+  // A bare value is RapidJSON's to read, and it refuses 1e400 itself (in a list, it is a
+  // value out of range: PredictJsonErrorTest.NumbersOutOfRange).
+  EXPECT_THAT(ErrorOf(R"({"inputs": 1e400})", {Spec("s", DataType::kF32, {})}),
+              HasSubstr("malformed JSON at offset 11"));
   EXPECT_THAT(ErrorOf(R"({"inputs": [nan]})", x), HasSubstr("malformed JSON"));
 }
 
@@ -588,6 +594,9 @@ TEST(PredictJsonErrorTest, NumbersOutOfRange) {
   EXPECT_EQ(error(DataType::kI64, "-9223372036854775809"),
             "input 'x': value -9223372036854775809 out of range for i64");
   EXPECT_EQ(error(DataType::kF32, "1e39"), "input 'x': value 1e39 out of range for f32");
+  EXPECT_EQ(error(DataType::kF32, "1e400"), "input 'x': value 1e400 out of range for f32");
+  EXPECT_EQ(error(DataType::kF32, "3.4028236e38"),
+            "input 'x': value 3.4028236e38 out of range for f32");
   EXPECT_EQ(error(DataType::kF16, "70000"), "input 'x': value 70000 out of range for f16");
   EXPECT_EQ(error(DataType::kBF16, "-3.4e38"), "input 'x': value -3.4e38 out of range for bf16");
   EXPECT_EQ(error(DataType::kF64, "1.0000e309"),
@@ -618,6 +627,180 @@ TEST(PredictJsonErrorTest, BadSpecsAreInternalErrors) {
   absl::StatusOr<PredictRequest> inner_unknown =
       ParsePredictRequest(R"({"inputs": [1]})", {Spec("x", DataType::kF32, {2, -1})});
   EXPECT_EQ(inner_unknown.status().code(), absl::StatusCode::kInternal);
+}
+
+// ---------------------------------------------------------------------------------------
+// Numbers in innermost lists, which the codec reads from the body itself (ReadJsonNumber)
+// rather than through RapidJSON's events and from_chars.
+
+// The float std::from_chars reads from `text`, which must be a number in range.
+float FromChars(const std::string& text) {
+  float value = 0.0f;
+  std::from_chars_result result = std::from_chars(text.data(), text.data() + text.size(), value);
+  EXPECT_EQ(result.ec, std::errc()) << text;
+  EXPECT_EQ(result.ptr, text.data() + text.size()) << text;
+  return value;
+}
+
+// Parses `tokens` as one f32 list and expects each element bit for bit as from_chars
+// reads its token.
+void ExpectReadAsFromChars(const std::vector<std::string>& tokens) {
+  PredictRequest request = Parse(absl::StrCat(R"({"inputs": [)", absl::StrJoin(tokens, ", "), "]}"),
+                                 {Spec("x", DataType::kF32, {-1})});
+  ASSERT_EQ(request.inputs.size(), 1u);
+  ASSERT_EQ(request.inputs[0].NumElements(), static_cast<int64_t>(tokens.size()));
+  const float* values = request.inputs[0].data<float>();
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const float want = FromChars(tokens[i]);
+    uint32_t got_bits;
+    uint32_t want_bits;
+    std::memcpy(&got_bits, &values[i], sizeof(got_bits));
+    std::memcpy(&want_bits, &want, sizeof(want_bits));
+    ASSERT_EQ(got_bits, want_bits) << tokens[i] << ": " << values[i] << " vs " << want;
+  }
+}
+
+std::string Printed(const char* format, double value) {
+  char text[64];
+  std::snprintf(text, sizeof(text), format, value);
+  return text;
+}
+
+TEST(PredictJsonNumberTest, FloatsReadExactlyAsFromChars) {
+  std::mt19937 rng(7);
+  std::vector<std::string> tokens;
+  // Random finite floats as JSON writers print them: Python's float64 repr of a float32
+  // (17 digits), the float's own 9 digits, fewer digits, exponents.
+  std::uniform_int_distribution<uint32_t> bits(0, 0xFFFFFFFFu);
+  for (int i = 0; i < 20000; ++i) {
+    uint32_t b = bits(rng);
+    float f;
+    std::memcpy(&f, &b, sizeof(f));
+    if (!std::isfinite(f)) continue;
+    for (const char* format : {"%.17g", "%.9g", "%.6g", "%.3e", "%.12f"}) {
+      tokens.push_back(Printed(format, f));
+    }
+  }
+  // Random decimals: 1 to 24 digits, the point anywhere, exponents from -50 to 40.
+  std::uniform_int_distribution<int> length(1, 24);
+  std::uniform_int_distribution<int> digit(0, 9);
+  std::uniform_int_distribution<int> exponent(-50, 40);
+  for (int i = 0; i < 50000; ++i) {
+    std::string digits;
+    const int n = length(rng);
+    for (int d = 0; d < n; ++d) digits += static_cast<char>('0' + digit(rng));
+    std::string integer = digits.substr(0, std::uniform_int_distribution<int>(0, n)(rng));
+    std::string fraction = digits.substr(integer.size());
+    while (integer.size() > 1 && integer[0] == '0') integer.erase(0, 1);  // JSON: no leading 0s
+    if (integer.empty()) integer = "0";
+    std::string token = (i % 2 ? "-" : "") + integer;
+    if (!fraction.empty()) token += "." + fraction;
+    if (i % 3 == 0) token += absl::StrCat(i % 6 ? "e" : "E", exponent(rng));
+    float value = 0.0f;
+    if (std::from_chars(token.data(), token.data() + token.size(), value).ec != std::errc()) {
+      continue;  // out of range: refused, tested elsewhere
+    }
+    tokens.push_back(token);
+  }
+  // Near and at the points halfway between two floats, where rounding twice (decimal to
+  // double, double to float) could go wrong: the exact midpoint and its neighbours at 17
+  // digits, above and below.
+  for (int i = 0; i < 20000; ++i) {
+    uint32_t b = bits(rng) & 0x7FFFFFFFu;
+    float f;
+    std::memcpy(&f, &b, sizeof(f));
+    const float next = std::nextafter(f, std::numeric_limits<float>::infinity());
+    if (!std::isfinite(next)) continue;
+    const double mid = (static_cast<double>(f) + static_cast<double>(next)) / 2;  // exact
+    for (const char* format : {"%.17g", "%.16g", "%.18g", "%.25g", "%.40g"}) {
+      tokens.push_back(Printed(format, mid));
+      tokens.push_back(Printed(format, std::nextafter(mid, 0.0)));
+      tokens.push_back(Printed(format, std::nextafter(mid, 1e300)));
+    }
+  }
+  ExpectReadAsFromChars(tokens);
+}
+
+TEST(PredictJsonNumberTest, HalfwayCasesRoundToEven) {
+  auto read = [](const std::string& token) {
+    PredictRequest request = Parse(absl::StrCat(R"({"inputs": [)", token, "]}"),
+                                   {Spec("x", DataType::kF32, {-1})});
+    return request.inputs.empty() ? std::nanf("") : request.inputs[0].data<float>()[0];
+  };
+  // 2^24 + 1 lies halfway between 2^24 and 2^24 + 2: ties go to the even 2^24, in every
+  // spelling; a hair above goes up.
+  for (const char* token : {"16777217", "16777217.0", "1.6777217e7", "167772170e-1",
+                            "0.000000016777217e15"}) {
+    EXPECT_EQ(read(token), 16777216.0f) << token;
+  }
+  EXPECT_EQ(read("16777219"), 16777220.0f);
+  EXPECT_EQ(read("16777217.000001"), 16777218.0f);
+  EXPECT_EQ(read("16777217.00000000000000000001"), 16777218.0f);  // past 18 digits
+  EXPECT_EQ(read("16777216.999999"), 16777216.0f);
+  // Just below a power of two the gap halves: 2^24 - 0.5 is halfway and goes to 2^24.
+  EXPECT_EQ(read("16777215.5"), 16777216.0f);
+  EXPECT_EQ(read("16777215.4999999"), 16777215.0f);
+  // Zeros keep their sign at any exponent; the smallest values go to from_chars' path.
+  EXPECT_TRUE(std::signbit(read("-0")));
+  EXPECT_TRUE(std::signbit(read("-0.000e5")));
+  EXPECT_FALSE(std::signbit(read("0e-999")));
+  EXPECT_EQ(read("1e-45"), std::numeric_limits<float>::denorm_min());
+  EXPECT_EQ(read("1e-46"), 0.0f);
+  EXPECT_EQ(read("3.4028235e38"), std::numeric_limits<float>::max());
+  EXPECT_EQ(read("340282356779733661637539395458142568447"), std::numeric_limits<float>::max());
+}
+
+// What RapidJSON alone says of `body` ("malformed JSON at offset N: ..."), or "accepted".
+std::string RapidJsonVerdict(const std::string& body) {
+  std::string copy = body + std::string(8, '\0');
+  rapidjson::InsituStringStream stream(copy.data());
+  rapidjson::Reader reader;
+  rapidjson::BaseReaderHandler<> handler;
+  rapidjson::ParseResult result =
+      reader.Parse<rapidjson::kParseInsituFlag | rapidjson::kParseNumbersAsStringsFlag |
+                   rapidjson::kParseNanAndInfFlag | rapidjson::kParseValidateEncodingFlag>(
+          stream, handler);
+  if (!result.IsError()) return "accepted";
+  return absl::StrCat("malformed JSON at offset ", result.Offset(), ": ",
+                      rapidjson::GetParseError_En(result.Code()));
+}
+
+TEST(PredictJsonNumberTest, SyntaxErrorsAsTheParserWordsThem) {
+  std::vector<TensorSpec> x = {Spec("x", DataType::kF32, {-1})};
+  std::vector<TensorSpec> rows = {Spec("x", DataType::kF32, {-1, 2})};
+  // Each list malformed where the codec reads it itself, or where it hands over to the
+  // parser: the same offset and words as the parser's own.
+  for (std::string list : {"[1,]", "[1, ]", "[1 2]", "[1,,2]", "[01]", "[1.]", "[1.e5]", "[-]",
+                           "[-a]", "[1e]", "[1e+]", "[.5]", "[1, 2", "[1, ", "[1x]", "[1,\n2 3]",
+                           "[+1]", "[1, -]", "[0x10]", "[1, 2}", "[1, NaN,]", "[1, Infinit]",
+                           "[1,\t2,\r\n]", "[1, 2,]]"}) {
+    const std::string body = absl::StrCat(R"({"inputs": )", list, "}");
+    const std::string want = RapidJsonVerdict(body);
+    ASSERT_NE(want, "accepted") << body;
+    EXPECT_EQ(ErrorOf(body, x), want) << body;
+    const std::string instances = absl::StrCat(R"({"instances": [[1, 2], )", list, "]}");
+    EXPECT_EQ(ErrorOf(instances, rows), RapidJsonVerdict(instances)) << instances;
+  }
+  // Whitespace of every kind between numbers, and numbers the parser reads (NaN,
+  // Infinity) mixed with those read directly.
+  PredictRequest request =
+      Parse("{\"inputs\": [ 1 ,\n2\t,\r3,NaN, 4.5e1, -Infinity ,-0.25E-1\n]}", x);
+  ASSERT_EQ(request.inputs.size(), 1u);
+  std::vector<double> values = Values(request.inputs[0]);
+  ASSERT_EQ(values.size(), 7u);
+  EXPECT_EQ(values[0], 1);
+  EXPECT_EQ(values[2], 3);
+  EXPECT_TRUE(std::isnan(values[3]));
+  EXPECT_EQ(values[4], 45);
+  EXPECT_EQ(values[5], -std::numeric_limits<double>::infinity());
+  EXPECT_EQ(values[6], -0.025f);
+  // A list or string among the numbers is refused by kind, as before.
+  EXPECT_EQ(ErrorOf(R"({"inputs": [1, [2]]})", x),
+            "input 'x': expected a number for an element of shape [-1], got a list");
+  EXPECT_EQ(ErrorOf(R"({"inputs": [1, "2"]})", x),
+            "input 'x': expected a number for an element of shape [-1], got a string");
+  EXPECT_EQ(ErrorOf(R"({"instances": [[1, 2], [3, 4, 5]]})", rows),
+            "instances[1]: input 'x': expected 2 values in dimension 1, got 3");
 }
 
 // ---------------------------------------------------------------------------------------
